@@ -1,0 +1,80 @@
+//! Client identifier (61, RFC 2132 and RFC 4361).
+
+use super::bad_len;
+use crate::wire::code::OptionCode;
+use crate::wire::data::OptionData;
+use crate::wire::error::{Expected, OptionError};
+
+/// A client identifier (61): a type byte and an identifier. Servers key leases on the whole
+/// value, so it is kept as it came ([`ClientId::data`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientId<'a> {
+    data: OptionData<'a>,
+}
+
+/// What a [`ClientId`] holds, by its type byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientIdKind<'a> {
+    /// Type 1..=254: a hardware type (1 = Ethernet) and address.
+    Hardware {
+        /// ARP hardware type.
+        htype: u8,
+        /// The address.
+        address: OptionData<'a>,
+    },
+    /// Type 255 (RFC 4361): an interface's IAID and the host's DUID.
+    Rfc4361 {
+        /// Identity association id.
+        iaid: u32,
+        /// DHCP unique identifier (RFC 8415).
+        duid: OptionData<'a>,
+    },
+    /// Type 0: an opaque identifier, such as a name.
+    Opaque(OptionData<'a>),
+}
+
+impl<'a> ClientId<'a> {
+    /// Checks the length: at least 2 bytes (RFC 2132), and for type 255 an IAID and a DUID
+    /// of at least its 2-byte type (RFC 4361).
+    pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
+        let code = OptionCode::CLIENT_ID;
+        if data.len() < 2 {
+            return Err(bad_len(code, &data, Expected::AtLeast(2)));
+        }
+        if data.get(0) == Some(255) && data.len() < 7 {
+            return Err(OptionError::BadValue {
+                code,
+                what: "RFC 4361 client id needs a 4-byte IAID and a DUID",
+            });
+        }
+        Ok(ClientId { data })
+    }
+
+    /// The whole value, type byte included.
+    pub fn data(&self) -> OptionData<'a> {
+        self.data
+    }
+
+    /// What the identifier holds.
+    pub fn kind(&self) -> ClientIdKind<'a> {
+        let rest = self
+            .data
+            .slice_from(1)
+            .unwrap_or(OptionData::from_slice(&[]));
+        match self.data.get(0).unwrap_or(0) {
+            0 => ClientIdKind::Opaque(rest),
+            255 => {
+                let iaid = rest
+                    .slice(0..4)
+                    .and_then(|d| d.to_array::<4>())
+                    .map_or(0, u32::from_be_bytes);
+                let duid = rest.slice_from(4).unwrap_or(OptionData::from_slice(&[]));
+                ClientIdKind::Rfc4361 { iaid, duid }
+            }
+            htype => ClientIdKind::Hardware {
+                htype,
+                address: rest,
+            },
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Lists of fixed-size items: addresses (3, 6, 42, ...), requested codes (55), user
+//! classes (77).
+
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use super::bad_len;
+use crate::wire::code::OptionCode;
+use crate::wire::data::{Bytes, OptionData};
+use crate::wire::error::{Expected, OptionError};
+
+/// A non-empty list of IPv4 addresses (routers, DNS servers, NTP servers, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv4List<'a> {
+    data: OptionData<'a>,
+}
+
+impl<'a> Ipv4List<'a> {
+    /// Checks that `data` is a non-empty multiple of 4 bytes.
+    pub fn new(code: OptionCode, data: OptionData<'a>) -> Result<Self, OptionError> {
+        if data.is_empty() || !data.len().is_multiple_of(4) {
+            return Err(bad_len(code, &data, Expected::MultipleOf(4)));
+        }
+        Ok(Ipv4List { data })
+    }
+
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        self.data.len() / 4
+    }
+
+    /// Always false: an empty list is refused when the list is made.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The first address.
+    pub fn first(&self) -> Option<Ipv4Addr> {
+        self.iter().next()
+    }
+
+    /// The addresses in order.
+    pub fn iter(&self) -> Ipv4Iter<'a> {
+        Ipv4Iter {
+            bytes: self.data.bytes(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for Ipv4List<'a> {
+    type Item = Ipv4Addr;
+    type IntoIter = Ipv4Iter<'a>;
+    fn into_iter(self) -> Ipv4Iter<'a> {
+        self.iter()
+    }
+}
+
+impl fmt::Display for Ipv4List<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{a}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over an [`Ipv4List`].
+#[derive(Debug, Clone)]
+pub struct Ipv4Iter<'a> {
+    bytes: Bytes<'a>,
+}
+
+impl Iterator for Ipv4Iter<'_> {
+    type Item = Ipv4Addr;
+    fn next(&mut self) -> Option<Ipv4Addr> {
+        self.bytes.take_array::<4>().map(Ipv4Addr::from)
+    }
+}
+
+/// The parameter request list (55): the option codes a client asks for, in its order of
+/// preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParameterList<'a> {
+    data: OptionData<'a>,
+}
+
+impl<'a> ParameterList<'a> {
+    /// Checks that the list is not empty.
+    pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
+        if data.is_empty() {
+            return Err(bad_len(
+                OptionCode::PARAMETER_REQUEST_LIST,
+                &data,
+                Expected::AtLeast(1),
+            ));
+        }
+        Ok(ParameterList { data })
+    }
+
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Always false: an empty list is refused when the list is made.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Whether `code` is asked for.
+    pub fn contains(&self, code: OptionCode) -> bool {
+        self.data.bytes().any(|c| c == code.0)
+    }
+
+    /// The codes in order.
+    pub fn iter(&self) -> impl Iterator<Item = OptionCode> + Clone + 'a {
+        self.data.bytes().map(OptionCode)
+    }
+}
+
+/// User classes (77, RFC 3004): one or more opaque class names, each non-empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserClasses<'a> {
+    data: OptionData<'a>,
+}
+
+impl<'a> UserClasses<'a> {
+    /// Checks that the value is a sequence of length-prefixed, non-empty class names.
+    pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
+        let code = OptionCode::USER_CLASS;
+        if data.is_empty() {
+            return Err(bad_len(code, &data, Expected::AtLeast(2)));
+        }
+        let mut pos = 0;
+        while pos < data.len() {
+            let len = usize::from(data.get(pos).unwrap_or(0));
+            if len == 0 {
+                return Err(OptionError::BadValue {
+                    code,
+                    what: "empty user class",
+                });
+            }
+            pos += 1 + len;
+        }
+        if pos != data.len() {
+            return Err(OptionError::BadValue {
+                code,
+                what: "user class runs past the end of the option",
+            });
+        }
+        Ok(UserClasses { data })
+    }
+
+    /// The class names in order.
+    pub fn iter(&self) -> impl Iterator<Item = OptionData<'a>> + 'a {
+        let data = self.data;
+        let mut pos = 0;
+        core::iter::from_fn(move || {
+            let len = usize::from(data.get(pos)?);
+            let item = data.slice(pos + 1..pos + 1 + len)?;
+            pos += 1 + len;
+            Some(item)
+        })
+    }
+}

@@ -1,0 +1,217 @@
+//! Domain names in DNS wire format: the domain search list (119, RFC 3397, with RFC 1035
+//! compression) and the name of client FQDN (81, RFC 4702, without).
+
+use core::fmt;
+
+use super::bad_len;
+use crate::wire::code::OptionCode;
+use crate::wire::data::OptionData;
+use crate::wire::error::{Expected, OptionError};
+
+/// The longest domain name in wire format, root label included (RFC 1035).
+pub const NAME_MAX_LEN: usize = 255;
+
+/// How names in one option are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// Compression pointers allowed; every name ends with the root label (119).
+    Compressed,
+    /// No pointers; the name may stop before the root label (a partial name, 81).
+    Partial,
+}
+
+/// One domain name inside an option. Its labels are read in place, following compression
+/// pointers; the option was checked when the name was made, so reading cannot fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DomainName<'a> {
+    data: OptionData<'a>,
+    start: usize,
+}
+
+impl<'a> DomainName<'a> {
+    pub(crate) fn new(data: OptionData<'a>, start: usize) -> Self {
+        DomainName { data, start }
+    }
+
+    /// The labels, in order, without the root label.
+    pub fn labels(&self) -> Labels<'a> {
+        Labels {
+            data: self.data,
+            pos: self.start,
+            hops: 0,
+        }
+    }
+
+    /// Whether the name equals `name` (dotted, trailing dot optional), ignoring ASCII case
+    /// as DNS does.
+    pub fn matches(&self, name: &str) -> bool {
+        let name = name.strip_suffix('.').unwrap_or(name);
+        let mut want = name.split('.').filter(|_| !name.is_empty());
+        let mut have = self.labels();
+        loop {
+            match (have.next(), want.next()) {
+                (None, None) => return true,
+                (Some(h), Some(w)) => {
+                    let same = h.len() == w.len()
+                        && h.bytes()
+                            .zip(w.bytes())
+                            .all(|(a, b)| a.eq_ignore_ascii_case(&b));
+                    if !same {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+impl fmt::Display for DomainName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, label) in self.labels().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            for b in label.bytes() {
+                match b {
+                    b'.' => f.write_str("\\.")?,
+                    b'\\' => f.write_str("\\\\")?,
+                    b'!'..=b'~' => fmt::Write::write_char(f, char::from(b))?,
+                    _ => write!(f, "\\{b:03}")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over the labels of a [`DomainName`].
+#[derive(Debug, Clone)]
+pub struct Labels<'a> {
+    data: OptionData<'a>,
+    pos: usize,
+    hops: u8,
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = OptionData<'a>;
+    fn next(&mut self) -> Option<OptionData<'a>> {
+        loop {
+            let b = self.data.get(self.pos)?;
+            match b >> 6 {
+                0 if b == 0 => return None,
+                0 => {
+                    let len = usize::from(b);
+                    let label = self.data.slice(self.pos + 1..self.pos + 1 + len)?;
+                    self.pos += 1 + len;
+                    return Some(label);
+                }
+                3 if self.hops < 128 => {
+                    let lo = self.data.get(self.pos + 1)?;
+                    self.pos = usize::from(b & 0x3f) << 8 | usize::from(lo);
+                    self.hops += 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Checks the name at `start` and returns where the bytes that follow it begin.
+pub(crate) fn check_name(
+    code: OptionCode,
+    data: &OptionData<'_>,
+    start: usize,
+    encoding: Encoding,
+) -> Result<usize, OptionError> {
+    let bad = |what| OptionError::BadValue { code, what };
+    let mut pos = start;
+    // Pointers must go strictly backwards past every earlier jump: that ends every walk.
+    let mut limit = start;
+    let mut end = None;
+    let mut wire_len = 0;
+    loop {
+        let Some(b) = data.get(pos) else {
+            return match encoding {
+                Encoding::Partial => Ok(end.unwrap_or(pos)),
+                Encoding::Compressed => Err(bad("domain name runs past the end of the option")),
+            };
+        };
+        match b >> 6 {
+            0 if b == 0 => return Ok(end.unwrap_or(pos + 1)),
+            0 => {
+                let len = usize::from(b);
+                if pos + 1 + len > data.len() {
+                    return Err(bad("label runs past the end of the option"));
+                }
+                wire_len += 1 + len;
+                if wire_len + 1 > NAME_MAX_LEN {
+                    return Err(bad("domain name longer than 255 bytes"));
+                }
+                pos += 1 + len;
+            }
+            3 if encoding == Encoding::Compressed => {
+                let lo = data
+                    .get(pos + 1)
+                    .ok_or(bad("compression pointer runs past the end of the option"))?;
+                let target = usize::from(b & 0x3f) << 8 | usize::from(lo);
+                if target >= limit {
+                    return Err(bad("compression pointer does not point backwards"));
+                }
+                end.get_or_insert(pos + 2);
+                limit = target;
+                pos = target;
+            }
+            _ => return Err(bad("bad label type")),
+        }
+    }
+}
+
+/// The domain search list (119, RFC 3397): names to append to unqualified host names, in
+/// order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DomainSearch<'a> {
+    data: OptionData<'a>,
+}
+
+impl<'a> DomainSearch<'a> {
+    /// Checks every name: labels of at most 63 bytes, names of at most 255, compression
+    /// pointers in range and pointing backwards (so no loop), nothing left over.
+    pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
+        let code = OptionCode::DOMAIN_SEARCH;
+        if data.is_empty() {
+            return Err(bad_len(code, &data, Expected::AtLeast(1)));
+        }
+        let mut pos = 0;
+        while pos < data.len() {
+            pos = check_name(code, &data, pos, Encoding::Compressed)?;
+        }
+        Ok(DomainSearch { data })
+    }
+
+    /// The names in order.
+    pub fn iter(&self) -> impl Iterator<Item = DomainName<'a>> + 'a {
+        let data = self.data;
+        let mut pos = 0;
+        core::iter::from_fn(move || {
+            if pos >= data.len() {
+                return None;
+            }
+            let name = DomainName::new(data, pos);
+            pos = check_name(OptionCode::DOMAIN_SEARCH, &data, pos, Encoding::Compressed).ok()?;
+            Some(name)
+        })
+    }
+}
+
+impl fmt::Display for DomainSearch<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{name}")?;
+        }
+        Ok(())
+    }
+}

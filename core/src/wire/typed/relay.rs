@@ -1,0 +1,87 @@
+//! Relay agent information (82, RFC 3046) and its sub-options.
+
+use core::net::Ipv4Addr;
+
+use super::tlv::{self, SubOptions};
+use super::{bad_len, ipv4};
+use crate::wire::code::OptionCode;
+use crate::wire::data::OptionData;
+use crate::wire::error::{Expected, OptionError};
+
+/// Relay agent information (82): the sub-options a relay added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayAgentInfo<'a> {
+    data: OptionData<'a>,
+}
+
+impl<'a> RelayAgentInfo<'a> {
+    /// Agent circuit id (RFC 3046).
+    pub const CIRCUIT_ID: u8 = 1;
+    /// Agent remote id (RFC 3046).
+    pub const REMOTE_ID: u8 = 2;
+    /// Link selection (RFC 3527).
+    pub const LINK_SELECTION: u8 = 5;
+    /// Subscriber id (RFC 3993).
+    pub const SUBSCRIBER_ID: u8 = 6;
+    /// Server identifier override (RFC 5107).
+    pub const SERVER_ID_OVERRIDE: u8 = 11;
+    /// Relay agent identifier (RFC 6925).
+    pub const RELAY_ID: u8 = 12;
+
+    /// Checks that the value is a non-empty, whole sequence of sub-options.
+    pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
+        let code = OptionCode::RELAY_AGENT_INFO;
+        if data.len() < 2 {
+            return Err(bad_len(code, &data, Expected::AtLeast(2)));
+        }
+        tlv::check(code, &data)?;
+        Ok(RelayAgentInfo { data })
+    }
+
+    /// The whole value, as a relay sent it (servers echo it back unchanged).
+    pub fn data(&self) -> OptionData<'a> {
+        self.data
+    }
+
+    /// Every sub-option, in order.
+    pub fn sub_options(&self) -> SubOptions<'a> {
+        SubOptions::new(self.data)
+    }
+
+    /// The first sub-option with `code`.
+    pub fn get(&self, code: u8) -> Option<OptionData<'a>> {
+        self.sub_options().find(|s| s.code == code).map(|s| s.data)
+    }
+
+    /// Agent circuit id (1).
+    pub fn circuit_id(&self) -> Option<OptionData<'a>> {
+        self.get(Self::CIRCUIT_ID)
+    }
+
+    /// Agent remote id (2).
+    pub fn remote_id(&self) -> Option<OptionData<'a>> {
+        self.get(Self::REMOTE_ID)
+    }
+
+    /// Link selection (5, RFC 3527): the subnet the client is on, when it differs from giaddr.
+    pub fn link_selection(&self) -> Result<Option<Ipv4Addr>, OptionError> {
+        self.address(Self::LINK_SELECTION)
+    }
+
+    /// Server identifier override (11, RFC 5107).
+    pub fn server_id_override(&self) -> Result<Option<Ipv4Addr>, OptionError> {
+        self.address(Self::SERVER_ID_OVERRIDE)
+    }
+
+    fn address(&self, sub: u8) -> Result<Option<Ipv4Addr>, OptionError> {
+        match self.get(sub) {
+            None => Ok(None),
+            Some(d) => ipv4(OptionCode::RELAY_AGENT_INFO, &d)
+                .map(Some)
+                .map_err(|_| OptionError::BadValue {
+                    code: OptionCode::RELAY_AGENT_INFO,
+                    what: "address sub-option is not 4 bytes",
+                }),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Classless static routes (121, RFC 3442).
+
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use super::bad_len;
+use crate::wire::code::OptionCode;
+use crate::wire::data::OptionData;
+use crate::wire::error::{Expected, OptionError};
+
+/// One classless route: a destination prefix and the router to reach it through
+/// (0.0.0.0 means the destination is on the link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Route {
+    /// The destination network, bits past the prefix length zero.
+    pub destination: Ipv4Addr,
+    /// The destination's prefix length, 0..=32.
+    pub prefix_len: u8,
+    /// The next hop.
+    pub router: Ipv4Addr,
+}
+
+impl Route {
+    /// Bytes this route takes on the wire: width, significant octets, router.
+    pub fn encoded_len(&self) -> usize {
+        1 + significant_octets(self.prefix_len) + 4
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{} via {}",
+            self.destination, self.prefix_len, self.router
+        )
+    }
+}
+
+pub(crate) fn significant_octets(prefix_len: u8) -> usize {
+    usize::from(prefix_len).div_ceil(8)
+}
+
+pub(crate) fn mask(prefix_len: u8) -> u32 {
+    match prefix_len {
+        0 => 0,
+        n => u32::MAX << (32 - u32::from(n.min(32))),
+    }
+}
+
+/// A non-empty list of classless routes, in the order the server sent them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClasslessRoutes<'a> {
+    data: OptionData<'a>,
+}
+
+impl<'a> ClasslessRoutes<'a> {
+    /// Checks every route: prefix length at most 32, and the bytes it needs all present.
+    pub fn new(code: OptionCode, data: OptionData<'a>) -> Result<Self, OptionError> {
+        if data.len() < 5 {
+            return Err(bad_len(code, &data, Expected::AtLeast(5)));
+        }
+        let mut pos = 0;
+        while let Some(width) = data.get(pos) {
+            if width > 32 {
+                return Err(OptionError::BadValue {
+                    code,
+                    what: "route prefix length over 32",
+                });
+            }
+            pos += 1 + significant_octets(width) + 4;
+        }
+        if pos != data.len() {
+            return Err(OptionError::BadValue {
+                code,
+                what: "route runs past the end of the option",
+            });
+        }
+        Ok(ClasslessRoutes { data })
+    }
+
+    /// The routes in order.
+    pub fn iter(&self) -> impl Iterator<Item = Route> + 'a {
+        let mut bytes = self.data.bytes();
+        core::iter::from_fn(move || {
+            let prefix_len = bytes.next()?;
+            let mut dest = [0u8; 4];
+            for slot in dest.iter_mut().take(significant_octets(prefix_len)) {
+                *slot = bytes.next()?;
+            }
+            let destination = Ipv4Addr::from(u32::from_be_bytes(dest) & mask(prefix_len));
+            let router = Ipv4Addr::from(bytes.take_array::<4>()?);
+            Some(Route {
+                destination,
+                prefix_len,
+                router,
+            })
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Vendor-identifying vendor options (125, RFC 3925).
+
+use super::bad_len;
+use super::tlv::{self, SubOptions};
+use crate::wire::code::OptionCode;
+use crate::wire::data::OptionData;
+use crate::wire::error::{Expected, OptionError};
+
+/// Vendor-identifying vendor-specific information (125): one block of sub-options per
+/// enterprise number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorIdentifying<'a> {
+    data: OptionData<'a>,
+}
+
+/// One enterprise's block in option 125.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorInfo<'a> {
+    /// IANA enterprise number.
+    pub enterprise: u32,
+    /// The block's data: sub-options defined by that vendor.
+    pub data: OptionData<'a>,
+}
+
+impl<'a> VendorInfo<'a> {
+    /// The block's sub-options.
+    pub fn sub_options(&self) -> SubOptions<'a> {
+        SubOptions::new(self.data)
+    }
+}
+
+impl<'a> VendorIdentifying<'a> {
+    /// Checks that the value is a whole sequence of enterprise blocks, each a whole sequence
+    /// of sub-options.
+    pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
+        let code = OptionCode::VENDOR_IDENTIFYING_OPTIONS;
+        if data.len() < 5 {
+            return Err(bad_len(code, &data, Expected::AtLeast(5)));
+        }
+        let me = VendorIdentifying { data };
+        let mut covered = 0;
+        for block in me.blocks() {
+            tlv::check(code, &block.data)?;
+            covered += 5 + block.data.len();
+        }
+        if covered != data.len() {
+            return Err(OptionError::BadValue {
+                code,
+                what: "enterprise block runs past the end of the option",
+            });
+        }
+        Ok(me)
+    }
+
+    /// The enterprise blocks in order.
+    pub fn blocks(&self) -> impl Iterator<Item = VendorInfo<'a>> + 'a {
+        let data = self.data;
+        let mut pos = 0;
+        core::iter::from_fn(move || {
+            let head = data.slice(pos..pos + 5)?;
+            let mut bytes = head.bytes();
+            let enterprise = u32::from_be_bytes(bytes.take_array::<4>()?);
+            let len = usize::from(bytes.next()?);
+            let block = data.slice(pos + 5..pos + 5 + len)?;
+            pos += 5 + len;
+            Some(VendorInfo {
+                enterprise,
+                data: block,
+            })
+        })
+    }
+}
