@@ -1,0 +1,4 @@
+//! Helpers shared by the test binaries (and, by path, the fuzz targets).
+#![allow(dead_code, unreachable_pub)]
+
+pub mod exercise;
