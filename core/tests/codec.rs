@@ -575,7 +575,7 @@ fn client_id_kinds_and_ascii_fqdn() {
     let m2 = raw(&[61, 3, 0, b'i', b'd']);
     let m2 = Message::parse(&m2).unwrap();
     assert!(
-        matches!(m2.client_id().unwrap().unwrap().kind(), ClientIdKind::Opaque(d) if d == &b"id"[..])
+        matches!(m2.client_id().unwrap().unwrap().kind(), ClientIdKind::Opaque(d) if d == b"id"[..])
     );
     assert_eq!(RelayAgentInfo::CIRCUIT_ID, 1);
 }

@@ -1,13 +1,13 @@
 //! Parsing, typed access, Display and emitting allocate nothing: counted by a global
-//! allocator that wraps the system one. One test in this binary, so no other test's
-//! allocations are counted.
+//! allocator that wraps the system one, per thread, so the test harness's own threads
+//! are not counted.
 #![allow(unsafe_code)]
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::exercise::exercise;
 use dhcp_core::wire::typed::{FqdnFlags, Route};
@@ -15,12 +15,23 @@ use dhcp_core::wire::{Flags, MessageBuilder, MessageType, Op, OptionCode};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialized and without Drop: using it never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -29,7 +40,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -87,32 +98,42 @@ fn codec_paths_allocate_nothing() {
     // Everything the measured section needs is made before it.
     let mut buf = [0u8; 1500];
     let mut golden = Vec::new();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden")).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         if entry.path().extension().is_some_and(|e| e == "pcap") {
             golden.push(std::fs::read(entry.path()).unwrap());
         }
     }
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let payloads: Vec<&[u8]> = golden
+        .iter()
+        .flat_map(|file| common::pcap::dhcp_payloads(file).unwrap())
+        .map(|(_, payload)| payload)
+        .collect();
+    assert!(!payloads.is_empty(), "no golden packets found");
+
+    // The counter sees allocations on this thread.
+    let probe = allocations();
+    drop(std::hint::black_box(vec![0u8; 16]));
+    assert!(
+        allocations() > probe,
+        "the counting allocator is not in use"
+    );
+
+    let before = allocations();
     let len = emit_ack(&mut buf);
     let touched = exercise(&buf[..len]).expect("our own ACK parses");
-    // Golden captures: every frame's UDP payload is parsed and read in full.
     let mut frames = 0;
-    for pcap in &golden {
-        let mut at = 24;
-        while let Some(head) = pcap.get(at..at + 16) {
-            let caplen = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
-            let Some(frame) = pcap.get(at + 16..at + 16 + caplen) else { break };
-            at += 16 + caplen;
-            let ihl = usize::from(frame.get(14).copied().unwrap_or(0) & 0x0f) * 4;
-            if let Some(payload) = frame.get(14 + ihl + 8..) {
-                frames += usize::from(exercise(payload).is_some());
-            }
-        }
+    for payload in &payloads {
+        frames += usize::from(exercise(payload).is_some());
     }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = allocations();
 
     assert!(touched > 0);
+    assert_eq!(frames, payloads.len(), "every golden packet parses");
     assert_eq!(after - before, 0, "allocations on the codec path");
     eprintln!("no allocation across our ACK and {frames} golden frames");
 }

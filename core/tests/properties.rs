@@ -54,37 +54,52 @@ fn model() -> impl Strategy<Value = Model> {
             .filter(|(c, _)| *c != 52 && !std::mem::replace(&mut seen[usize::from(*c)], true))
             .collect::<Vec<_>>()
     });
-    (header, options, any::<bool>(), prop_oneof![Just(576usize), Just(1500), Just(4096)]).prop_map(
-        |((reply, htype, hops, xid, secs, flags, addrs, chaddr, sname, file), options, overload, max_len)| Model {
-            reply,
-            htype,
-            hops,
-            xid,
-            secs,
-            flags,
-            addrs,
-            chaddr,
-            sname,
-            file,
-            options,
-            overload,
-            max_len,
-        },
+    (
+        header,
+        options,
+        any::<bool>(),
+        prop_oneof![Just(576usize), Just(1500), Just(4096)],
     )
+        .prop_map(
+            |(
+                (reply, htype, hops, xid, secs, flags, addrs, chaddr, sname, file),
+                options,
+                overload,
+                max_len,
+            )| Model {
+                reply,
+                htype,
+                hops,
+                xid,
+                secs,
+                flags,
+                addrs,
+                chaddr,
+                sname,
+                file,
+                options,
+                overload,
+                max_len,
+            },
+        )
 }
 
 fn emit(m: &Model, buf: &mut [u8]) -> Result<usize, EmitError> {
     let mut b = MessageBuilder::new(buf)?;
-    b.op(if m.reply { Op::BootReply } else { Op::BootRequest })
-        .htype(m.htype)
-        .hops(m.hops)
-        .xid(m.xid)
-        .secs(m.secs)
-        .flags(Flags::from_bits_retain(m.flags))
-        .ciaddr(Ipv4Addr::from(m.addrs[0]))
-        .yiaddr(Ipv4Addr::from(m.addrs[1]))
-        .siaddr(Ipv4Addr::from(m.addrs[2]))
-        .giaddr(Ipv4Addr::from(m.addrs[3]));
+    b.op(if m.reply {
+        Op::BootReply
+    } else {
+        Op::BootRequest
+    })
+    .htype(m.htype)
+    .hops(m.hops)
+    .xid(m.xid)
+    .secs(m.secs)
+    .flags(Flags::from_bits_retain(m.flags))
+    .ciaddr(Ipv4Addr::from(m.addrs[0]))
+    .yiaddr(Ipv4Addr::from(m.addrs[1]))
+    .siaddr(Ipv4Addr::from(m.addrs[2]))
+    .giaddr(Ipv4Addr::from(m.addrs[3]));
     b.chaddr(&m.chaddr)?;
     if !m.sname.is_empty() {
         b.sname(&m.sname)?;

@@ -53,7 +53,7 @@ option_codes! {
     /// Interface MTU (26).
     MTU = 26, "Interface-MTU";
     /// Broadcast address (28).
-    BROADCAST = 28, "Broadcast-Address";
+    BROADCAST = 28, "BR";
     /// Static routes (33).
     STATIC_ROUTES = 33, "Static-Route";
     /// NIS domain (40).

@@ -57,7 +57,10 @@ pub fn exercise(buf: &[u8]) -> Option<usize> {
             }
         }
     };
-    count(m.subnet_mask().map(|v| v.map_or(0, |a| a.octets()[0] as usize)));
+    count(
+        m.subnet_mask()
+            .map(|v| v.map_or(0, |a| a.octets()[0] as usize)),
+    );
     for list in [m.routers(), m.dns_servers(), m.ntp_servers()] {
         count(list.map(|l| l.map_or(0, |l| l.iter().count() + l.len())));
     }
@@ -72,7 +75,9 @@ pub fn exercise(buf: &[u8]) -> Option<usize> {
             t.map_or(0, |t| {
                 let mut buf = [0u8; 64];
                 let _ = write!(sink, "{t}");
-                usize::from(t.is_printable_ascii()) + t.as_str().map_or(0, str::len) + t.to_str(&mut buf).map_or(0, str::len)
+                usize::from(t.is_printable_ascii())
+                    + t.as_str().map_or(0, str::len)
+                    + t.to_str(&mut buf).map_or(0, str::len)
             })
         }));
     }
@@ -98,7 +103,10 @@ pub fn exercise(buf: &[u8]) -> Option<usize> {
     count(m.vendor_specific().map(|v| v.map_or(0, |v| v.len())));
     count(m.message_type().map(|t| t.map_or(0, |t| t as usize)));
     count(m.parameter_request_list().map(|l| {
-        l.map_or(0, |l| l.iter().map(|c| usize::from(c.0)).sum::<usize>() + usize::from(l.contains(OptionCode::ROUTERS)))
+        l.map_or(0, |l| {
+            l.iter().map(|c| usize::from(c.0)).sum::<usize>()
+                + usize::from(l.contains(OptionCode::ROUTERS))
+        })
     }));
     count(m.client_id().map(|c| {
         c.map_or(0, |c| {
@@ -106,7 +114,10 @@ pub fn exercise(buf: &[u8]) -> Option<usize> {
             c.data().len()
         })
     }));
-    count(m.user_class().map(|u| u.map_or(0, |u| u.iter().map(|c| c.len()).sum())));
+    count(
+        m.user_class()
+            .map(|u| u.map_or(0, |u| u.iter().map(|c| c.len()).sum())),
+    );
     count(m.rapid_commit().map(usize::from));
     count(m.client_fqdn().map(|f| {
         f.map_or(0, |f| {
@@ -123,23 +134,33 @@ pub fn exercise(buf: &[u8]) -> Option<usize> {
             r.sub_options().map(|s| s.data.len()).sum::<usize>()
                 + r.circuit_id().map_or(0, |d| d.len())
                 + r.remote_id().map_or(0, |d| d.len())
-                + r.link_selection().map_or(1, |a| a.map_or(0, |a| a.octets()[0] as usize))
-                + r.server_id_override().map_or(1, |a| a.map_or(0, |a| a.octets()[0] as usize))
+                + r.link_selection()
+                    .map_or(1, |a| a.map_or(0, |a| a.octets()[0] as usize))
+                + r.server_id_override()
+                    .map_or(1, |a| a.map_or(0, |a| a.octets()[0] as usize))
         })
     }));
     count(m.domain_search().map(|s| {
         s.map_or(0, |s| {
             let _ = write!(sink, "{s}");
-            s.iter().map(|name| name.labels().map(|l| l.len()).sum::<usize>()).sum()
+            s.iter()
+                .map(|name| name.labels().map(|l| l.len()).sum::<usize>())
+                .sum()
         })
     }));
     count(m.classless_routes().map(|r| {
-        r.map_or(0, |r| r.iter().map(|r| usize::from(r.prefix_len) + r.encoded_len()).sum())
+        r.map_or(0, |r| {
+            r.iter()
+                .map(|r| usize::from(r.prefix_len) + r.encoded_len())
+                .sum()
+        })
     }));
     count(m.vendor_identifying().map(|v| {
         v.map_or(0, |v| {
             v.blocks()
-                .map(|b| b.enterprise as usize + b.sub_options().map(|s| s.data.len()).sum::<usize>())
+                .map(|b| {
+                    b.enterprise as usize + b.sub_options().map(|s| s.data.len()).sum::<usize>()
+                })
                 .sum()
         })
     }));

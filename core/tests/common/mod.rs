@@ -2,3 +2,5 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod exercise;
+pub mod pcap;
+pub mod reemit;

@@ -437,6 +437,9 @@ EOF
     wait_exit "$CLIENT_PID" 10
     sleep 1
     log "dhcpcd: inform (dhcpcd -s 192.0.2.50/24)"
+    # dhcpcd 9.4.1 segfaults in inform mode when it has to add the address
+    # itself, so configure it first (an INFORM client has its address anyway)
+    nsx "$NS_C" "$IP" addr add 192.0.2.50/24 dev "$IF_C"
     nsbg "$NS_C" "$d/client-inform.log" dhcpcd "${args[@]}" -B -d -h gold-dhcpcd \
         -s 192.0.2.50/24 "$IF_C"
     CLIENT_PID=$BG_PID
