@@ -4,7 +4,7 @@ use core::net::Ipv4Addr;
 
 use super::code::{MessageType, OptionCode};
 use super::data::OptionData;
-use super::error::EmitError;
+use super::error::{EmitError, Reason};
 use super::header::{field, Area, Flags, Op};
 use super::typed::route::{mask, significant_octets};
 use super::typed::{FqdnFlags, Route, NAME_MAX_LEN};
@@ -32,6 +32,8 @@ pub struct MessageBuilder<'b> {
     sname_free: bool,
     area: Area,
     pos: usize,
+    /// End of the space options may use in the current area (kept equal to `area_end()`).
+    end: usize,
     /// Message length once the `options` area is closed (its end option included).
     main_len: Option<usize>,
     /// Offset of option 52's value byte, once written.
@@ -52,7 +54,7 @@ impl<'b> MessageBuilder<'b> {
         header[field::OP] = Op::BootRequest as u8;
         header[field::HTYPE] = 1;
         header[field::COOKIE].copy_from_slice(&MAGIC_COOKIE);
-        Ok(MessageBuilder {
+        let mut b = MessageBuilder {
             limit: available,
             buf,
             pad_to: BOOTP_MIN_LEN,
@@ -64,7 +66,10 @@ impl<'b> MessageBuilder<'b> {
             main_len: None,
             overload_at: None,
             overload_bits: 0,
-        })
+            end: 0,
+        };
+        b.end = b.area_end();
+        Ok(b)
     }
 
     // ---- header -------------------------------------------------------------------------
@@ -183,6 +188,7 @@ impl<'b> MessageBuilder<'b> {
             });
         }
         self.sname_free = false;
+        self.end = self.area_end();
         self.header_text(field::SNAME, "sname", name)
     }
 
@@ -196,6 +202,7 @@ impl<'b> MessageBuilder<'b> {
             });
         }
         self.file_free = false;
+        self.end = self.area_end();
         self.header_text(field::FILE, "file", name)
     }
 
@@ -209,6 +216,7 @@ impl<'b> MessageBuilder<'b> {
             return Err(EmitError::BufferTooSmall { available: len });
         }
         self.limit = len.min(self.buf.len());
+        self.end = self.area_end();
         Ok(self)
     }
 
@@ -224,6 +232,7 @@ impl<'b> MessageBuilder<'b> {
     /// options.
     pub fn allow_overload(&mut self, allow: bool) -> &mut Self {
         self.overload_allowed = allow;
+        self.end = self.area_end();
         self
     }
 
@@ -245,7 +254,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     fn room(&self) -> usize {
-        self.area_end().saturating_sub(self.pos)
+        self.end.saturating_sub(self.pos)
     }
 
     fn next_free_area(&self) -> Option<Area> {
@@ -281,6 +290,7 @@ impl<'b> MessageBuilder<'b> {
         self.overload_bits |= bit;
         self.area = next;
         self.pos = start;
+        self.end = self.area_end();
         Ok(())
     }
 
@@ -317,7 +327,21 @@ impl<'b> MessageBuilder<'b> {
 
     /// Writes option `code` with `value` as it is.
     pub fn option(&mut self, code: OptionCode, value: &[u8]) -> Result<&mut Self, EmitError> {
-        self.option_with(code, value.len(), |w| w.put(value))
+        let (at, len) = (self.pos, value.len());
+        if len <= INSTANCE_MAX
+            && at + 2 + len <= self.end
+            && code != OptionCode::PAD
+            && code != OptionCode::END
+        {
+            if let Some(dst) = self.buf.get_mut(at..at + 2 + len) {
+                dst[0] = code.0;
+                dst[1] = len as u8;
+                dst[2..].copy_from_slice(value);
+                self.pos = at + 2 + len;
+                return Ok(self);
+            }
+        }
+        self.option_with(code, len, |w| w.put(value))
     }
 
     /// Writes option `code` with a value read from another message (possibly split).
@@ -339,7 +363,7 @@ impl<'b> MessageBuilder<'b> {
         if list.is_empty() {
             return Err(EmitError::BadValue {
                 code,
-                what: "empty address list",
+                what: Reason::EMPTY_ADDRESS_LIST,
             });
         }
         self.option_with(code, list.len() * 4, |w| {
@@ -351,7 +375,7 @@ impl<'b> MessageBuilder<'b> {
         if text.is_empty() {
             return Err(EmitError::BadValue {
                 code,
-                what: "empty text",
+                what: Reason::EMPTY_TEXT,
             });
         }
         self.option(code, text)
@@ -368,7 +392,7 @@ impl<'b> MessageBuilder<'b> {
         if bits.leading_ones() + bits.trailing_zeros() != 32 {
             return Err(EmitError::BadValue {
                 code: OptionCode::SUBNET_MASK,
-                what: "subnet mask is not contiguous",
+                what: Reason::SUBNET_MASK_IS_NOT_CONTIGUOUS,
             });
         }
         self.address(OptionCode::SUBNET_MASK, m)
@@ -399,7 +423,7 @@ impl<'b> MessageBuilder<'b> {
         if mtu < 68 {
             return Err(EmitError::BadValue {
                 code: OptionCode::MTU,
-                what: "MTU below 68",
+                what: Reason::MTU_BELOW_68,
             });
         }
         self.option(OptionCode::MTU, &mtu.to_be_bytes())
@@ -445,7 +469,7 @@ impl<'b> MessageBuilder<'b> {
         if size < 576 {
             return Err(EmitError::BadValue {
                 code: OptionCode::MAX_MESSAGE_SIZE,
-                what: "maximum message size below 576",
+                what: Reason::MAXIMUM_MESSAGE_SIZE_BELOW_576,
             });
         }
         self.option(OptionCode::MAX_MESSAGE_SIZE, &size.to_be_bytes())
@@ -471,7 +495,7 @@ impl<'b> MessageBuilder<'b> {
         if id.len() < 2 {
             return Err(EmitError::BadValue {
                 code: OptionCode::CLIENT_ID,
-                what: "client id shorter than 2 bytes",
+                what: Reason::CLIENT_ID_SHORTER_THAN_2_BYTES,
             });
         }
         self.option(OptionCode::CLIENT_ID, id)
@@ -482,7 +506,7 @@ impl<'b> MessageBuilder<'b> {
         if duid.len() < 2 {
             return Err(EmitError::BadValue {
                 code: OptionCode::CLIENT_ID,
-                what: "DUID shorter than its 2-byte type",
+                what: Reason::DUID_SHORTER_THAN_ITS_2_BYTE_TYPE,
             });
         }
         self.option_with(OptionCode::CLIENT_ID, 5 + duid.len(), |w| {
@@ -498,7 +522,7 @@ impl<'b> MessageBuilder<'b> {
         if classes.is_empty() || classes.iter().any(|c| c.is_empty() || c.len() > 255) {
             return Err(EmitError::BadValue {
                 code,
-                what: "user classes must be 1..=255 bytes each, at least one",
+                what: Reason::USER_CLASSES_MUST_BE_1_255_BYTES_EACH_AT_LEAST_ONE,
             });
         }
         let len = classes.iter().map(|c| 1 + c.len()).sum();
@@ -549,7 +573,7 @@ impl<'b> MessageBuilder<'b> {
         if subs.is_empty() || subs.iter().any(|(_, d)| d.len() > 255) {
             return Err(EmitError::BadValue {
                 code,
-                what: "sub-options must be at most 255 bytes each, at least one",
+                what: Reason::SUB_OPTIONS_MUST_BE_AT_MOST_255_BYTES_EACH_AT_LEAST_ONE,
             });
         }
         let len = subs.iter().map(|(_, d)| 2 + d.len()).sum();
@@ -583,7 +607,7 @@ impl<'b> MessageBuilder<'b> {
         if names.is_empty() {
             return Err(EmitError::BadValue {
                 code,
-                what: "empty search list",
+                what: Reason::EMPTY_SEARCH_LIST,
             });
         }
         let mut len = 0;
@@ -604,7 +628,7 @@ impl<'b> MessageBuilder<'b> {
         if routes.is_empty() || routes.iter().any(|r| r.prefix_len > 32) {
             return Err(EmitError::BadValue {
                 code,
-                what: "routes must have prefix lengths of at most 32, at least one route",
+                what: Reason::ROUTES_MUST_HAVE_PREFIX_LENGTHS_OF_AT_MOST_32_AT_LEAST_ONE_ROUTE,
             });
         }
         let len = routes.iter().map(Route::encoded_len).sum();
@@ -625,7 +649,7 @@ impl<'b> MessageBuilder<'b> {
         if blocks.is_empty() || blocks.iter().any(|(_, d)| d.len() > 255) {
             return Err(EmitError::BadValue {
                 code,
-                what: "enterprise blocks must be at most 255 bytes each, at least one",
+                what: Reason::ENTERPRISE_BLOCKS_MUST_BE_AT_MOST_255_BYTES_EACH_AT_LEAST_ONE,
             });
         }
         let len = blocks.iter().map(|(_, d)| 5 + d.len()).sum();
@@ -675,7 +699,7 @@ fn encoded_name_len(code: OptionCode, name: &str) -> Result<usize, EmitError> {
             if label.is_empty() || label.len() > 63 {
                 return Err(EmitError::BadValue {
                     code,
-                    what: "domain labels must be 1..=63 bytes",
+                    what: Reason::DOMAIN_LABELS_MUST_BE_1_63_BYTES,
                 });
             }
             len += 1 + label.len();
@@ -684,7 +708,7 @@ fn encoded_name_len(code: OptionCode, name: &str) -> Result<usize, EmitError> {
     if len > NAME_MAX_LEN {
         return Err(EmitError::BadValue {
             code,
-            what: "domain name longer than 255 bytes",
+            what: Reason::DOMAIN_NAME_LONGER_THAN_255_BYTES,
         });
     }
     Ok(len)
@@ -731,7 +755,21 @@ impl ValueWriter<'_, '_> {
     }
 
     /// Appends bytes to the value.
-    pub fn put(&mut self, mut bytes: &[u8]) -> Result<(), EmitError> {
+    pub fn put(&mut self, bytes: &[u8]) -> Result<(), EmitError> {
+        let (at, n) = (self.b.pos, bytes.len());
+        if self.in_instance + n <= INSTANCE_MAX && at + n <= self.b.end {
+            if let Some(dst) = self.b.buf.get_mut(at..at + n) {
+                dst.copy_from_slice(bytes);
+                self.b.pos = at + n;
+                self.in_instance += n;
+                return Ok(());
+            }
+        }
+        self.put_split(bytes)
+    }
+
+    /// [`put`](Self::put) for bytes that start a new instance or area on the way.
+    fn put_split(&mut self, mut bytes: &[u8]) -> Result<(), EmitError> {
         while !bytes.is_empty() {
             if self.in_instance == INSTANCE_MAX || self.b.room() == 0 {
                 self.close();

@@ -104,8 +104,13 @@ impl<'a> OptionData<'a> {
     /// The value's bytes, one at a time.
     pub fn bytes(&self) -> Bytes<'a> {
         Bytes {
-            segments: self.segments(),
-            current: &[],
+            inner: match self.repr {
+                Repr::One(s) => BytesRepr::One(s.iter()),
+                Repr::Split { .. } => BytesRepr::Split {
+                    segments: self.segments(),
+                    current: &[],
+                },
+            },
         }
     }
 
@@ -153,6 +158,9 @@ impl<'a> OptionData<'a> {
 
     /// The value as an array, if it is exactly `N` bytes long.
     pub fn to_array<const N: usize>(&self) -> Option<[u8; N]> {
+        if let Repr::One(s) = self.repr {
+            return s.try_into().ok();
+        }
         if self.len() != N {
             return None;
         }
@@ -275,27 +283,46 @@ impl<'a> Iterator for Segments<'a> {
 /// Iterator over the bytes of an [`OptionData`].
 #[derive(Debug, Clone)]
 pub struct Bytes<'a> {
-    segments: Segments<'a>,
-    current: &'a [u8],
+    inner: BytesRepr<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum BytesRepr<'a> {
+    One(core::slice::Iter<'a, u8>),
+    Split {
+        segments: Segments<'a>,
+        current: &'a [u8],
+    },
 }
 
 impl Iterator for Bytes<'_> {
     type Item = u8;
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
-        loop {
-            if let Some((&b, rest)) = self.current.split_first() {
-                self.current = rest;
-                return Some(b);
-            }
-            self.current = self.segments.next()?;
+        match &mut self.inner {
+            BytesRepr::One(it) => it.next().copied(),
+            BytesRepr::Split { segments, current } => loop {
+                if let Some((&b, rest)) = current.split_first() {
+                    *current = rest;
+                    return Some(b);
+                }
+                *current = segments.next()?;
+            },
         }
     }
 }
 
 impl<'a> Bytes<'a> {
     /// The next `N` bytes as an array, or `None` if fewer are left.
+    #[inline]
     pub fn take_array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        if let BytesRepr::One(it) = &mut self.inner {
+            let slice = it.as_slice();
+            let out: [u8; N] = slice.get(..N)?.try_into().ok()?;
+            *it = slice.get(N..).unwrap_or_default().iter();
+            return Some(out);
+        }
         let mut out = [0u8; N];
         for slot in out.iter_mut() {
             *slot = self.next()?;

@@ -42,11 +42,11 @@ pub enum ParseError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expected {
     /// Exactly this many bytes.
-    Exactly(usize),
+    Exactly(u8),
     /// At least this many bytes.
-    AtLeast(usize),
+    AtLeast(u8),
     /// A non-zero multiple of this many bytes.
-    MultipleOf(usize),
+    MultipleOf(u8),
 }
 
 impl fmt::Display for Expected {
@@ -67,8 +67,8 @@ pub enum OptionError {
     BadLength {
         /// The option.
         code: OptionCode,
-        /// Its length (after RFC 3396 concatenation).
-        len: usize,
+        /// Its length (after RFC 3396 concatenation; a DHCP message is under 64 KiB).
+        len: u16,
         /// What its type needs.
         expected: Expected,
     },
@@ -78,7 +78,7 @@ pub enum OptionError {
         /// The option.
         code: OptionCode,
         /// What is wrong with it.
-        what: &'static str,
+        what: Reason,
     },
 }
 
@@ -116,9 +116,112 @@ pub enum EmitError {
         /// The option.
         code: OptionCode,
         /// What is wrong with the value.
-        what: &'static str,
+        what: Reason,
     },
     /// Pad (0) and end (255) are written by the builder, not by callers.
     #[error("option code {0} is reserved for pad/end")]
     ReservedCode(u8),
+}
+
+/// What is wrong with an option's value: one of a fixed set of reasons, each with its text.
+/// One byte, so that errors stay small and results return in registers.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Reason(u8);
+
+macro_rules! reasons {
+    ($( $(#[$doc:meta])* $name:ident = $text:literal; )*) => {
+        const REASON_TEXT: &[&str] = &[$($text),*];
+
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        enum ReasonIndex { $($name),* }
+
+        impl Reason {
+            $( $(#[$doc])* pub const $name: Reason = Reason(ReasonIndex::$name as u8); )*
+        }
+    };
+}
+
+reasons! {
+    /// "subnet mask is not contiguous"
+    SUBNET_MASK_IS_NOT_CONTIGUOUS = "subnet mask is not contiguous";
+    /// "MTU below 68"
+    MTU_BELOW_68 = "MTU below 68";
+    /// "unknown message type"
+    UNKNOWN_MESSAGE_TYPE = "unknown message type";
+    /// "maximum message size below 576"
+    MAXIMUM_MESSAGE_SIZE_BELOW_576 = "maximum message size below 576";
+    /// "empty address list"
+    EMPTY_ADDRESS_LIST = "empty address list";
+    /// "empty text"
+    EMPTY_TEXT = "empty text";
+    /// "client id shorter than 2 bytes"
+    CLIENT_ID_SHORTER_THAN_2_BYTES = "client id shorter than 2 bytes";
+    /// "DUID shorter than its 2-byte type"
+    DUID_SHORTER_THAN_ITS_2_BYTE_TYPE = "DUID shorter than its 2-byte type";
+    /// "user classes must be 1..=255 bytes each, at least one"
+    USER_CLASSES_MUST_BE_1_255_BYTES_EACH_AT_LEAST_ONE = "user classes must be 1..=255 bytes each, at least one";
+    /// "sub-options must be at most 255 bytes each, at least one"
+    SUB_OPTIONS_MUST_BE_AT_MOST_255_BYTES_EACH_AT_LEAST_ONE = "sub-options must be at most 255 bytes each, at least one";
+    /// "empty search list"
+    EMPTY_SEARCH_LIST = "empty search list";
+    /// "routes must have prefix lengths of at most 32, at least one route"
+    ROUTES_MUST_HAVE_PREFIX_LENGTHS_OF_AT_MOST_32_AT_LEAST_ONE_ROUTE = "routes must have prefix lengths of at most 32, at least one route";
+    /// "enterprise blocks must be at most 255 bytes each, at least one"
+    ENTERPRISE_BLOCKS_MUST_BE_AT_MOST_255_BYTES_EACH_AT_LEAST_ONE = "enterprise blocks must be at most 255 bytes each, at least one";
+    /// "domain labels must be 1..=63 bytes"
+    DOMAIN_LABELS_MUST_BE_1_63_BYTES = "domain labels must be 1..=63 bytes";
+    /// "domain name longer than 255 bytes"
+    DOMAIN_NAME_LONGER_THAN_255_BYTES = "domain name longer than 255 bytes";
+    /// "empty user class"
+    EMPTY_USER_CLASS = "empty user class";
+    /// "user class runs past the end of the option"
+    USER_CLASS_RUNS_PAST_THE_END_OF_THE_OPTION = "user class runs past the end of the option";
+    /// "RFC 4361 client id needs a 4-byte IAID and a DUID"
+    RFC_4361_CLIENT_ID_NEEDS_A_4_BYTE_IAID_AND_A_DUID = "RFC 4361 client id needs a 4-byte IAID and a DUID";
+    /// "enterprise block runs past the end of the option"
+    ENTERPRISE_BLOCK_RUNS_PAST_THE_END_OF_THE_OPTION = "enterprise block runs past the end of the option";
+    /// "address sub-option is not 4 bytes"
+    ADDRESS_SUB_OPTION_IS_NOT_4_BYTES = "address sub-option is not 4 bytes";
+    /// "bytes after the domain name"
+    BYTES_AFTER_THE_DOMAIN_NAME = "bytes after the domain name";
+    /// "sub-option header runs past the end of the option"
+    SUB_OPTION_HEADER_RUNS_PAST_THE_END_OF_THE_OPTION = "sub-option header runs past the end of the option";
+    /// "sub-option runs past the end of the option"
+    SUB_OPTION_RUNS_PAST_THE_END_OF_THE_OPTION = "sub-option runs past the end of the option";
+    /// "route prefix length over 32"
+    ROUTE_PREFIX_LENGTH_OVER_32 = "route prefix length over 32";
+    /// "route runs past the end of the option"
+    ROUTE_RUNS_PAST_THE_END_OF_THE_OPTION = "route runs past the end of the option";
+    /// "domain name runs past the end of the option"
+    DOMAIN_NAME_RUNS_PAST_THE_END_OF_THE_OPTION = "domain name runs past the end of the option";
+    /// "label runs past the end of the option"
+    LABEL_RUNS_PAST_THE_END_OF_THE_OPTION = "label runs past the end of the option";
+    /// "compression pointer runs past the end of the option"
+    COMPRESSION_POINTER_RUNS_PAST_THE_END_OF_THE_OPTION = "compression pointer runs past the end of the option";
+    /// "compression pointer does not point backwards"
+    COMPRESSION_POINTER_DOES_NOT_POINT_BACKWARDS = "compression pointer does not point backwards";
+    /// "bad label type"
+    BAD_LABEL_TYPE = "bad label type";
+}
+
+impl Reason {
+    /// The reason as text.
+    pub fn as_str(self) -> &'static str {
+        REASON_TEXT
+            .get(usize::from(self.0))
+            .copied()
+            .unwrap_or("invalid value")
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
 }

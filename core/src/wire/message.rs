@@ -4,9 +4,9 @@ use core::net::Ipv4Addr;
 
 use super::code::{MessageType, OptionCode};
 use super::data::OptionData;
-use super::error::{OptionError, ParseError};
+use super::error::{OptionError, ParseError, Reason};
 use super::header::{field, Area, Flags, Op, Overload};
-use super::options::{validate, Areas, RawOptions};
+use super::options::{validate, Areas, OptionIndex, RawOptions};
 use super::typed::{
     self, ClasslessRoutes, ClientFqdn, ClientId, DomainSearch, Ipv4List, ParameterList,
     RelayAgentInfo, Text, UserClasses, VendorIdentifying,
@@ -24,6 +24,7 @@ pub struct Message<'a> {
     buf: &'a [u8],
     areas: Areas<'a>,
     overload: Option<Overload>,
+    index: OptionIndex,
 }
 
 fn ipv4_at(buf: &[u8], range: core::ops::Range<usize>) -> Ipv4Addr {
@@ -42,6 +43,7 @@ fn c_string(field: &[u8]) -> &[u8] {
 
 impl<'a> Message<'a> {
     /// Checks `buf` and returns a view of it. Bytes after the end option are ignored.
+    #[inline]
     pub fn parse(buf: &'a [u8]) -> Result<Self, ParseError> {
         if buf.len() < OPTIONS_OFFSET {
             return Err(ParseError::Truncated { len: buf.len() });
@@ -59,18 +61,19 @@ impl<'a> Message<'a> {
             return Err(ParseError::BadMagicCookie(cookie));
         }
         let options = buf.get(OPTIONS_OFFSET..).unwrap_or_default();
-        let overload =
-            validate(options, Area::Options, OPTIONS_OFFSET)?.and_then(Overload::from_u8);
+        let mut index = OptionIndex::new();
+        let overload = validate(options, Area::Options, OPTIONS_OFFSET, &mut index)?
+            .and_then(Overload::from_u8);
         let mut areas = Areas([options, &[], &[]]);
         if let Some(o) = overload {
             if o.file() {
                 let file = buf.get(field::FILE).unwrap_or_default();
-                validate(file, Area::File, field::FILE.start)?;
+                validate(file, Area::File, field::FILE.start, &mut index)?;
                 areas.0[1] = file;
             }
             if o.sname() {
                 let sname = buf.get(field::SNAME).unwrap_or_default();
-                validate(sname, Area::Sname, field::SNAME.start)?;
+                validate(sname, Area::Sname, field::SNAME.start, &mut index)?;
                 areas.0[2] = sname;
             }
         }
@@ -78,6 +81,7 @@ impl<'a> Message<'a> {
             buf,
             areas,
             overload,
+            index,
         })
     }
 
@@ -199,7 +203,16 @@ impl<'a> Message<'a> {
 
     /// The value of option `code`: all its instances concatenated (RFC 3396), or `None`.
     pub fn option(&self, code: OptionCode) -> Option<OptionData<'a>> {
-        OptionData::find(self.areas, code)
+        match self.index.lookup(code.0) {
+            Some(None) => None,
+            Some(Some((at, false))) => {
+                let len = usize::from(self.byte(at + 1));
+                self.buf
+                    .get(at + 2..at + 2 + len)
+                    .map(OptionData::from_slice)
+            }
+            Some(Some((_, true))) | None => OptionData::find(self.areas, code),
+        }
     }
 
     fn typed<T>(
@@ -233,7 +246,7 @@ impl<'a> Message<'a> {
             Some(m) if u32::from(m).leading_ones() + u32::from(m).trailing_zeros() != 32 => {
                 Err(OptionError::BadValue {
                     code,
-                    what: "subnet mask is not contiguous",
+                    what: Reason::SUBNET_MASK_IS_NOT_CONTIGUOUS,
                 })
             }
             other => Ok(other),
@@ -266,7 +279,7 @@ impl<'a> Message<'a> {
         match self.typed(code, |d| typed::u16_value(code, &d))? {
             Some(v) if v < 68 => Err(OptionError::BadValue {
                 code,
-                what: "MTU below 68",
+                what: Reason::MTU_BELOW_68,
             }),
             other => Ok(other),
         }
@@ -305,7 +318,7 @@ impl<'a> Message<'a> {
             let [v] = typed::exact::<1>(code, &d)?;
             MessageType::from_u8(v).ok_or(OptionError::BadValue {
                 code,
-                what: "unknown message type",
+                what: Reason::UNKNOWN_MESSAGE_TYPE,
             })
         })
     }
@@ -331,7 +344,7 @@ impl<'a> Message<'a> {
         match self.typed(code, |d| typed::u16_value(code, &d))? {
             Some(v) if v < 576 => Err(OptionError::BadValue {
                 code,
-                what: "maximum message size below 576",
+                what: Reason::MAXIMUM_MESSAGE_SIZE_BELOW_576,
             }),
             other => Ok(other),
         }

@@ -3,7 +3,7 @@
 use super::bad_len;
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 /// A client identifier (61): a type byte and an identifier. Servers key leases on the whole
 /// value, so it is kept as it came ([`ClientId::data`]).
@@ -44,7 +44,7 @@ impl<'a> ClientId<'a> {
         if data.get(0) == Some(255) && data.len() < 7 {
             return Err(OptionError::BadValue {
                 code,
-                what: "RFC 4361 client id needs a 4-byte IAID and a DUID",
+                what: Reason::RFC_4361_CLIENT_ID_NEEDS_A_4_BYTE_IAID_AND_A_DUID,
             });
         }
         Ok(ClientId { data })

@@ -7,7 +7,7 @@ use super::name::{check_name, DomainName, Encoding};
 use super::text::Text;
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 bitflags::bitflags! {
     /// The flags byte of option 81.
@@ -69,7 +69,7 @@ impl<'a> ClientFqdn<'a> {
             if end != data.len() {
                 return Err(OptionError::BadValue {
                     code,
-                    what: "bytes after the domain name",
+                    what: Reason::BYTES_AFTER_THE_DOMAIN_NAME,
                 });
             }
             FqdnName::Wire(DomainName::new(data, 3))

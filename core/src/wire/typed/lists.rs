@@ -7,7 +7,7 @@ use core::net::Ipv4Addr;
 use super::bad_len;
 use crate::wire::code::OptionCode;
 use crate::wire::data::{Bytes, OptionData};
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 /// A non-empty list of IPv4 addresses (routers, DNS servers, NTP servers, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +140,7 @@ impl<'a> UserClasses<'a> {
             if len == 0 {
                 return Err(OptionError::BadValue {
                     code,
-                    what: "empty user class",
+                    what: Reason::EMPTY_USER_CLASS,
                 });
             }
             pos += 1 + len;
@@ -148,7 +148,7 @@ impl<'a> UserClasses<'a> {
         if pos != data.len() {
             return Err(OptionError::BadValue {
                 code,
-                what: "user class runs past the end of the option",
+                what: Reason::USER_CLASS_RUNS_PAST_THE_END_OF_THE_OPTION,
             });
         }
         Ok(UserClasses { data })

@@ -30,7 +30,7 @@ use super::error::{Expected, OptionError};
 pub(crate) fn bad_len(code: OptionCode, data: &OptionData<'_>, expected: Expected) -> OptionError {
     OptionError::BadLength {
         code,
-        len: data.len(),
+        len: u16::try_from(data.len()).unwrap_or(u16::MAX),
         expected,
     }
 }
@@ -40,7 +40,7 @@ pub(crate) fn exact<const N: usize>(
     data: &OptionData<'_>,
 ) -> Result<[u8; N], OptionError> {
     data.to_array::<N>()
-        .ok_or_else(|| bad_len(code, data, Expected::Exactly(N)))
+        .ok_or_else(|| bad_len(code, data, Expected::Exactly(N as u8)))
 }
 
 pub(crate) fn ipv4(code: OptionCode, data: &OptionData<'_>) -> Result<Ipv4Addr, OptionError> {
@@ -61,7 +61,7 @@ pub(crate) fn at_least<'a>(
     min: usize,
 ) -> Result<OptionData<'a>, OptionError> {
     if data.len() < min {
-        Err(bad_len(code, &data, Expected::AtLeast(min)))
+        Err(bad_len(code, &data, Expected::AtLeast(min as u8)))
     } else {
         Ok(data)
     }

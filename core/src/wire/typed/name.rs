@@ -6,7 +6,7 @@ use core::fmt;
 use super::bad_len;
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 /// The longest domain name in wire format, root label included (RFC 1035).
 pub const NAME_MAX_LEN: usize = 255;
@@ -134,7 +134,9 @@ pub(crate) fn check_name(
         let Some(b) = data.get(pos) else {
             return match encoding {
                 Encoding::Partial => Ok(end.unwrap_or(pos)),
-                Encoding::Compressed => Err(bad("domain name runs past the end of the option")),
+                Encoding::Compressed => {
+                    Err(bad(Reason::DOMAIN_NAME_RUNS_PAST_THE_END_OF_THE_OPTION))
+                }
             };
         };
         match b >> 6 {
@@ -142,27 +144,27 @@ pub(crate) fn check_name(
             0 => {
                 let len = usize::from(b);
                 if pos + 1 + len > data.len() {
-                    return Err(bad("label runs past the end of the option"));
+                    return Err(bad(Reason::LABEL_RUNS_PAST_THE_END_OF_THE_OPTION));
                 }
                 wire_len += 1 + len;
                 if wire_len + 1 > NAME_MAX_LEN {
-                    return Err(bad("domain name longer than 255 bytes"));
+                    return Err(bad(Reason::DOMAIN_NAME_LONGER_THAN_255_BYTES));
                 }
                 pos += 1 + len;
             }
             3 if encoding == Encoding::Compressed => {
-                let lo = data
-                    .get(pos + 1)
-                    .ok_or(bad("compression pointer runs past the end of the option"))?;
+                let lo = data.get(pos + 1).ok_or(bad(
+                    Reason::COMPRESSION_POINTER_RUNS_PAST_THE_END_OF_THE_OPTION,
+                ))?;
                 let target = usize::from(b & 0x3f) << 8 | usize::from(lo);
                 if target >= limit {
-                    return Err(bad("compression pointer does not point backwards"));
+                    return Err(bad(Reason::COMPRESSION_POINTER_DOES_NOT_POINT_BACKWARDS));
                 }
                 end.get_or_insert(pos + 2);
                 limit = target;
                 pos = target;
             }
-            _ => return Err(bad("bad label type")),
+            _ => return Err(bad(Reason::BAD_LABEL_TYPE)),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::tlv::{self, SubOptions};
 use super::{bad_len, ipv4};
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 /// Relay agent information (82): the sub-options a relay added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl<'a> RelayAgentInfo<'a> {
                 .map(Some)
                 .map_err(|_| OptionError::BadValue {
                     code: OptionCode::RELAY_AGENT_INFO,
-                    what: "address sub-option is not 4 bytes",
+                    what: Reason::ADDRESS_SUB_OPTION_IS_NOT_4_BYTES,
                 }),
         }
     }

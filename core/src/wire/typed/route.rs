@@ -6,7 +6,7 @@ use core::net::Ipv4Addr;
 use super::bad_len;
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 /// One classless route: a destination prefix and the router to reach it through
 /// (0.0.0.0 means the destination is on the link).
@@ -65,7 +65,7 @@ impl<'a> ClasslessRoutes<'a> {
             if width > 32 {
                 return Err(OptionError::BadValue {
                     code,
-                    what: "route prefix length over 32",
+                    what: Reason::ROUTE_PREFIX_LENGTH_OVER_32,
                 });
             }
             pos += 1 + significant_octets(width) + 4;
@@ -73,7 +73,7 @@ impl<'a> ClasslessRoutes<'a> {
         if pos != data.len() {
             return Err(OptionError::BadValue {
                 code,
-                what: "route runs past the end of the option",
+                what: Reason::ROUTE_RUNS_PAST_THE_END_OF_THE_OPTION,
             });
         }
         Ok(ClasslessRoutes { data })

@@ -3,7 +3,7 @@
 
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::OptionError;
+use crate::wire::error::{OptionError, Reason};
 
 /// One sub-option: its code and value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,14 +47,14 @@ pub(crate) fn check(code: OptionCode, data: &OptionData<'_>) -> Result<(), Optio
             .map(usize::from)
             .ok_or(OptionError::BadValue {
                 code,
-                what: "sub-option header runs past the end of the option",
+                what: Reason::SUB_OPTION_HEADER_RUNS_PAST_THE_END_OF_THE_OPTION,
             })?;
         pos += 2 + len;
     }
     if pos != data.len() {
         return Err(OptionError::BadValue {
             code,
-            what: "sub-option runs past the end of the option",
+            what: Reason::SUB_OPTION_RUNS_PAST_THE_END_OF_THE_OPTION,
         });
     }
     Ok(())

@@ -4,7 +4,7 @@ use super::bad_len;
 use super::tlv::{self, SubOptions};
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
-use crate::wire::error::{Expected, OptionError};
+use crate::wire::error::{Expected, OptionError, Reason};
 
 /// Vendor-identifying vendor-specific information (125): one block of sub-options per
 /// enterprise number.
@@ -46,7 +46,7 @@ impl<'a> VendorIdentifying<'a> {
         if covered != data.len() {
             return Err(OptionError::BadValue {
                 code,
-                what: "enterprise block runs past the end of the option",
+                what: Reason::ENTERPRISE_BLOCK_RUNS_PAST_THE_END_OF_THE_OPTION,
             });
         }
         Ok(me)
