@@ -4,6 +4,8 @@
 //! clock and never allocates on the packet path. It builds for bare-metal targets
 //! (`#![no_std]`) and contains no `unsafe` code.
 //!
+//! - [`client`]: the RFC 2131 client state machine.
+//! - [`time`]: the instants the caller passes in.
 //! - [`wire`]: the zero-copy codec. [`wire::Message::parse`] checks a buffer once and then
 //!   hands out header fields and typed options without copying or panicking;
 //!   [`wire::MessageBuilder`] writes a message into a caller's buffer.
@@ -27,4 +29,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod client;
+mod rng;
+pub mod time;
 pub mod wire;

@@ -1,0 +1,814 @@
+//! [`Client`]: the RFC 2131 client state machine, sans I/O.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::time::Duration;
+
+use super::config::ClientConfig;
+use super::event::{DropReason, Event, State, Stats, Transmit};
+use super::lease::Lease;
+use crate::rng::Rng;
+use crate::time::Instant;
+use crate::wire::typed::FqdnFlags;
+use crate::wire::{
+    EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode, SERVER_PORT,
+};
+
+/// RFC 8925 section 3.4: the shortest IPv6-only pause a client accepts.
+const MIN_V6ONLY_WAIT: Duration = Duration::from_secs(300);
+/// The shortest timer the machine sets, so that no input can make it spin.
+const MIN_TIMER: Duration = Duration::from_millis(1);
+/// Events kept for the caller; older ones are dropped (and counted) past this.
+const EVENT_QUEUE: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Offer {
+    address: Ipv4Addr,
+    server_id: Ipv4Addr,
+    lease_secs: u32,
+}
+
+/// The message the next `poll_transmit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outgoing {
+    Discover,
+    Select(Offer),
+    Reboot(Ipv4Addr),
+    Renew {
+        address: Ipv4Addr,
+        server_id: Ipv4Addr,
+    },
+    Rebind(Ipv4Addr),
+    Decline {
+        address: Ipv4Addr,
+        server_id: Ipv4Addr,
+    },
+    Release {
+        address: Ipv4Addr,
+        server_id: Ipv4Addr,
+    },
+    Inform(Ipv4Addr),
+}
+
+/// A DHCPv4 client for one interface, as a pure state machine (RFC 2131 section 4.4).
+///
+/// Inputs: [`start`](Self::start) (or [`start_reboot`](Self::start_reboot) with a
+/// remembered address), [`handle_packet`](Self::handle_packet),
+/// [`handle_timeout`](Self::handle_timeout), and the commands [`release`](Self::release),
+/// [`renew`](Self::renew), [`decline`](Self::decline), [`inform`](Self::inform),
+/// [`probe_result`](Self::probe_result). After any input, drain the outputs:
+/// [`poll_transmit`](Self::poll_transmit) until `None`, [`poll_event`](Self::poll_event)
+/// until `None`, then sleep until [`poll_timeout`](Self::poll_timeout).
+///
+/// Guarantees: no input panics; a malformed or foreign packet is dropped and counted in
+/// [`stats`](Self::stats); time passed in that goes backwards is taken as the latest time
+/// seen; after `handle_timeout(now)`, `poll_timeout()` is later than `now` (or `None`), so
+/// a caller that sleeps until it never spins. Randomness (xids, jitter) comes only from the
+/// seed given to [`new`](Self::new).
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: ClientConfig,
+    rng: Rng,
+    state: State,
+    xid: u32,
+    /// When the current acquisition or renewal began (the `secs` field counts from it).
+    started: Instant,
+    /// When the first REQUEST of the exchange was sent: the lease runs from then.
+    lease_start: Instant,
+    tries: u32,
+    delay: Duration,
+    timer: Option<Instant>,
+    pending: Option<Outgoing>,
+    pending_secs: u16,
+    offer: Option<Offer>,
+    /// The address a REBOOTING or INFORMING exchange is about.
+    target: Option<Ipv4Addr>,
+    lease: Option<Lease>,
+    naks: u32,
+    events: heapless::Deque<Event, EVENT_QUEUE>,
+    stats: Stats,
+    now: Instant,
+}
+
+fn usable_unicast(a: Ipv4Addr) -> bool {
+    !(a.is_unspecified()
+        || a.is_broadcast()
+        || a.is_multicast()
+        || a.is_loopback()
+        || a.octets()[0] == 0
+        || a.octets()[0] >= 240)
+}
+
+impl Client {
+    /// A client that does nothing until started. `seed` drives every random choice.
+    pub fn new(config: ClientConfig, seed: u64) -> Self {
+        Client {
+            config,
+            rng: Rng::new(seed),
+            state: State::Idle,
+            xid: 0,
+            started: Instant::ZERO,
+            lease_start: Instant::ZERO,
+            tries: 0,
+            delay: Duration::ZERO,
+            timer: None,
+            pending: None,
+            pending_secs: 0,
+            offer: None,
+            target: None,
+            lease: None,
+            naks: 0,
+            events: heapless::Deque::new(),
+            stats: Stats::default(),
+            now: Instant::ZERO,
+        }
+    }
+
+    // ---- queries --------------------------------------------------------------------------
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The lease held (or being probed), or the configuration an INFORM got.
+    pub fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+
+    /// Drop counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The transaction id of the current exchange.
+    pub fn xid(&self) -> u32 {
+        self.xid
+    }
+
+    // ---- outputs --------------------------------------------------------------------------
+
+    /// When [`handle_timeout`](Self::handle_timeout) wants to be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timer
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Writes the next message to send into `buf` (576 bytes always suffice) and says
+    /// where it goes. A buffer too small for it drops the message (counted in
+    /// [`Stats::unsendable`]); a retransmission follows on schedule.
+    pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        let out = self.pending.take()?;
+        match self.write(out, buf) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.stats.unsendable += 1;
+                None
+            }
+        }
+    }
+
+    // ---- inputs ---------------------------------------------------------------------------
+
+    /// Starts acquiring a lease from INIT: DISCOVER now.
+    pub fn start(&mut self, now: Instant) {
+        let now = self.clock(now);
+        self.lease = None;
+        self.naks = 0;
+        self.begin_discovery(now);
+    }
+
+    /// Starts from INIT-REBOOT with an address remembered from an earlier lease: REQUEST it
+    /// by broadcast; a NAK or silence falls back to discovery.
+    pub fn start_reboot(&mut self, now: Instant, address: Ipv4Addr) {
+        let now = self.clock(now);
+        self.lease = None;
+        self.naks = 0;
+        self.new_exchange(now);
+        self.lease_start = now;
+        self.target = Some(address);
+        self.state = State::Rebooting;
+        self.send_first(now, Outgoing::Reboot(address));
+    }
+
+    /// Asks for the configuration of a host that already has `address` (DHCPINFORM).
+    pub fn inform(&mut self, now: Instant, address: Ipv4Addr) {
+        let now = self.clock(now);
+        self.lease = None;
+        self.new_exchange(now);
+        self.target = Some(address);
+        self.state = State::Informing;
+        self.send_first(now, Outgoing::Inform(address));
+    }
+
+    /// Renews now instead of at T1 (ignored unless bound).
+    pub fn renew(&mut self, now: Instant) {
+        let now = self.clock(now);
+        if self.state == State::Bound {
+            self.begin_renewing(now);
+        }
+    }
+
+    /// Gives the lease back (DHCPRELEASE) and goes idle. Ignored without a lease.
+    pub fn release(&mut self, now: Instant) {
+        let now = self.clock(now);
+        let holding = matches!(
+            self.state,
+            State::Bound | State::Renewing | State::Rebinding
+        );
+        let Some(lease) = self.lease.take().filter(|_| holding) else {
+            return;
+        };
+        self.new_exchange(now);
+        self.pending_secs = 0;
+        self.pending = Some(Outgoing::Release {
+            address: lease.address(),
+            server_id: lease.server_id(),
+        });
+        self.state = State::Idle;
+        self.timer = None;
+        self.push(Event::Released(lease.address()));
+    }
+
+    /// Declines the address (DHCPDECLINE): the caller found it in use. Ignored without a
+    /// lease. Discovery starts again after [`ClientConfig::restart_delay`].
+    pub fn decline(&mut self, now: Instant) {
+        let now = self.clock(now);
+        if matches!(
+            self.state,
+            State::Probing | State::Bound | State::Renewing | State::Rebinding
+        ) {
+            self.decline_lease(now);
+        }
+    }
+
+    /// The result of the probe an [`Event::ProbeAddress`] asked for: `conflict` declines
+    /// the address, otherwise the client binds.
+    pub fn probe_result(&mut self, now: Instant, conflict: bool) {
+        let now = self.clock(now);
+        if self.state != State::Probing {
+            return;
+        }
+        if conflict {
+            self.decline_lease(now);
+        } else {
+            self.bound(now, Event::Bound);
+        }
+    }
+
+    /// Acts on the timer: retransmits, moves to RENEWING at T1, REBINDING at T2, INIT at
+    /// expiry. Calling it early does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.clock(now);
+        // A long jump in time may cross several deadlines; each step moves the timer on.
+        for _ in 0..8 {
+            match self.timer {
+                Some(t) if t <= now => self.on_timer(now),
+                _ => break,
+            }
+        }
+        if let Some(t) = self.timer {
+            if t <= now {
+                self.timer = Some(now + MIN_TIMER);
+            }
+        }
+    }
+
+    /// Takes a packet received on port 68. Anything that is not a reply this state expects
+    /// is dropped and counted.
+    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        let now = self.clock(now);
+        if let Err(reason) = self.on_packet(now, packet) {
+            self.stats.count(reason);
+        }
+    }
+
+    // ---- internals --------------------------------------------------------------------------
+
+    fn clock(&mut self, now: Instant) -> Instant {
+        if now > self.now {
+            self.now = now;
+        }
+        self.now
+    }
+
+    fn push(&mut self, e: Event) {
+        if self.events.is_full() {
+            self.events.pop_front();
+            self.stats.events_lost += 1;
+        }
+        let _ = self.events.push_back(e);
+    }
+
+    fn new_exchange(&mut self, now: Instant) {
+        self.xid = self.rng.next_u32();
+        self.started = now;
+    }
+
+    fn secs(&self, now: Instant) -> u16 {
+        u16::try_from((now - self.started).as_secs()).unwrap_or(u16::MAX)
+    }
+
+    fn jittered(&mut self, base: Duration) -> Duration {
+        let jitter = self.config.retransmit.jitter;
+        let span = u64::try_from(jitter.as_micros())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(2);
+        let offset = Duration::from_micros(self.rng.up_to(span));
+        (base + offset).saturating_sub(jitter).max(MIN_TIMER)
+    }
+
+    /// Sends `out` as the first message of an exchange.
+    fn send_first(&mut self, now: Instant, out: Outgoing) {
+        self.tries = 1;
+        self.delay = self.config.retransmit.initial;
+        self.pending = Some(out);
+        self.pending_secs = self.secs(now);
+        let d = self.jittered(self.delay);
+        self.timer = Some(now + d);
+    }
+
+    /// Sends `out` again with the next, doubled delay.
+    fn resend(&mut self, now: Instant, out: Outgoing) {
+        self.tries += 1;
+        self.delay = (self.delay * 2).min(self.config.retransmit.max);
+        self.pending = Some(out);
+        self.pending_secs = self.secs(now);
+        let d = self.jittered(self.delay);
+        self.timer = Some(now + d);
+    }
+
+    /// Sends `out` in RENEWING/REBINDING: again at half the time left to `deadline`, but
+    /// not sooner than the configured minimum, and never past the deadline.
+    fn send_towards(&mut self, now: Instant, out: Outgoing, deadline: Instant) {
+        self.tries += 1;
+        self.pending = Some(out);
+        self.pending_secs = self.secs(now);
+        let half = (deadline - now) / 2;
+        let next = now + half.max(self.config.renew_min_interval);
+        self.timer = Some(next.min(deadline).max(now + MIN_TIMER));
+    }
+
+    fn begin_discovery(&mut self, now: Instant) {
+        self.new_exchange(now);
+        self.offer = None;
+        self.state = State::Selecting;
+        self.send_first(now, Outgoing::Discover);
+    }
+
+    /// Back to INIT, discovering again after `delay`.
+    fn restart(&mut self, now: Instant, delay: Duration) {
+        self.offer = None;
+        if delay.is_zero() {
+            self.begin_discovery(now);
+        } else {
+            self.state = State::Init;
+            self.pending = None;
+            self.timer = Some(now + delay);
+        }
+    }
+
+    fn request(&mut self, now: Instant, offer: Offer) {
+        self.offer = Some(offer);
+        self.state = State::Requesting;
+        self.lease_start = now;
+        self.send_first(now, Outgoing::Select(offer));
+    }
+
+    fn begin_renewing(&mut self, now: Instant) {
+        let Some(lease) = &self.lease else { return };
+        let (address, server_id) = (lease.address(), lease.server_id());
+        let t2 = lease.rebind_at().unwrap_or(Instant::MAX);
+        self.new_exchange(now);
+        self.lease_start = now;
+        self.state = State::Renewing;
+        self.tries = 0;
+        self.send_towards(now, Outgoing::Renew { address, server_id }, t2);
+    }
+
+    fn begin_rebinding(&mut self, now: Instant) {
+        let Some(lease) = &self.lease else { return };
+        let address = lease.address();
+        let expiry = lease.expires_at().unwrap_or(Instant::MAX);
+        self.new_exchange(now);
+        self.lease_start = now;
+        self.state = State::Rebinding;
+        self.tries = 0;
+        self.send_towards(now, Outgoing::Rebind(address), expiry);
+    }
+
+    fn expire(&mut self, now: Instant) {
+        self.lease = None;
+        self.push(Event::Expired);
+        self.begin_discovery(now);
+    }
+
+    fn bound(&mut self, now: Instant, event: Event) {
+        self.state = State::Bound;
+        self.naks = 0;
+        self.pending = None;
+        self.timer = self.lease.as_ref().and_then(Lease::renew_at);
+        self.push(event);
+        // A lease whose T1 already passed (a long-delayed ACK) renews at once.
+        if self.timer.is_some_and(|t| t <= now) {
+            self.timer = Some(now + MIN_TIMER);
+        }
+    }
+
+    fn decline_lease(&mut self, now: Instant) {
+        let Some(lease) = self.lease.take() else {
+            return;
+        };
+        let address = lease.address();
+        self.new_exchange(now);
+        self.pending_secs = 0;
+        self.pending = Some(Outgoing::Decline {
+            address,
+            server_id: lease.server_id(),
+        });
+        self.state = State::Declined;
+        self.timer = Some(now + self.config.restart_delay.max(MIN_TIMER));
+        self.push(Event::Declined(address));
+    }
+
+    fn on_timer(&mut self, now: Instant) {
+        match self.state {
+            State::Idle => self.timer = None,
+            State::Init | State::Declined | State::Ipv6Only => self.begin_discovery(now),
+            State::Selecting => {
+                let window_end = self.started + self.config.offer_window;
+                if let Some(offer) = self.offer.filter(|_| now >= window_end) {
+                    self.request(now, offer);
+                } else if self.tries >= self.config.discover_tries {
+                    self.restart(now, self.config.restart_delay.max(MIN_TIMER));
+                } else {
+                    self.resend(now, Outgoing::Discover);
+                    if self.offer.is_some() {
+                        self.timer = self.timer.map(|t| t.min(window_end.max(now + MIN_TIMER)));
+                    }
+                }
+            }
+            State::Requesting => match self.offer {
+                Some(offer) if self.tries < self.config.request_tries => {
+                    self.resend(now, Outgoing::Select(offer))
+                }
+                _ => self.restart(now, Duration::ZERO),
+            },
+            State::Rebooting => match self.target {
+                Some(address) if self.tries < self.config.request_tries => {
+                    self.resend(now, Outgoing::Reboot(address))
+                }
+                _ => self.restart(now, Duration::ZERO),
+            },
+            State::Informing => match self.target {
+                Some(address) if self.tries < self.config.request_tries => {
+                    self.resend(now, Outgoing::Inform(address))
+                }
+                _ => {
+                    self.state = State::Idle;
+                    self.timer = None;
+                    self.push(Event::InformFailed);
+                }
+            },
+            State::Probing => self.bound(now, Event::Bound),
+            State::Bound | State::Renewing | State::Rebinding => self.on_lease_timer(now),
+        }
+    }
+
+    fn on_lease_timer(&mut self, now: Instant) {
+        let Some(lease) = &self.lease else {
+            return self.restart(now, Duration::ZERO);
+        };
+        let (expiry, t2) = (lease.expires_at(), lease.rebind_at());
+        if expiry.is_some_and(|e| now >= e) {
+            return self.expire(now);
+        }
+        let (address, server_id) = (lease.address(), lease.server_id());
+        match self.state {
+            State::Bound if t2.is_some_and(|t| now >= t) => self.begin_rebinding(now),
+            State::Bound => self.begin_renewing(now),
+            State::Renewing if t2.is_some_and(|t| now >= t) => self.begin_rebinding(now),
+            State::Renewing => self.send_towards(
+                now,
+                Outgoing::Renew { address, server_id },
+                t2.unwrap_or(Instant::MAX),
+            ),
+            _ => self.send_towards(
+                now,
+                Outgoing::Rebind(address),
+                expiry.unwrap_or(Instant::MAX),
+            ),
+        }
+    }
+
+    fn on_packet(&mut self, now: Instant, packet: &[u8]) -> Result<(), DropReason> {
+        let m = Message::parse(packet).map_err(|_| DropReason::Malformed)?;
+        if m.op() != Op::BootReply {
+            return Err(DropReason::NotReply);
+        }
+        let kind = m
+            .message_type()
+            .map_err(|_| DropReason::BadOption)?
+            .ok_or(DropReason::NotReply)?;
+        let listening = matches!(
+            self.state,
+            State::Selecting
+                | State::Requesting
+                | State::Rebooting
+                | State::Renewing
+                | State::Rebinding
+                | State::Informing
+        );
+        if !listening {
+            return Err(DropReason::Unexpected);
+        }
+        if m.xid() != self.xid {
+            return Err(DropReason::WrongXid);
+        }
+        if m.htype() != self.config.htype || m.chaddr() != &self.config.hardware_address[..] {
+            return Err(DropReason::WrongChaddr);
+        }
+        let server_id = m.server_id().map_err(|_| DropReason::BadOption)?;
+        match (self.state, kind) {
+            (State::Selecting, MessageType::Offer) => self.on_offer(now, &m, server_id),
+            (State::Selecting, MessageType::Ack)
+                if self.config.rapid_commit && m.rapid_commit() == Ok(true) =>
+            {
+                self.on_ack(now, &m, server_id)
+            }
+            (State::Requesting, MessageType::Ack | MessageType::Nak) => {
+                let expected = self.offer.map(|o| o.server_id);
+                if server_id.is_none() || server_id != expected {
+                    return Err(DropReason::WrongServer);
+                }
+                if kind == MessageType::Nak {
+                    self.on_nak(now);
+                    Ok(())
+                } else {
+                    self.on_ack(now, &m, server_id)
+                }
+            }
+            (State::Renewing, MessageType::Ack | MessageType::Nak) => {
+                let expected = self.lease.as_ref().map(Lease::server_id);
+                if server_id.is_some() && server_id != expected {
+                    return Err(DropReason::WrongServer);
+                }
+                if kind == MessageType::Nak {
+                    self.on_nak(now);
+                    Ok(())
+                } else {
+                    self.on_ack(now, &m, server_id.or(expected))
+                }
+            }
+            (State::Rebooting | State::Rebinding, MessageType::Nak) => {
+                self.on_nak(now);
+                Ok(())
+            }
+            (State::Rebooting | State::Rebinding, MessageType::Ack) => {
+                self.on_ack(now, &m, server_id)
+            }
+            (State::Informing, MessageType::Ack) => self.on_inform_ack(now, &m, server_id),
+            _ => Err(DropReason::Unexpected),
+        }
+    }
+
+    fn on_offer(
+        &mut self,
+        now: Instant,
+        m: &Message<'_>,
+        server_id: Option<Ipv4Addr>,
+    ) -> Result<(), DropReason> {
+        let server_id = server_id.ok_or(DropReason::WrongServer)?;
+        let address = m.yiaddr();
+        if !usable_unicast(address) {
+            return Err(DropReason::BadAddress);
+        }
+        let lease_secs = m
+            .lease_time()
+            .map_err(|_| DropReason::BadOption)?
+            .ok_or(DropReason::MissingLeaseTime)?;
+        if self.config.ipv6_only {
+            if let Some(wait) = m.ipv6_only_preferred().map_err(|_| DropReason::BadOption)? {
+                let wait = Duration::from_secs(u64::from(wait)).max(MIN_V6ONLY_WAIT);
+                self.state = State::Ipv6Only;
+                self.offer = None;
+                self.pending = None;
+                self.timer = Some(now + wait);
+                self.push(Event::Ipv6OnlyPreferred(wait));
+                return Ok(());
+            }
+        }
+        let offer = Offer {
+            address,
+            server_id,
+            lease_secs,
+        };
+        if self.config.offer_window.is_zero() {
+            self.request(now, offer);
+            return Ok(());
+        }
+        let wanted = self.config.requested_address;
+        let better = |a: &Offer, b: &Offer| {
+            let key = |o: &Offer| (Some(o.address) == wanted, o.lease_secs);
+            key(a) > key(b)
+        };
+        match self.offer {
+            Some(best) if !better(&offer, &best) => {}
+            _ => self.offer = Some(offer),
+        }
+        let window_end = (self.started + self.config.offer_window).max(now + MIN_TIMER);
+        self.timer = Some(self.timer.map_or(window_end, |t| t.min(window_end)));
+        Ok(())
+    }
+
+    fn on_nak(&mut self, now: Instant) {
+        self.push(Event::Nak);
+        if self.lease.take().is_some() {
+            self.push(Event::LeaseLost);
+        }
+        self.naks += 1;
+        // The first NAK restarts at once; repeated ones back off, so a hostile or broken
+        // server cannot make the client loop.
+        let delay = match self.naks {
+            0 | 1 => Duration::ZERO,
+            n => (self.config.restart_delay * (1 << (n - 2).min(6))).min(Duration::from_secs(300)),
+        };
+        self.restart(now, delay);
+    }
+
+    fn on_ack(
+        &mut self,
+        now: Instant,
+        m: &Message<'_>,
+        server_id: Option<Ipv4Addr>,
+    ) -> Result<(), DropReason> {
+        let server_id = server_id.ok_or(DropReason::WrongServer)?;
+        let address = m.yiaddr();
+        if !usable_unicast(address) {
+            return Err(DropReason::BadAddress);
+        }
+        let lease_secs = m
+            .lease_time()
+            .map_err(|_| DropReason::BadOption)?
+            .ok_or(DropReason::MissingLeaseTime)?;
+        if lease_secs == 0 {
+            return Err(DropReason::MissingLeaseTime);
+        }
+        let previous = self.lease.as_ref().map(Lease::address);
+        let extending = matches!(self.state, State::Renewing | State::Rebinding);
+        if extending && previous != Some(address) {
+            return Err(DropReason::BadAddress);
+        }
+        let lease = Lease::new(m, server_id, self.lease_start, Some(lease_secs))
+            .ok_or(DropReason::TooLarge)?;
+        let remembered = self.state == State::Rebooting && self.target == Some(address);
+        self.lease = Some(lease);
+        match self.state {
+            State::Renewing => self.bound(now, Event::Renewed),
+            State::Rebinding => self.bound(now, Event::Rebound),
+            _ if self.config.probe && !remembered => {
+                self.state = State::Probing;
+                self.pending = None;
+                self.timer = Some(now + self.config.probe_timeout.max(MIN_TIMER));
+                self.push(Event::ProbeAddress(address));
+            }
+            _ => self.bound(now, Event::Bound),
+        }
+        Ok(())
+    }
+
+    fn on_inform_ack(
+        &mut self,
+        _now: Instant,
+        m: &Message<'_>,
+        server_id: Option<Ipv4Addr>,
+    ) -> Result<(), DropReason> {
+        let address = self.target.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let server = server_id.unwrap_or(m.siaddr());
+        let mut lease = Lease::new(m, server, self.started, None).ok_or(DropReason::TooLarge)?;
+        lease.set_address(address);
+        self.lease = Some(lease);
+        self.state = State::Idle;
+        self.timer = None;
+        self.pending = None;
+        self.push(Event::Informed);
+        Ok(())
+    }
+
+    // ---- encoding ---------------------------------------------------------------------------
+
+    fn write(&self, out: Outgoing, buf: &mut [u8]) -> Result<Transmit, EmitError> {
+        let cfg = &self.config;
+        let broadcast = SocketAddrV4::new(Ipv4Addr::BROADCAST, SERVER_PORT);
+        let unspecified = Ipv4Addr::UNSPECIFIED;
+        let (kind, ciaddr, destination, source) = match out {
+            Outgoing::Discover => (MessageType::Discover, unspecified, broadcast, unspecified),
+            Outgoing::Select(_) | Outgoing::Reboot(_) => {
+                (MessageType::Request, unspecified, broadcast, unspecified)
+            }
+            Outgoing::Renew { address, server_id } => (
+                MessageType::Request,
+                address,
+                SocketAddrV4::new(server_id, SERVER_PORT),
+                address,
+            ),
+            Outgoing::Rebind(address) => (MessageType::Request, address, broadcast, address),
+            Outgoing::Decline { .. } => (MessageType::Decline, unspecified, broadcast, unspecified),
+            Outgoing::Release { address, server_id } => (
+                MessageType::Release,
+                address,
+                SocketAddrV4::new(server_id, SERVER_PORT),
+                address,
+            ),
+            Outgoing::Inform(address) => (MessageType::Inform, address, broadcast, address),
+        };
+        let mut b = MessageBuilder::new(buf)?;
+        b.op(Op::BootRequest)
+            .htype(cfg.htype)
+            .xid(self.xid)
+            .secs(self.pending_secs)
+            .ciaddr(ciaddr);
+        b.chaddr(&cfg.hardware_address)?;
+        let wants_broadcast = matches!(
+            out,
+            Outgoing::Discover | Outgoing::Select(_) | Outgoing::Reboot(_)
+        );
+        if cfg.broadcast && wants_broadcast {
+            b.flags(Flags::BROADCAST);
+        }
+        b.message_type(kind)?;
+        if let Some(id) = &cfg.client_id {
+            b.client_id(id)?;
+        }
+        match out {
+            Outgoing::Discover => {
+                if let Some(a) = cfg.requested_address {
+                    b.requested_ip(a)?;
+                }
+            }
+            Outgoing::Select(offer) => {
+                b.requested_ip(offer.address)?.server_id(offer.server_id)?;
+            }
+            Outgoing::Reboot(address) => {
+                b.requested_ip(address)?;
+            }
+            Outgoing::Decline { address, server_id } => {
+                b.requested_ip(address)?
+                    .server_id(server_id)?
+                    .error_message(b"address in use")?;
+            }
+            Outgoing::Release { server_id, .. } => {
+                b.server_id(server_id)?;
+            }
+            Outgoing::Renew { .. } | Outgoing::Rebind(_) | Outgoing::Inform(_) => {}
+        }
+        let asking = !matches!(out, Outgoing::Decline { .. } | Outgoing::Release { .. });
+        if asking {
+            if let (Some(secs), false) = (cfg.lease_time, matches!(out, Outgoing::Inform(_))) {
+                b.lease_time(secs)?;
+            }
+            b.max_message_size(cfg.max_message_size.max(576))?;
+            if let Some(fqdn) = &cfg.fqdn {
+                let mut flags = FqdnFlags::E;
+                if cfg.fqdn_server_update {
+                    flags |= FqdnFlags::S;
+                }
+                b.client_fqdn(flags, fqdn)?;
+            } else if let Some(name) = &cfg.host_name {
+                b.host_name(name.as_bytes())?;
+            }
+            if let Some(vendor) = &cfg.vendor_class {
+                b.vendor_class_id(vendor)?;
+            }
+            let mut prl = [0u8; 65];
+            let mut n = 0;
+            let v6 = cfg.ipv6_only.then_some(OptionCode::IPV6_ONLY_PREFERRED.0);
+            for code in cfg.parameters.iter().copied().chain(v6) {
+                if n < prl.len() && !prl[..n].contains(&code) {
+                    prl[n] = code;
+                    n += 1;
+                }
+            }
+            if n > 0 {
+                b.parameter_request_list(&prl[..n])?;
+            }
+            if cfg.rapid_commit && matches!(out, Outgoing::Discover) {
+                b.rapid_commit()?;
+            }
+        }
+        let len = b.finish()?;
+        Ok(Transmit {
+            len,
+            destination,
+            source,
+        })
+    }
+}
