@@ -220,11 +220,13 @@ impl Client {
     /// Gives the lease back (DHCPRELEASE) and goes idle. Ignored without a lease.
     pub fn release(&mut self, now: Instant) {
         let now = self.clock(now);
-        let holding = matches!(
+        if !matches!(
             self.state,
             State::Bound | State::Renewing | State::Rebinding
-        );
-        let Some(lease) = self.lease.take().filter(|_| holding) else {
+        ) {
+            return;
+        }
+        let Some(lease) = self.lease.take() else {
             return;
         };
         self.new_exchange(now);

@@ -19,14 +19,18 @@
 # not used.  Every step is bounded by `timeout`; an EXIT trap kills everything
 # started here and deletes the namespaces.
 #
+# Extra scenario: kea-udhcpc-decline.pcap (udhcpc -a finds the ACKed address in
+# use and sends DHCPDECLINE).
+#
 # Environment knobs: SERVERS="dnsmasq kea iscdhcpd" CLIENTS="udhcpc dhclient dhcpcd"
+#                    EXTRAS="kea:udhcpc:decline" (server:client:variant, "" = none)
 #                    OUT=<output dir> (default: this directory), KEEP_WORK=1
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${OUT:-$HERE}
-SERVERS=${SERVERS:-"dnsmasq kea iscdhcpd"}
-CLIENTS=${CLIENTS:-"udhcpc dhclient dhcpcd"}
+SERVERS=${SERVERS-"dnsmasq kea iscdhcpd"}
+CLIENTS=${CLIENTS-"udhcpc dhclient dhcpcd"}
 PKGS="dnsmasq kea-dhcp4-server isc-dhcp-server isc-dhcp-client udhcpc dhcpcd-base tcpdump tshark python3-scapy iproute2 ethtool"
 SYS_PY=/usr/bin/python3            # Debian's python (has python3-scapy)
 IP=/sbin/ip
@@ -50,6 +54,8 @@ cp -a /etc/resolv.conf "$RESOLV_BAK" 2>/dev/null || true
 DHCPCD_DB=/var/lib/dhcpcd
 DHCPCD_DUID_EXISTED=0
 [[ -e $DHCPCD_DB/duid ]] && DHCPCD_DUID_EXISTED=1
+DHCPCD_RUNDIR_EXISTED=0
+[[ -e /run/dhcpcd ]] && DHCPCD_RUNDIR_EXISTED=1
 POLICY_RC_CREATED=0
 
 log() { printf '[capture %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -85,6 +91,7 @@ cleanup() {
     trap - EXIT INT TERM
     teardown_ns
     if [[ $DHCPCD_DUID_EXISTED -eq 0 ]]; then rm -f "$DHCPCD_DB/duid"; fi
+    if [[ $DHCPCD_RUNDIR_EXISTED -eq 0 ]]; then rmdir /run/dhcpcd 2>/dev/null; fi
     if [[ $POLICY_RC_CREATED -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
     if [[ -f $RESOLV_BAK ]] && ! cmp -s "$RESOLV_BAK" /etc/resolv.conf; then
         log "WARNING: /etc/resolv.conf changed during the run - restoring it"
@@ -235,7 +242,7 @@ EOF
         cat >"$d/kea-dhcp4.json" <<EOF
 {
   "Dhcp4": {
-    "interfaces-config": { "interfaces": [ "$IF_S" ], "dhcp-socket-type": "raw" },
+    "interfaces-config": { "interfaces": [ "${KEA_IFACE:-$IF_S}" ], "dhcp-socket-type": "raw" },
     "lease-database": { "type": "memfile", "persist": true,
                         "name": "$d/kea-leases4.csv", "lfc-interval": 0 },
     "authoritative": true,
@@ -323,8 +330,8 @@ client_mac() {
     esac
 }
 
-run_udhcpc() { # run_udhcpc DIR
-    local d=$1 pid
+run_udhcpc_prepare() { # run_udhcpc_prepare DIR
+    local d=$1
     cat >"$d/udhcpc.script" <<EOF
 #!/bin/sh
 # no-op except for the address inside the client namespace (needed for the
@@ -338,6 +345,11 @@ exit 0
 EOF
     chmod 755 "$d/udhcpc.script"
     : >"$d/events.log"
+}
+
+run_udhcpc() { # run_udhcpc DIR
+    local d=$1 pid
+    run_udhcpc_prepare "$d"
     nsbg "$NS_C" "$d/client.log" udhcpc -f -i "$IF_C" -s "$d/udhcpc.script" -p "$d/udhcpc.pid" \
         -t 5 -T 2 -A 3 -x hostname:gold-udhcpc -O search -O staticroutes -O ntpsrv
     CLIENT_PID=$BG_PID
@@ -449,47 +461,84 @@ EOF
 }
 
 # ------------------------------------------------------------------- pair ---
-run_pair() { # run_pair SERVER CLIENT   (runs in a subshell)
-    local server=$1 client=$2 d="$WORK/$1-$2" cap_pid
+run_udhcpc_decline() { # run_udhcpc_decline DIR
+    # udhcpc -a probes the ACKed address with ARP; 192.0.2.100 (the first pool
+    # address, which kea hands out without any ping check) is also configured
+    # on the server side of the link, so the probe is answered and udhcpc
+    # sends DHCPDECLINE, then starts over and gets another address.
+    local d=$1 pid
+    run_udhcpc_prepare "$d"
+    nsbg "$NS_C" "$d/client.log" udhcpc -f -i "$IF_C" -s "$d/udhcpc.script" -p "$d/udhcpc.pid" \
+        -t 5 -T 3 -A 3 -a -x hostname:gold-udhcpc -O search -O staticroutes -O ntpsrv
+    CLIENT_PID=$BG_PID
+    wait_for 60 "$d/events.log" '^bound '
+    grep -q 'declin' "$d/client.log" || { log "udhcpc did not decline"; return 1; }
+    sleep 1
+    pid=$(cat "$d/udhcpc.pid")
+    log "udhcpc: release (SIGUSR2)"
+    kill -USR2 "$pid"
+    wait_for 10 "$d/events.log" '^deconfig' 2
+    sleep 1
+    stop_bg "$CLIENT_PID"
+}
+
+# ------------------------------------------------------------------- pair ---
+run_pair() { # run_pair SERVER CLIENT [VARIANT]   (runs in a subshell)
+    local server=$1 client=$2 variant=${3:-} name cap_pid
+    name="$server-$client${variant:+-$variant}"
+    local d="$WORK/$name"
     mkdir -p "$d"
     setup_ns "$(client_mac "$client")"
     nsbg "$NS_S" "$d/tcpdump.log" tcpdump -i "$IF_S" -Z root -U -n -w "$d/capture.pcap" port 67 or port 68
     cap_pid=$BG_PID
     wait_for 15 "$d/tcpdump.log" 'listening on'
+    if [[ $variant == decline ]]; then
+        # an "unknown host" already using the first pool address
+        nsx "$NS_S" "$IP" addr add 192.0.2.100/32 dev "$IF_S"
+        # kea opens one raw socket per interface address and would then answer
+        # every packet twice; bind it to the real server address only
+        KEA_IFACE="$IF_S/$SERVER_IP"
+    fi
     write_server_config "$server" "$d"
     start_server "$server" "$d"
-    "run_$client" "$d"
+    "run_$client${variant:+_$variant}" "$d"
     sleep 1
     stop_bg "$SERVER_PID"
     stop_bg "$cap_pid"
-    cp "$d/capture.pcap" "$OUT/$server-$client.pcap"
+    cp "$d/capture.pcap" "$OUT/$name.pcap"
 }
 
 # ------------------------------------------------------------------- main ---
 install_packages
 mkdir -p "$OUT"
-FAILED=()
+JOBS=()
 for server in $SERVERS; do
-    for client in $CLIENTS; do
-        log "=== $server x $client ==="
-        # errexit must stay active inside the subshell, so it is not run as an
-        # `if` condition (bash would silently disable set -e there)
-        set +e
-        ( set -e; run_pair "$server" "$client" )
-        rc=$?
-        set -e
-        if ((rc == 0)); then
-            log "ok: $OUT/$server-$client.pcap"
-        else
-            log "FAILED: $server x $client (logs in $WORK/$server-$client)"
-            for f in "$WORK/$server-$client"/*.log; do
-                [[ -f $f ]] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-            done
-            FAILED+=("$server-$client")
-            KEEP_WORK=1
-        fi
-        teardown_ns
-    done
+    for client in $CLIENTS; do JOBS+=("$server:$client"); done
+done
+# extra scenarios server:client:variant
+for extra in ${EXTRAS-kea:udhcpc:decline}; do JOBS+=("$extra"); done
+FAILED=()
+for job in "${JOBS[@]}"; do
+    IFS=: read -r server client variant <<<"$job"
+    name="$server-$client${variant:+-$variant}"
+    log "=== $name ==="
+    # errexit must stay active inside the subshell, so it is not run as an
+    # `if` condition (bash would silently disable set -e there)
+    set +e
+    ( set -e; run_pair "$server" "$client" "$variant" )
+    rc=$?
+    set -e
+    if ((rc == 0)); then
+        log "ok: $OUT/$name.pcap"
+    else
+        log "FAILED: $name (logs in $WORK/$name)"
+        for f in "$WORK/$name"/*.log; do
+            [[ -f $f ]] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+        done
+        FAILED+=("$name")
+        KEEP_WORK=1
+    fi
+    teardown_ns
 done
 
 if [[ ${SKIP_POST:-0} == 1 ]]; then exit 0; fi
