@@ -3,6 +3,8 @@
 //! never panic, only ever send well-formed requests, and never ask to be woken at or
 //! before a time it was already given (no busy loop).
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -205,5 +207,15 @@ proptest! {
                 prop_assert!(c.lease().is_some());
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The fuzz target's driver, on random bytes (it asserts its own invariants).
+    #[test]
+    fn fuzz_driver_on_random_bytes(data in vec(any::<u8>(), 0..400)) {
+        common::client_driver::drive(&data);
     }
 }

@@ -1,4 +1,4 @@
-//! Parsing, typed access, Display and emitting allocate nothing: counted by a global
+//! Parsing, typed access, Display, emitting and a whole client life cycle allocate nothing: counted by a global
 //! allocator that wraps the system one, per thread, so the test harness's own threads
 //! are not counted.
 #![allow(unsafe_code)]
@@ -126,6 +126,8 @@ fn codec_paths_allocate_nothing() {
     let before = allocations();
     let len = emit_ack(&mut buf);
     let touched = exercise(&buf[..len]).expect("our own ACK parses");
+    let config = dhcp_core::client::ClientConfig::new(common::dora::MAC);
+    let cycle = common::dora::life_cycle(&config, 1);
     let mut frames = 0;
     for payload in &payloads {
         frames += usize::from(exercise(payload).is_some());
@@ -133,7 +135,15 @@ fn codec_paths_allocate_nothing() {
     let after = allocations();
 
     assert!(touched > 0);
+    assert_eq!(
+        cycle,
+        [
+            Some(dhcp_core::client::Event::Bound),
+            Some(dhcp_core::client::Event::Renewed)
+        ],
+        "the client's DORA and renewal ran"
+    );
     assert_eq!(frames, payloads.len(), "every golden packet parses");
     assert_eq!(after - before, 0, "allocations on the codec path");
-    eprintln!("no allocation across our ACK and {frames} golden frames");
+    eprintln!("no allocation across our ACK, a client DORA + renewal and {frames} golden frames");
 }

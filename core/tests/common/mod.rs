@@ -1,6 +1,8 @@
 //! Helpers shared by the test binaries (and, by path, the fuzz targets).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod client_driver;
+pub mod dora;
 pub mod exercise;
 pub mod pcap;
 pub mod reemit;
