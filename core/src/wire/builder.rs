@@ -45,6 +45,7 @@ impl<'b> MessageBuilder<'b> {
     /// Starts a message in `buf`: header zeroed, `op` BOOTREQUEST, `htype` Ethernet, the
     /// magic cookie written.
     /// The message may use all of `buf`; see [`max_len`](Self::max_len).
+    #[inline]
     pub fn new(buf: &'b mut [u8]) -> Result<Self, EmitError> {
         let available = buf.len();
         let header = buf
@@ -74,6 +75,7 @@ impl<'b> MessageBuilder<'b> {
 
     // ---- header -------------------------------------------------------------------------
 
+    #[inline]
     fn put_header(&mut self, range: core::ops::Range<usize>, bytes: &[u8]) {
         if let Some(dst) = self.buf.get_mut(range) {
             dst.copy_from_slice(bytes);
@@ -81,66 +83,77 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Sets `op`.
+    #[inline]
     pub fn op(&mut self, op: Op) -> &mut Self {
         self.buf[field::OP] = op as u8;
         self
     }
 
     /// Sets `htype` (1, Ethernet, by default).
+    #[inline]
     pub fn htype(&mut self, htype: u8) -> &mut Self {
         self.buf[field::HTYPE] = htype;
         self
     }
 
     /// Sets `hops`.
+    #[inline]
     pub fn hops(&mut self, hops: u8) -> &mut Self {
         self.buf[field::HOPS] = hops;
         self
     }
 
     /// Sets `xid`.
+    #[inline]
     pub fn xid(&mut self, xid: u32) -> &mut Self {
         self.put_header(field::XID, &xid.to_be_bytes());
         self
     }
 
     /// Sets `secs`.
+    #[inline]
     pub fn secs(&mut self, secs: u16) -> &mut Self {
         self.put_header(field::SECS, &secs.to_be_bytes());
         self
     }
 
     /// Sets `flags`.
+    #[inline]
     pub fn flags(&mut self, flags: Flags) -> &mut Self {
         self.put_header(field::FLAGS, &flags.bits().to_be_bytes());
         self
     }
 
     /// Sets `ciaddr`.
+    #[inline]
     pub fn ciaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.put_header(field::CIADDR, &a.octets());
         self
     }
 
     /// Sets `yiaddr`.
+    #[inline]
     pub fn yiaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.put_header(field::YIADDR, &a.octets());
         self
     }
 
     /// Sets `siaddr`.
+    #[inline]
     pub fn siaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.put_header(field::SIADDR, &a.octets());
         self
     }
 
     /// Sets `giaddr`.
+    #[inline]
     pub fn giaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.put_header(field::GIADDR, &a.octets());
         self
     }
 
     /// Sets `chaddr` and `hlen` from a hardware address of at most 16 bytes.
+    #[inline]
     pub fn chaddr(&mut self, addr: &[u8]) -> Result<&mut Self, EmitError> {
         let max = field::CHADDR.len();
         if addr.len() > max {
@@ -157,6 +170,7 @@ impl<'b> MessageBuilder<'b> {
         Ok(self)
     }
 
+    #[inline]
     fn header_text(
         &mut self,
         range: core::ops::Range<usize>,
@@ -179,6 +193,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Sets `sname` (at most 63 bytes, no NUL). Fails if overloaded options are already there.
+    #[inline]
     pub fn sname(&mut self, name: &[u8]) -> Result<&mut Self, EmitError> {
         if self.overload_bits & 2 != 0 {
             return Err(EmitError::FieldTooLong {
@@ -193,6 +208,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Sets `file` (at most 127 bytes, no NUL). Fails if overloaded options are already there.
+    #[inline]
     pub fn file(&mut self, name: &[u8]) -> Result<&mut Self, EmitError> {
         if self.overload_bits & 1 != 0 {
             return Err(EmitError::FieldTooLong {
@@ -211,6 +227,7 @@ impl<'b> MessageBuilder<'b> {
     /// Caps the message at `len` bytes (a peer's maximum message size less IP and UDP
     /// headers; [`DEFAULT_MAX_LEN`](super::DEFAULT_MAX_LEN) when the peer said nothing).
     /// Set it before writing options.
+    #[inline]
     pub fn max_len(&mut self, len: usize) -> Result<&mut Self, EmitError> {
         if len < self.pos + 1 + 3 {
             return Err(EmitError::BufferTooSmall { available: len });
@@ -222,6 +239,7 @@ impl<'b> MessageBuilder<'b> {
 
     /// Pads the finished message with zeros to at least `len` bytes (default 300, the BOOTP
     /// minimum; 0 turns padding off). Padding never goes past the maximum length.
+    #[inline]
     pub fn pad_to(&mut self, len: usize) -> &mut Self {
         self.pad_to = len;
         self
@@ -230,6 +248,7 @@ impl<'b> MessageBuilder<'b> {
     /// Lets options that do not fit in the `options` field continue in `file`, then `sname`
     /// (those not set as header text), with option overload (52). Set it before writing
     /// options.
+    #[inline]
     pub fn allow_overload(&mut self, allow: bool) -> &mut Self {
         self.overload_allowed = allow;
         self.end = self.area_end();
@@ -237,11 +256,13 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Whether the current area must keep three bytes for option 52.
+    #[inline]
     fn reserve_overload(&self) -> bool {
         self.area == Area::Options && self.overload_allowed && (self.file_free || self.sname_free)
     }
 
     /// End of the space options may use in the current area (its end option excluded).
+    #[inline]
     fn area_end(&self) -> usize {
         match self.area {
             Area::Options => {
@@ -253,10 +274,12 @@ impl<'b> MessageBuilder<'b> {
         }
     }
 
+    #[inline]
     fn room(&self) -> usize {
         self.end.saturating_sub(self.pos)
     }
 
+    #[inline]
     fn next_free_area(&self) -> Option<Area> {
         match self.area {
             Area::Options if self.file_free => Some(Area::File),
@@ -266,6 +289,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Closes the current area and moves to the next one that can take options.
+    #[inline]
     fn advance(&mut self) -> Result<(), EmitError> {
         let too_small = EmitError::BufferTooSmall {
             available: self.limit,
@@ -299,6 +323,7 @@ impl<'b> MessageBuilder<'b> {
     /// Writes option `code` whose value is `len` bytes, produced by `fill` through a
     /// [`ValueWriter`]. A value that fits in one instance is never split across areas: it
     /// goes whole to the first area with room. Longer values are split as RFC 3396 allows.
+    #[inline]
     pub fn option_with(
         &mut self,
         code: OptionCode,
@@ -326,6 +351,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Writes option `code` with `value` as it is.
+    #[inline]
     pub fn option(&mut self, code: OptionCode, value: &[u8]) -> Result<&mut Self, EmitError> {
         let (at, len) = (self.pos, value.len());
         if len <= INSTANCE_MAX
@@ -345,6 +371,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Writes option `code` with a value read from another message (possibly split).
+    #[inline]
     pub fn option_data(
         &mut self,
         code: OptionCode,
@@ -355,10 +382,12 @@ impl<'b> MessageBuilder<'b> {
         })
     }
 
+    #[inline]
     fn address(&mut self, code: OptionCode, a: Ipv4Addr) -> Result<&mut Self, EmitError> {
         self.option(code, &a.octets())
     }
 
+    #[inline]
     fn addresses(&mut self, code: OptionCode, list: &[Ipv4Addr]) -> Result<&mut Self, EmitError> {
         if list.is_empty() {
             return Err(EmitError::BadValue {
@@ -371,6 +400,7 @@ impl<'b> MessageBuilder<'b> {
         })
     }
 
+    #[inline]
     fn text(&mut self, code: OptionCode, text: &[u8]) -> Result<&mut Self, EmitError> {
         if text.is_empty() {
             return Err(EmitError::BadValue {
@@ -382,11 +412,13 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// DHCP message type (53).
+    #[inline]
     pub fn message_type(&mut self, t: MessageType) -> Result<&mut Self, EmitError> {
         self.option(OptionCode::MESSAGE_TYPE, &[t as u8])
     }
 
     /// Subnet mask (1); must be contiguous.
+    #[inline]
     pub fn subnet_mask(&mut self, m: Ipv4Addr) -> Result<&mut Self, EmitError> {
         let bits = u32::from(m);
         if bits.leading_ones() + bits.trailing_zeros() != 32 {
@@ -399,26 +431,31 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Routers (3).
+    #[inline]
     pub fn routers(&mut self, list: &[Ipv4Addr]) -> Result<&mut Self, EmitError> {
         self.addresses(OptionCode::ROUTERS, list)
     }
 
     /// Domain name servers (6).
+    #[inline]
     pub fn dns_servers(&mut self, list: &[Ipv4Addr]) -> Result<&mut Self, EmitError> {
         self.addresses(OptionCode::DNS_SERVERS, list)
     }
 
     /// Host name (12).
+    #[inline]
     pub fn host_name(&mut self, name: &[u8]) -> Result<&mut Self, EmitError> {
         self.text(OptionCode::HOST_NAME, name)
     }
 
     /// Domain name (15).
+    #[inline]
     pub fn domain_name(&mut self, name: &[u8]) -> Result<&mut Self, EmitError> {
         self.text(OptionCode::DOMAIN_NAME, name)
     }
 
     /// Interface MTU (26), at least 68.
+    #[inline]
     pub fn mtu(&mut self, mtu: u16) -> Result<&mut Self, EmitError> {
         if mtu < 68 {
             return Err(EmitError::BadValue {
@@ -430,41 +467,49 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Broadcast address (28).
+    #[inline]
     pub fn broadcast_address(&mut self, a: Ipv4Addr) -> Result<&mut Self, EmitError> {
         self.address(OptionCode::BROADCAST, a)
     }
 
     /// NTP servers (42).
+    #[inline]
     pub fn ntp_servers(&mut self, list: &[Ipv4Addr]) -> Result<&mut Self, EmitError> {
         self.addresses(OptionCode::NTP_SERVERS, list)
     }
 
     /// Requested IP address (50).
+    #[inline]
     pub fn requested_ip(&mut self, a: Ipv4Addr) -> Result<&mut Self, EmitError> {
         self.address(OptionCode::REQUESTED_IP, a)
     }
 
     /// Lease time (51) in seconds; `u32::MAX` is infinite.
+    #[inline]
     pub fn lease_time(&mut self, secs: u32) -> Result<&mut Self, EmitError> {
         self.option(OptionCode::LEASE_TIME, &secs.to_be_bytes())
     }
 
     /// Server identifier (54).
+    #[inline]
     pub fn server_id(&mut self, a: Ipv4Addr) -> Result<&mut Self, EmitError> {
         self.address(OptionCode::SERVER_ID, a)
     }
 
     /// Parameter request list (55).
+    #[inline]
     pub fn parameter_request_list(&mut self, codes: &[u8]) -> Result<&mut Self, EmitError> {
         self.text(OptionCode::PARAMETER_REQUEST_LIST, codes)
     }
 
     /// Message (56).
+    #[inline]
     pub fn error_message(&mut self, text: &[u8]) -> Result<&mut Self, EmitError> {
         self.text(OptionCode::MESSAGE, text)
     }
 
     /// Maximum DHCP message size (57), at least 576.
+    #[inline]
     pub fn max_message_size(&mut self, size: u16) -> Result<&mut Self, EmitError> {
         if size < 576 {
             return Err(EmitError::BadValue {
@@ -476,21 +521,25 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Renewal time T1 (58) in seconds.
+    #[inline]
     pub fn renewal_time(&mut self, secs: u32) -> Result<&mut Self, EmitError> {
         self.option(OptionCode::RENEWAL_TIME, &secs.to_be_bytes())
     }
 
     /// Rebinding time T2 (59) in seconds.
+    #[inline]
     pub fn rebinding_time(&mut self, secs: u32) -> Result<&mut Self, EmitError> {
         self.option(OptionCode::REBINDING_TIME, &secs.to_be_bytes())
     }
 
     /// Vendor class identifier (60).
+    #[inline]
     pub fn vendor_class_id(&mut self, id: &[u8]) -> Result<&mut Self, EmitError> {
         self.text(OptionCode::VENDOR_CLASS_ID, id)
     }
 
     /// Client identifier (61), type byte included; at least 2 bytes.
+    #[inline]
     pub fn client_id(&mut self, id: &[u8]) -> Result<&mut Self, EmitError> {
         if id.len() < 2 {
             return Err(EmitError::BadValue {
@@ -502,6 +551,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Client identifier (61) in the RFC 4361 form: type 255, IAID, DUID.
+    #[inline]
     pub fn client_id_rfc4361(&mut self, iaid: u32, duid: &[u8]) -> Result<&mut Self, EmitError> {
         if duid.len() < 2 {
             return Err(EmitError::BadValue {
@@ -517,6 +567,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// User classes (77, RFC 3004); each class 1..=255 bytes.
+    #[inline]
     pub fn user_class(&mut self, classes: &[&[u8]]) -> Result<&mut Self, EmitError> {
         let code = OptionCode::USER_CLASS;
         if classes.is_empty() || classes.iter().any(|c| c.is_empty() || c.len() > 255) {
@@ -535,12 +586,14 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Rapid commit (80, RFC 4039): an empty option.
+    #[inline]
     pub fn rapid_commit(&mut self) -> Result<&mut Self, EmitError> {
         self.option(OptionCode::RAPID_COMMIT, &[])
     }
 
     /// Client FQDN (81, RFC 4702). With [`FqdnFlags::E`] the name is written in DNS wire
     /// format: a name ending in '.' is fully qualified, else partial (no root label).
+    #[inline]
     pub fn client_fqdn(&mut self, flags: FqdnFlags, name: &str) -> Result<&mut Self, EmitError> {
         let code = OptionCode::CLIENT_FQDN;
         // RCODE1 and RCODE2: 255 from a server, 0 from a client (RFC 4702 section 2.2).
@@ -568,6 +621,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Relay agent information (82, RFC 3046) from sub-options, each at most 255 bytes.
+    #[inline]
     pub fn relay_agent_info(&mut self, subs: &[(u8, &[u8])]) -> Result<&mut Self, EmitError> {
         let code = OptionCode::RELAY_AGENT_INFO;
         if subs.is_empty() || subs.iter().any(|(_, d)| d.len() > 255) {
@@ -586,22 +640,26 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// IPv6-only preferred (108, RFC 8925): V6ONLY_WAIT in seconds.
+    #[inline]
     pub fn ipv6_only_preferred(&mut self, secs: u32) -> Result<&mut Self, EmitError> {
         self.option(OptionCode::IPV6_ONLY_PREFERRED, &secs.to_be_bytes())
     }
 
     /// Captive portal URI (114, RFC 8910).
+    #[inline]
     pub fn captive_portal(&mut self, uri: &[u8]) -> Result<&mut Self, EmitError> {
         self.text(OptionCode::CAPTIVE_PORTAL, uri)
     }
 
     /// Subnet selection (118, RFC 3011).
+    #[inline]
     pub fn subnet_selection(&mut self, a: Ipv4Addr) -> Result<&mut Self, EmitError> {
         self.address(OptionCode::SUBNET_SELECTION, a)
     }
 
     /// Domain search list (119, RFC 3397), written without compression. Names are dotted,
     /// a trailing dot optional; labels 1..=63 bytes, names at most 255 in wire format.
+    #[inline]
     pub fn domain_search(&mut self, names: &[&str]) -> Result<&mut Self, EmitError> {
         let code = OptionCode::DOMAIN_SEARCH;
         if names.is_empty() {
@@ -623,6 +681,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Classless static routes (121, RFC 3442). Destination bits past the prefix are dropped.
+    #[inline]
     pub fn classless_routes(&mut self, routes: &[Route]) -> Result<&mut Self, EmitError> {
         let code = OptionCode::CLASSLESS_ROUTES;
         if routes.is_empty() || routes.iter().any(|r| r.prefix_len > 32) {
@@ -644,6 +703,7 @@ impl<'b> MessageBuilder<'b> {
 
     /// Vendor-identifying vendor options (125, RFC 3925): per enterprise number, its
     /// already-encoded sub-options (at most 255 bytes each block).
+    #[inline]
     pub fn vendor_identifying(&mut self, blocks: &[(u32, &[u8])]) -> Result<&mut Self, EmitError> {
         let code = OptionCode::VENDOR_IDENTIFYING_OPTIONS;
         if blocks.is_empty() || blocks.iter().any(|(_, d)| d.len() > 255) {
@@ -664,6 +724,7 @@ impl<'b> MessageBuilder<'b> {
 
     /// Ends the message: the end option, the overload value, zero padding. Returns the
     /// message length; the message is `buf[..len]`.
+    #[inline]
     pub fn finish(self) -> Result<usize, EmitError> {
         let MessageBuilder {
             buf,
@@ -692,6 +753,7 @@ impl<'b> MessageBuilder<'b> {
 }
 
 /// Wire length of a dotted name (no trailing dot) with its root label, after checking it.
+#[inline]
 fn encoded_name_len(code: OptionCode, name: &str) -> Result<usize, EmitError> {
     let mut len = 1;
     if !name.is_empty() {
@@ -715,6 +777,7 @@ fn encoded_name_len(code: OptionCode, name: &str) -> Result<usize, EmitError> {
 }
 
 /// Writes the labels of a checked dotted name, without the root label.
+#[inline]
 fn put_labels(w: &mut ValueWriter<'_, '_>, name: &str) -> Result<(), EmitError> {
     if name.is_empty() {
         return Ok(());
@@ -737,6 +800,7 @@ pub struct ValueWriter<'w, 'b> {
 
 impl ValueWriter<'_, '_> {
     /// Starts an instance where `need` bytes fit, moving on to the next area if needed.
+    #[inline]
     fn open(&mut self, need: usize) -> Result<(), EmitError> {
         while self.b.room() < need {
             self.b.advance()?;
@@ -750,11 +814,13 @@ impl ValueWriter<'_, '_> {
         Ok(())
     }
 
+    #[inline]
     fn close(&mut self) {
         self.b.buf[self.len_at] = self.in_instance as u8;
     }
 
     /// Appends bytes to the value.
+    #[inline]
     pub fn put(&mut self, bytes: &[u8]) -> Result<(), EmitError> {
         let (at, n) = (self.b.pos, bytes.len());
         if self.in_instance + n <= INSTANCE_MAX && at + n <= self.b.end {
@@ -769,6 +835,7 @@ impl ValueWriter<'_, '_> {
     }
 
     /// [`put`](Self::put) for bytes that start a new instance or area on the way.
+    #[inline]
     fn put_split(&mut self, mut bytes: &[u8]) -> Result<(), EmitError> {
         while !bytes.is_empty() {
             if self.in_instance == INSTANCE_MAX || self.b.room() == 0 {

@@ -13,6 +13,7 @@ macro_rules! option_codes {
             $( $(#[$doc])* pub const $name: OptionCode = OptionCode($value); )*
 
             /// The option's name as `tcpdump -v` prints it, or `None` for codes not listed here.
+            #[inline]
             pub fn name(self) -> Option<&'static str> {
                 match self.0 {
                     $( $value => Some($label), )*
@@ -144,12 +145,14 @@ impl fmt::Display for OptionCode {
 }
 
 impl From<u8> for OptionCode {
+    #[inline]
     fn from(v: u8) -> Self {
         OptionCode(v)
     }
 }
 
 impl From<OptionCode> for u8 {
+    #[inline]
     fn from(c: OptionCode) -> Self {
         c.0
     }
@@ -182,6 +185,7 @@ pub enum MessageType {
 
 impl MessageType {
     /// The message type for a wire value, if it is a known one.
+    #[inline]
     pub fn from_u8(v: u8) -> Option<MessageType> {
         use MessageType::*;
         Some(match v {
@@ -208,6 +212,7 @@ impl MessageType {
     }
 
     /// The name `tcpdump -v` prints.
+    #[inline]
     pub fn name(self) -> &'static str {
         use MessageType::*;
         match self {

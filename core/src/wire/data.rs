@@ -28,6 +28,7 @@ enum Repr<'a> {
 
 impl<'a> OptionData<'a> {
     /// A value that is one contiguous slice.
+    #[inline]
     pub fn from_slice(data: &'a [u8]) -> Self {
         OptionData {
             repr: Repr::One(data),
@@ -35,6 +36,7 @@ impl<'a> OptionData<'a> {
     }
 
     /// The value of `code` in `areas`, or `None` when it does not appear.
+    #[inline]
     pub(crate) fn find(areas: Areas<'a>, code: OptionCode) -> Option<Self> {
         let mut instances = RawOptions::new(areas).filter(|o| o.code == code);
         let first = instances.next()?;
@@ -59,6 +61,7 @@ impl<'a> OptionData<'a> {
     }
 
     /// Length of the value in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         match self.repr {
             Repr::One(s) => s.len(),
@@ -67,11 +70,13 @@ impl<'a> OptionData<'a> {
     }
 
     /// Whether the value has no bytes (as rapid commit, option 80, has none).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The value as one slice, when it is not split over several instances.
+    #[inline]
     pub fn as_slice(&self) -> Option<&'a [u8]> {
         match self.repr {
             Repr::One(s) => Some(s),
@@ -80,6 +85,7 @@ impl<'a> OptionData<'a> {
     }
 
     /// The contiguous pieces of the value, in order.
+    #[inline]
     pub fn segments(&self) -> Segments<'a> {
         match self.repr {
             Repr::One(s) => Segments {
@@ -102,6 +108,7 @@ impl<'a> OptionData<'a> {
     }
 
     /// The value's bytes, one at a time.
+    #[inline]
     pub fn bytes(&self) -> Bytes<'a> {
         Bytes {
             inner: match self.repr {
@@ -115,6 +122,7 @@ impl<'a> OptionData<'a> {
     }
 
     /// The byte at `index`, if the value is that long.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<u8> {
         match self.repr {
             Repr::One(s) => s.get(index).copied(),
@@ -123,6 +131,7 @@ impl<'a> OptionData<'a> {
     }
 
     /// A part of the value, if `range` lies inside it.
+    #[inline]
     pub fn slice(&self, range: Range<usize>) -> Option<OptionData<'a>> {
         if range.start > range.end || range.end > self.len() {
             return None;
@@ -152,11 +161,13 @@ impl<'a> OptionData<'a> {
     }
 
     /// The value from `start` to its end.
+    #[inline]
     pub fn slice_from(&self, start: usize) -> Option<OptionData<'a>> {
         self.slice(start..self.len())
     }
 
     /// The value as an array, if it is exactly `N` bytes long.
+    #[inline]
     pub fn to_array<const N: usize>(&self) -> Option<[u8; N]> {
         if let Repr::One(s) = self.repr {
             return s.try_into().ok();
@@ -173,6 +184,7 @@ impl<'a> OptionData<'a> {
 
     /// Copies the value into `buf` and returns the filled part, or `None` if `buf` is too
     /// short.
+    #[inline]
     pub fn copy_to<'b>(&self, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         let out = buf.get_mut(..self.len())?;
         let mut at = 0;
@@ -184,12 +196,14 @@ impl<'a> OptionData<'a> {
     }
 
     /// Whether the value's bytes equal `other`.
+    #[inline]
     pub fn eq_bytes(&self, other: &[u8]) -> bool {
         self.len() == other.len() && self.bytes().eq(other.iter().copied())
     }
 }
 
 impl PartialEq for OptionData<'_> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.bytes().eq(other.bytes())
     }
@@ -198,12 +212,14 @@ impl PartialEq for OptionData<'_> {
 impl Eq for OptionData<'_> {}
 
 impl PartialEq<[u8]> for OptionData<'_> {
+    #[inline]
     fn eq(&self, other: &[u8]) -> bool {
         self.eq_bytes(other)
     }
 }
 
 impl PartialEq<&[u8]> for OptionData<'_> {
+    #[inline]
     fn eq(&self, other: &&[u8]) -> bool {
         self.eq_bytes(other)
     }
@@ -247,6 +263,7 @@ enum SegmentsRepr<'a> {
 impl<'a> Iterator for Segments<'a> {
     type Item = &'a [u8];
 
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         match &mut self.inner {
             SegmentsRepr::One(s) => s.take(),

@@ -35,6 +35,7 @@ pub enum Op {
 
 impl Op {
     /// The op for a wire value, if it is one.
+    #[inline]
     pub fn from_u8(v: u8) -> Option<Op> {
         match v {
             1 => Some(Op::BootRequest),
@@ -89,6 +90,7 @@ pub enum Overload {
 
 impl Overload {
     /// The overload for a wire value, if it is one.
+    #[inline]
     pub fn from_u8(v: u8) -> Option<Overload> {
         match v {
             1 => Some(Overload::File),
@@ -99,11 +101,13 @@ impl Overload {
     }
 
     /// Whether `file` carries options.
+    #[inline]
     pub fn file(self) -> bool {
         matches!(self, Overload::File | Overload::Both)
     }
 
     /// Whether `sname` carries options.
+    #[inline]
     pub fn sname(self) -> bool {
         matches!(self, Overload::Sname | Overload::Both)
     }

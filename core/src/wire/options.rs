@@ -68,51 +68,55 @@ impl<'a> Iterator for RawOptions<'a> {
     }
 }
 
-/// How many distinct codes the index keeps offsets for; real messages carry far fewer.
-const INDEXED: usize = 48;
+/// How many distinct codes the index keeps offsets for; real messages carry fewer.
+const INDEXED: usize = 24;
 
 /// Which option codes a message holds, where each first appears, and which appear more
-/// than once: filled while [`validate`] walks the areas, so that a lookup is two table
-/// reads instead of a walk over the options.
+/// than once: filled while [`validate`] walks the areas, so that a lookup is a bit test
+/// and a scan of a few bytes instead of a walk over the options. Small, because a
+/// [`Message`](super::Message) carries it by value.
 #[derive(Clone, Copy)]
 pub(crate) struct OptionIndex {
-    /// Per code: 0 when absent, `i + 1` when `offsets[i]` holds its first instance, and
-    /// [`UNINDEXED`] when present beyond what the index keeps.
-    slot: [u8; 256],
-    /// Offset in the message of a code's first instance.
-    offsets: [u16; INDEXED],
-    /// One bit per code seen more than once (an RFC 3396 split value).
+    present: [u64; 4],
     repeated: [u64; 4],
+    /// The first `count` distinct codes, in wire order.
+    codes: [u8; INDEXED],
+    /// Offset in the message of the first instance of `codes[i]`.
+    offsets: [u16; INDEXED],
     count: u8,
 }
 
-const UNINDEXED: u8 = u8::MAX;
+#[inline]
+fn bit(code: u8) -> (usize, u64) {
+    (usize::from(code >> 6), 1 << (code & 63))
+}
 
 impl OptionIndex {
     pub(crate) const fn new() -> Self {
         OptionIndex {
-            slot: [0; 256],
-            offsets: [0; INDEXED],
+            present: [0; 4],
             repeated: [0; 4],
+            codes: [0; INDEXED],
+            offsets: [0; INDEXED],
             count: 0,
         }
     }
 
     #[inline]
     fn record(&mut self, code: u8, offset: usize) {
-        let slot = &mut self.slot[usize::from(code)];
-        if *slot != 0 {
-            self.repeated[usize::from(code / 64)] |= 1 << (code % 64);
+        let (word, mask) = bit(code);
+        if self.present[word] & mask != 0 {
+            self.repeated[word] |= mask;
             return;
         }
+        self.present[word] |= mask;
         let i = usize::from(self.count);
-        match (self.offsets.get_mut(i), u16::try_from(offset)) {
-            (Some(o), Ok(offset)) => {
-                *o = offset;
+        if i < INDEXED {
+            if let Ok(offset) = u16::try_from(offset) {
+                self.codes[i] = code;
+                self.offsets[i] = offset;
                 self.count += 1;
-                *slot = self.count;
             }
-            _ => *slot = UNINDEXED,
         }
     }
 
@@ -121,24 +125,21 @@ impl OptionIndex {
     /// (the caller walks).
     #[inline]
     pub(crate) fn lookup(&self, code: u8) -> Option<Option<(usize, bool)>> {
-        match self.slot[usize::from(code)] {
-            0 => Some(None),
-            UNINDEXED => None,
-            i => {
-                let repeated = self.repeated[usize::from(code / 64)] & (1 << (code % 64)) != 0;
-                Some(Some((
-                    usize::from(*self.offsets.get(usize::from(i) - 1)?),
-                    repeated,
-                )))
-            }
+        let (word, mask) = bit(code);
+        if self.present[word] & mask == 0 {
+            return Some(None);
         }
+        let n = usize::from(self.count).min(INDEXED);
+        let i = self.codes[..n].iter().position(|&c| c == code)?;
+        let repeated = self.repeated[word] & mask != 0;
+        Some(Some((usize::from(self.offsets[i]), repeated)))
     }
 }
 
 impl core::fmt::Debug for OptionIndex {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("OptionIndex")
-            .field("codes", &self.count)
+            .field("codes", &self.codes.get(..usize::from(self.count)))
             .finish()
     }
 }
@@ -153,8 +154,11 @@ pub(crate) fn validate(
     index: &mut OptionIndex,
 ) -> Result<Option<u8>, ParseError> {
     let mut overload = None;
+    let len = area.len();
     let mut pos = 0;
-    while let Some(&code) = area.get(pos) {
+    // Every index below is checked against `len` first, so none can panic.
+    while pos < len {
+        let code = area[pos];
         if code == 0 {
             pos += 1;
             continue;
@@ -162,19 +166,21 @@ pub(crate) fn validate(
         if code == 255 {
             break;
         }
-        let next = match area.get(pos + 1) {
-            Some(&len) if pos + 2 + usize::from(len) <= area.len() => pos + 2 + usize::from(len),
-            _ => {
-                return Err(ParseError::OptionOverrun {
-                    code,
-                    offset: base + pos,
-                    area: which,
-                })
-            }
+        let next = if pos + 1 < len {
+            pos + 2 + usize::from(area[pos + 1])
+        } else {
+            usize::MAX
         };
+        if next > len {
+            return Err(ParseError::OptionOverrun {
+                code,
+                offset: base + pos,
+                area: which,
+            });
+        }
         if code == OptionCode::OVERLOAD.0 && overload.is_none() {
-            match area.get(pos + 2..next) {
-                Some([v @ 1..=3]) => overload = Some(*v),
+            match &area[pos + 2..next] {
+                [v @ 1..=3] => overload = Some(*v),
                 _ => return Err(ParseError::BadOverload),
             }
         }

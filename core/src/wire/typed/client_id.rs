@@ -36,6 +36,7 @@ pub enum ClientIdKind<'a> {
 impl<'a> ClientId<'a> {
     /// Checks the length: at least 2 bytes (RFC 2132), and for type 255 an IAID and a DUID
     /// of at least its 2-byte type (RFC 4361).
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         let code = OptionCode::CLIENT_ID;
         if data.len() < 2 {
@@ -51,11 +52,13 @@ impl<'a> ClientId<'a> {
     }
 
     /// The whole value, type byte included.
+    #[inline]
     pub fn data(&self) -> OptionData<'a> {
         self.data
     }
 
     /// What the identifier holds.
+    #[inline]
     pub fn kind(&self) -> ClientIdKind<'a> {
         let rest = self
             .data

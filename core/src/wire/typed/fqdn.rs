@@ -57,6 +57,7 @@ pub struct ClientFqdn<'a> {
 
 impl<'a> ClientFqdn<'a> {
     /// Checks the length (at least 3) and, in wire format, every label.
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         let code = OptionCode::CLIENT_FQDN;
         let head = data

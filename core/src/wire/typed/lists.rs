@@ -17,6 +17,7 @@ pub struct Ipv4List<'a> {
 
 impl<'a> Ipv4List<'a> {
     /// Checks that `data` is a non-empty multiple of 4 bytes.
+    #[inline]
     pub fn new(code: OptionCode, data: OptionData<'a>) -> Result<Self, OptionError> {
         if data.is_empty() || !data.len().is_multiple_of(4) {
             return Err(bad_len(code, &data, Expected::MultipleOf(4)));
@@ -25,21 +26,25 @@ impl<'a> Ipv4List<'a> {
     }
 
     /// Number of addresses.
+    #[inline]
     pub fn len(&self) -> usize {
         self.data.len() / 4
     }
 
     /// Always false: an empty list is refused when the list is made.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
 
     /// The first address.
+    #[inline]
     pub fn first(&self) -> Option<Ipv4Addr> {
         self.iter().next()
     }
 
     /// The addresses in order.
+    #[inline]
     pub fn iter(&self) -> Ipv4Iter<'a> {
         Ipv4Iter {
             bytes: self.data.bytes(),
@@ -50,6 +55,7 @@ impl<'a> Ipv4List<'a> {
 impl<'a> IntoIterator for Ipv4List<'a> {
     type Item = Ipv4Addr;
     type IntoIter = Ipv4Iter<'a>;
+    #[inline]
     fn into_iter(self) -> Ipv4Iter<'a> {
         self.iter()
     }
@@ -75,6 +81,7 @@ pub struct Ipv4Iter<'a> {
 
 impl Iterator for Ipv4Iter<'_> {
     type Item = Ipv4Addr;
+    #[inline]
     fn next(&mut self) -> Option<Ipv4Addr> {
         self.bytes.take_array::<4>().map(Ipv4Addr::from)
     }
@@ -89,6 +96,7 @@ pub struct ParameterList<'a> {
 
 impl<'a> ParameterList<'a> {
     /// Checks that the list is not empty.
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         if data.is_empty() {
             return Err(bad_len(
@@ -101,21 +109,25 @@ impl<'a> ParameterList<'a> {
     }
 
     /// Number of codes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.data.len()
     }
 
     /// Always false: an empty list is refused when the list is made.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
 
     /// Whether `code` is asked for.
+    #[inline]
     pub fn contains(&self, code: OptionCode) -> bool {
         self.data.bytes().any(|c| c == code.0)
     }
 
     /// The codes in order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = OptionCode> + Clone + 'a {
         self.data.bytes().map(OptionCode)
     }
@@ -129,6 +141,7 @@ pub struct UserClasses<'a> {
 
 impl<'a> UserClasses<'a> {
     /// Checks that the value is a sequence of length-prefixed, non-empty class names.
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         let code = OptionCode::USER_CLASS;
         if data.is_empty() {
@@ -155,6 +168,7 @@ impl<'a> UserClasses<'a> {
     }
 
     /// The class names in order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = OptionData<'a>> + 'a {
         let data = self.data;
         let mut pos = 0;

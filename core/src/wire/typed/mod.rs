@@ -27,6 +27,7 @@ use super::code::OptionCode;
 use super::data::OptionData;
 use super::error::{Expected, OptionError};
 
+#[inline]
 pub(crate) fn bad_len(code: OptionCode, data: &OptionData<'_>, expected: Expected) -> OptionError {
     OptionError::BadLength {
         code,
@@ -35,6 +36,7 @@ pub(crate) fn bad_len(code: OptionCode, data: &OptionData<'_>, expected: Expecte
     }
 }
 
+#[inline]
 pub(crate) fn exact<const N: usize>(
     code: OptionCode,
     data: &OptionData<'_>,
@@ -43,18 +45,22 @@ pub(crate) fn exact<const N: usize>(
         .ok_or_else(|| bad_len(code, data, Expected::Exactly(N as u8)))
 }
 
+#[inline]
 pub(crate) fn ipv4(code: OptionCode, data: &OptionData<'_>) -> Result<Ipv4Addr, OptionError> {
     exact::<4>(code, data).map(Ipv4Addr::from)
 }
 
+#[inline]
 pub(crate) fn u32_value(code: OptionCode, data: &OptionData<'_>) -> Result<u32, OptionError> {
     exact::<4>(code, data).map(u32::from_be_bytes)
 }
 
+#[inline]
 pub(crate) fn u16_value(code: OptionCode, data: &OptionData<'_>) -> Result<u16, OptionError> {
     exact::<2>(code, data).map(u16::from_be_bytes)
 }
 
+#[inline]
 pub(crate) fn at_least<'a>(
     code: OptionCode,
     data: OptionData<'a>,

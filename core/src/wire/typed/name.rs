@@ -29,11 +29,13 @@ pub struct DomainName<'a> {
 }
 
 impl<'a> DomainName<'a> {
+    #[inline]
     pub(crate) fn new(data: OptionData<'a>, start: usize) -> Self {
         DomainName { data, start }
     }
 
     /// The labels, in order, without the root label.
+    #[inline]
     pub fn labels(&self) -> Labels<'a> {
         Labels {
             data: self.data,
@@ -44,6 +46,7 @@ impl<'a> DomainName<'a> {
 
     /// Whether the name equals `name` (dotted, trailing dot optional), ignoring ASCII case
     /// as DNS does.
+    #[inline]
     pub fn matches(&self, name: &str) -> bool {
         let name = name.strip_suffix('.').unwrap_or(name);
         let mut want = name.split('.').filter(|_| !name.is_empty());
@@ -95,6 +98,7 @@ pub struct Labels<'a> {
 
 impl<'a> Iterator for Labels<'a> {
     type Item = OptionData<'a>;
+    #[inline]
     fn next(&mut self) -> Option<OptionData<'a>> {
         loop {
             let b = self.data.get(self.pos)?;
@@ -118,6 +122,7 @@ impl<'a> Iterator for Labels<'a> {
 }
 
 /// Checks the name at `start` and returns where the bytes that follow it begin.
+#[inline]
 pub(crate) fn check_name(
     code: OptionCode,
     data: &OptionData<'_>,
@@ -179,6 +184,7 @@ pub struct DomainSearch<'a> {
 impl<'a> DomainSearch<'a> {
     /// Checks every name: labels of at most 63 bytes, names of at most 255, compression
     /// pointers in range and pointing backwards (so no loop), nothing left over.
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         let code = OptionCode::DOMAIN_SEARCH;
         if data.is_empty() {
@@ -192,6 +198,7 @@ impl<'a> DomainSearch<'a> {
     }
 
     /// The names in order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = DomainName<'a>> + 'a {
         let data = self.data;
         let mut pos = 0;

@@ -29,6 +29,7 @@ impl<'a> RelayAgentInfo<'a> {
     pub const RELAY_ID: u8 = 12;
 
     /// Checks that the value is a non-empty, whole sequence of sub-options.
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         let code = OptionCode::RELAY_AGENT_INFO;
         if data.len() < 2 {
@@ -39,40 +40,48 @@ impl<'a> RelayAgentInfo<'a> {
     }
 
     /// The whole value, as a relay sent it (servers echo it back unchanged).
+    #[inline]
     pub fn data(&self) -> OptionData<'a> {
         self.data
     }
 
     /// Every sub-option, in order.
+    #[inline]
     pub fn sub_options(&self) -> SubOptions<'a> {
         SubOptions::new(self.data)
     }
 
     /// The first sub-option with `code`.
+    #[inline]
     pub fn get(&self, code: u8) -> Option<OptionData<'a>> {
         self.sub_options().find(|s| s.code == code).map(|s| s.data)
     }
 
     /// Agent circuit id (1).
+    #[inline]
     pub fn circuit_id(&self) -> Option<OptionData<'a>> {
         self.get(Self::CIRCUIT_ID)
     }
 
     /// Agent remote id (2).
+    #[inline]
     pub fn remote_id(&self) -> Option<OptionData<'a>> {
         self.get(Self::REMOTE_ID)
     }
 
     /// Link selection (5, RFC 3527): the subnet the client is on, when it differs from giaddr.
+    #[inline]
     pub fn link_selection(&self) -> Result<Option<Ipv4Addr>, OptionError> {
         self.address(Self::LINK_SELECTION)
     }
 
     /// Server identifier override (11, RFC 5107).
+    #[inline]
     pub fn server_id_override(&self) -> Result<Option<Ipv4Addr>, OptionError> {
         self.address(Self::SERVER_ID_OVERRIDE)
     }
 
+    #[inline]
     fn address(&self, sub: u8) -> Result<Option<Ipv4Addr>, OptionError> {
         match self.get(sub) {
             None => Ok(None),

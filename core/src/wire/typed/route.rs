@@ -22,6 +22,7 @@ pub struct Route {
 
 impl Route {
     /// Bytes this route takes on the wire: width, significant octets, router.
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         1 + significant_octets(self.prefix_len) + 4
     }
@@ -37,10 +38,12 @@ impl fmt::Display for Route {
     }
 }
 
+#[inline]
 pub(crate) fn significant_octets(prefix_len: u8) -> usize {
     usize::from(prefix_len).div_ceil(8)
 }
 
+#[inline]
 pub(crate) fn mask(prefix_len: u8) -> u32 {
     match prefix_len {
         0 => 0,
@@ -56,6 +59,7 @@ pub struct ClasslessRoutes<'a> {
 
 impl<'a> ClasslessRoutes<'a> {
     /// Checks every route: prefix length at most 32, and the bytes it needs all present.
+    #[inline]
     pub fn new(code: OptionCode, data: OptionData<'a>) -> Result<Self, OptionError> {
         if data.len() < 5 {
             return Err(bad_len(code, &data, Expected::AtLeast(5)));
@@ -80,6 +84,7 @@ impl<'a> ClasslessRoutes<'a> {
     }
 
     /// The routes in order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = Route> + 'a {
         let mut bytes = self.data.bytes();
         core::iter::from_fn(move || {

@@ -22,6 +22,7 @@ pub struct SubOptions<'a> {
 }
 
 impl<'a> SubOptions<'a> {
+    #[inline]
     pub(crate) fn new(data: OptionData<'a>) -> Self {
         SubOptions { data, pos: 0 }
     }
@@ -29,6 +30,7 @@ impl<'a> SubOptions<'a> {
 
 impl<'a> Iterator for SubOptions<'a> {
     type Item = SubOption<'a>;
+    #[inline]
     fn next(&mut self) -> Option<SubOption<'a>> {
         let code = self.data.get(self.pos)?;
         let len = usize::from(self.data.get(self.pos + 1)?);
@@ -39,6 +41,7 @@ impl<'a> Iterator for SubOptions<'a> {
 }
 
 /// Checks that `data` is a whole sequence of sub-options, none running past the end.
+#[inline]
 pub(crate) fn check(code: OptionCode, data: &OptionData<'_>) -> Result<(), OptionError> {
     let mut pos = 0;
     while pos < data.len() {

@@ -24,6 +24,7 @@ pub struct VendorInfo<'a> {
 
 impl<'a> VendorInfo<'a> {
     /// The block's sub-options.
+    #[inline]
     pub fn sub_options(&self) -> SubOptions<'a> {
         SubOptions::new(self.data)
     }
@@ -32,6 +33,7 @@ impl<'a> VendorInfo<'a> {
 impl<'a> VendorIdentifying<'a> {
     /// Checks that the value is a whole sequence of enterprise blocks, each a whole sequence
     /// of sub-options.
+    #[inline]
     pub fn new(data: OptionData<'a>) -> Result<Self, OptionError> {
         let code = OptionCode::VENDOR_IDENTIFYING_OPTIONS;
         if data.len() < 5 {
@@ -53,6 +55,7 @@ impl<'a> VendorIdentifying<'a> {
     }
 
     /// The enterprise blocks in order.
+    #[inline]
     pub fn blocks(&self) -> impl Iterator<Item = VendorInfo<'a>> + 'a {
         let data = self.data;
         let mut pos = 0;
