@@ -66,22 +66,19 @@ impl<'a> Message<'a> {
         let mut index = OptionIndex::new();
         let overload = validate(options, Area::Options, OPTIONS_OFFSET, &mut index)?
             .and_then(Overload::from_u8);
-        let mut areas = Areas([options, &[], &[]]);
         if let Some(o) = overload {
             if o.file() {
                 let file = buf.get(field::FILE).unwrap_or_default();
                 validate(file, Area::File, field::FILE.start, &mut index)?;
-                areas.0[1] = file;
             }
             if o.sname() {
                 let sname = buf.get(field::SNAME).unwrap_or_default();
                 validate(sname, Area::Sname, field::SNAME.start, &mut index)?;
-                areas.0[2] = sname;
             }
         }
         Ok(Message {
             buf,
-            areas,
+            areas: Areas::new(buf, overload.map_or(0, |o| o as u8)),
             overload,
             index,
         })
@@ -228,13 +225,12 @@ impl<'a> Message<'a> {
     pub fn option(&self, code: OptionCode) -> Option<OptionData<'a>> {
         match self.index.lookup(code.0) {
             Some(None) => None,
-            Some(Some((at, false))) => {
-                let len = usize::from(self.byte(at + 1));
-                self.buf
-                    .get(at + 2..at + 2 + len)
-                    .map(OptionData::from_slice)
+            Some(Some(at)) => {
+                let area = self.areas.main();
+                let len = usize::from(*area.get(at + 1)?);
+                area.get(at + 2..at + 2 + len).map(OptionData::from_slice)
             }
-            Some(Some((_, true))) | None => OptionData::find(self.areas, code),
+            None => OptionData::find(self.areas, code),
         }
     }
 

@@ -2,12 +2,44 @@
 
 use super::code::OptionCode;
 use super::error::ParseError;
-use super::header::Area;
+use super::header::{field, Area};
 
-/// The option areas of one message, in the order RFC 3396 concatenates them: `options`,
-/// then `file`, then `sname`. An area that holds no options is empty.
+/// The option areas of one checked message, in the order RFC 3396 concatenates them:
+/// `options`, then `file`, then `sname` (those two only when option overload says so).
+/// Two words and a byte, so that the values that carry it stay small.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Areas<'a>(pub(crate) [&'a [u8]; 3]);
+pub(crate) struct Areas<'a> {
+    buf: &'a [u8],
+    overload: u8,
+}
+
+impl<'a> Areas<'a> {
+    /// The areas of `buf`, whose overload value (52) is `overload` (0 for none).
+    #[inline]
+    pub(crate) fn new(buf: &'a [u8], overload: u8) -> Self {
+        Areas { buf, overload }
+    }
+
+    /// Area `i` (0 options, 1 file, 2 sname); empty when it holds no options, `None` past
+    /// the last.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let range = match i {
+            0 => super::OPTIONS_OFFSET..self.buf.len(),
+            1 if self.overload & 1 != 0 => field::FILE,
+            2 if self.overload & 2 != 0 => field::SNAME,
+            1 | 2 => return Some(&[]),
+            _ => return None,
+        };
+        Some(self.buf.get(range).unwrap_or_default())
+    }
+
+    /// The `options` field.
+    #[inline]
+    pub(crate) fn main(&self) -> &'a [u8] {
+        self.buf.get(super::OPTIONS_OFFSET..).unwrap_or_default()
+    }
+}
 
 /// One option instance as it is on the wire: code and value bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +73,7 @@ impl<'a> Iterator for RawOptions<'a> {
     type Item = RawOption<'a>;
 
     fn next(&mut self) -> Option<RawOption<'a>> {
-        while let Some(area) = self.areas.0.get(self.area) {
+        while let Some(area) = self.areas.get(self.area) {
             match area.get(self.pos).copied() {
                 Some(0) => self.pos += 1,
                 Some(code) if code != 255 => {
@@ -68,78 +100,64 @@ impl<'a> Iterator for RawOptions<'a> {
     }
 }
 
-/// How many distinct codes the index keeps offsets for; real messages carry fewer.
-const INDEXED: usize = 24;
-
-/// Which option codes a message holds, where each first appears, and which appear more
-/// than once: filled while [`validate`] walks the areas, so that a lookup is a bit test
-/// and a scan of a few bytes instead of a walk over the options. Small, because a
-/// [`Message`](super::Message) carries it by value.
+/// Where each option code first appears, and which codes appear more than once: filled
+/// while [`validate`] walks the areas, so that a lookup is one table read.
 #[derive(Clone, Copy)]
 pub(crate) struct OptionIndex {
-    present: [u64; 4],
+    /// Per code below 128 (the ones read often): 0 when absent; else 1 + the offset of
+    /// its first instance from the start of the `options` field, when that is below 254;
+    /// else [`FAR`] (the caller walks). Codes from 128 up are always walked for.
+    slot: [u8; 128],
+    /// One bit per code seen more than once (an RFC 3396 split value).
     repeated: [u64; 4],
-    /// The first `count` distinct codes, in wire order.
-    codes: [u8; INDEXED],
-    /// Offset in the message of the first instance of `codes[i]`.
-    offsets: [u16; INDEXED],
-    count: u8,
 }
 
-#[inline]
-fn bit(code: u8) -> (usize, u64) {
-    (usize::from(code >> 6), 1 << (code & 63))
-}
+/// A code that is present, but too far into the message for a slot to say where.
+const FAR: u8 = u8::MAX;
 
 impl OptionIndex {
     pub(crate) const fn new() -> Self {
         OptionIndex {
-            present: [0; 4],
+            slot: [0; 128],
             repeated: [0; 4],
-            codes: [0; INDEXED],
-            offsets: [0; INDEXED],
-            count: 0,
         }
     }
 
+    /// Records an option whose code byte is `offset` bytes into the `options` field
+    /// (`None` for one in `file` or `sname`).
     #[inline]
-    fn record(&mut self, code: u8, offset: usize) {
-        let (word, mask) = bit(code);
-        if self.present[word] & mask != 0 {
-            self.repeated[word] |= mask;
+    fn record(&mut self, code: u8, offset: Option<usize>) {
+        let Some(slot) = self.slot.get_mut(usize::from(code)) else {
             return;
-        }
-        self.present[word] |= mask;
-        let i = usize::from(self.count);
-        if i < INDEXED {
-            if let Ok(offset) = u16::try_from(offset) {
-                self.codes[i] = code;
-                self.offsets[i] = offset;
-                self.count += 1;
-            }
+        };
+        if *slot != 0 {
+            self.repeated[usize::from(code >> 6)] |= 1 << (code & 63);
+        } else {
+            *slot = match offset {
+                Some(o) if o < usize::from(FAR) - 1 => o as u8 + 1,
+                _ => FAR,
+            };
         }
     }
 
-    /// What the index knows of `code`: `Some(None)` when it is absent, `Some(Some((offset,
-    /// repeated)))` when present, `None` when it is present but past what the index keeps
-    /// (the caller walks).
+    /// What the index knows of `code`: `Some(None)` when it is absent, `Some(Some(offset))`
+    /// for the only instance's offset in the `options` field, `None` when the caller must
+    /// walk (repeated, or far in the message).
     #[inline]
-    pub(crate) fn lookup(&self, code: u8) -> Option<Option<(usize, bool)>> {
-        let (word, mask) = bit(code);
-        if self.present[word] & mask == 0 {
-            return Some(None);
+    pub(crate) fn lookup(&self, code: u8) -> Option<Option<usize>> {
+        match *self.slot.get(usize::from(code))? {
+            0 => Some(None),
+            FAR => None,
+            _ if self.repeated[usize::from(code >> 6)] & (1 << (code & 63)) != 0 => None,
+            s => Some(Some(usize::from(s) - 1)),
         }
-        let n = usize::from(self.count).min(INDEXED);
-        let i = self.codes[..n].iter().position(|&c| c == code)?;
-        let repeated = self.repeated[word] & mask != 0;
-        Some(Some((usize::from(self.offsets[i]), repeated)))
     }
 }
 
 impl core::fmt::Debug for OptionIndex {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("OptionIndex")
-            .field("codes", &self.codes.get(..usize::from(self.count)))
+            .field("codes", &self.slot.iter().filter(|&&s| s != 0).count())
             .finish()
     }
 }
@@ -184,7 +202,7 @@ pub(crate) fn validate(
                 _ => return Err(ParseError::BadOverload),
             }
         }
-        index.record(code, base + pos);
+        index.record(code, (which == Area::Options).then_some(pos));
         pos = next;
     }
     Ok(overload)
