@@ -5,6 +5,7 @@
 //! (`#![no_std]`) and contains no `unsafe` code.
 //!
 //! - [`client`]: the RFC 2131 client state machine.
+//! - `server` (feature `alloc`, on by default): the server state machine.
 //! - [`time`]: the instants the caller passes in.
 //! - [`wire`]: the zero-copy codec. [`wire::Message::parse`] checks a buffer once and then
 //!   hands out header fields and typed options without copying or panicking;
@@ -29,7 +30,12 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 pub mod client;
 mod rng;
+#[cfg(feature = "alloc")]
+pub mod server;
 pub mod time;
 pub mod wire;

@@ -21,7 +21,7 @@ const INSTANCE_MAX: usize = 255;
 /// [`allow_overload`](Self::allow_overload), options that do not fit in the `options` field
 /// continue in `file`, then `sname` (option 52 is added). [`finish`](Self::finish) writes
 /// the end option, pads to [`BOOTP_MIN_LEN`] (see [`pad_to`](Self::pad_to)) and returns the
-/// length. After an error the buffer's content is unspecified: start a new builder.
+/// length. An option that does not fit is an error and leaves the message as it was.
 #[derive(Debug)]
 pub struct MessageBuilder<'b> {
     buf: &'b mut [u8],
@@ -320,9 +320,21 @@ impl<'b> MessageBuilder<'b> {
 
     // ---- options ------------------------------------------------------------------------
 
+    /// Whether an area after the current one could take `need` bytes whole.
+    fn fits_later(&self, need: usize) -> bool {
+        if !self.overload_allowed {
+            return false;
+        }
+        let file = self.area == Area::Options && self.file_free && need < field::FILE.len();
+        let sname = self.area != Area::Sname && self.sname_free && need < field::SNAME.len();
+        file || sname
+    }
+
     /// Writes option `code` whose value is `len` bytes, produced by `fill` through a
-    /// [`ValueWriter`]. A value that fits in one instance is never split across areas: it
-    /// goes whole to the first area with room. Longer values are split as RFC 3396 allows.
+    /// [`ValueWriter`]. A value that fits in one instance goes whole into the first area
+    /// with room for it, or, if no area has, is split across the areas (RFC 3396); longer
+    /// values are split at 255 bytes and at area ends. If the option does not fit, the
+    /// message is left as it was before the call (so a caller may skip an option).
     #[inline]
     pub fn option_with(
         &mut self,
@@ -333,7 +345,44 @@ impl<'b> MessageBuilder<'b> {
         if code == OptionCode::PAD || code == OptionCode::END {
             return Err(EmitError::ReservedCode(code.0));
         }
-        if len <= INSTANCE_MAX {
+        let saved = (
+            self.area,
+            self.pos,
+            self.end,
+            self.main_len,
+            self.overload_at,
+            self.overload_bits,
+        );
+        match self.write_option(code, len, fill) {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                let entered = self.overload_bits & !saved.5;
+                (
+                    self.area,
+                    self.pos,
+                    self.end,
+                    self.main_len,
+                    self.overload_at,
+                    self.overload_bits,
+                ) = saved;
+                if entered & 1 != 0 {
+                    self.buf[field::FILE].fill(0);
+                }
+                if entered & 2 != 0 {
+                    self.buf[field::SNAME].fill(0);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn write_option(
+        &mut self,
+        code: OptionCode,
+        len: usize,
+        fill: impl FnOnce(&mut ValueWriter<'_, 'b>) -> Result<(), EmitError>,
+    ) -> Result<(), EmitError> {
+        if len <= INSTANCE_MAX && self.room() < 2 + len && self.fits_later(2 + len) {
             while self.room() < 2 + len {
                 self.advance()?;
             }
@@ -347,7 +396,7 @@ impl<'b> MessageBuilder<'b> {
         w.open(2 + usize::from(len > 0))?;
         fill(&mut w)?;
         w.close();
-        Ok(self)
+        Ok(())
     }
 
     /// Writes option `code` with `value` as it is.

@@ -1,0 +1,119 @@
+//! What the server machine takes with a packet and hands back: receive metadata,
+//! transmits, drop reasons and counters.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+/// Where a packet came in: what the adapter knows and the machine needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// The adapter's identifier of the receiving interface, given back in the reply's
+    /// [`Transmit::interface`].
+    pub interface: u32,
+    /// The receiving interface's address: selects the subnet of a client on the link, and
+    /// is the server id where the config sets none.
+    pub local_address: Ipv4Addr,
+    /// The packet's source.
+    pub source: SocketAddrV4,
+}
+
+/// A reply [`Server::poll_transmit`](super::Server::poll_transmit) wrote into the
+/// caller's buffer, and how to deliver it (RFC 2131 section 4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// Bytes written at the start of the buffer.
+    pub len: usize,
+    /// Where to send it: a relay (port 67), the client's `ciaddr` (port 68), the limited
+    /// broadcast address (port 68), or `yiaddr` (port 68) with [`Transmit::hardware`] set.
+    pub destination: SocketAddrV4,
+    /// The interface the request came in on.
+    pub interface: u32,
+    /// The address to send from: the server identifier.
+    pub source: Ipv4Addr,
+    /// Set for unicast to a client that has no address yet: its hardware type and address,
+    /// so the adapter can write the ARP entry first (or broadcast if it can't).
+    pub hardware: Option<(u8, [u8; 16], u8)>,
+}
+
+macro_rules! drop_reasons {
+    ($( $(#[$doc:meta])* $name:ident, )*) => {
+        /// Why the server dropped a packet.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(usize)]
+        pub enum DropReason { $( $(#[$doc])* $name, )* }
+
+        impl DropReason {
+            /// Every reason, in order.
+            pub const ALL: &'static [DropReason] = &[$(DropReason::$name),*];
+        }
+    };
+}
+
+drop_reasons! {
+    /// Not a DHCP message (a parse error).
+    Malformed,
+    /// A BOOTREPLY.
+    NotRequest,
+    /// No message type (plain BOOTP), or one a server does not take.
+    Unexpected,
+    /// An option the message needs is malformed.
+    BadOption,
+    /// No configured subnet for the client's link.
+    NoSubnet,
+    /// A REQUEST for another server (the client chose its offer).
+    OtherServer,
+    /// No free address for a DISCOVER.
+    PoolExhausted,
+    /// A request about an address this (non-authoritative) server knows nothing of.
+    Unknown,
+    /// A DECLINE or RELEASE for an address the client does not hold.
+    NotHeld,
+}
+
+/// Counters of what the server received, sent and dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    received: [u64; 19],
+    sent: [u64; 19],
+    dropped: [u64; 9],
+    /// ACKs withheld because persisting their lease failed.
+    pub persist_failures: u64,
+    /// Offers that expired without a REQUEST.
+    pub offers_expired: u64,
+    /// Leases that expired.
+    pub leases_expired: u64,
+}
+
+impl ServerStats {
+    pub(crate) fn received(&mut self, t: crate::wire::MessageType) {
+        if let Some(n) = self.received.get_mut(t as usize) {
+            *n += 1;
+        }
+    }
+
+    pub(crate) fn sent(&mut self, t: crate::wire::MessageType) {
+        if let Some(n) = self.sent.get_mut(t as usize) {
+            *n += 1;
+        }
+    }
+
+    pub(crate) fn drop(&mut self, r: DropReason) {
+        if let Some(n) = self.dropped.get_mut(r as usize) {
+            *n += 1;
+        }
+    }
+
+    /// Messages of type `t` received.
+    pub fn received_of(&self, t: crate::wire::MessageType) -> u64 {
+        self.received.get(t as usize).copied().unwrap_or(0)
+    }
+
+    /// Messages of type `t` sent.
+    pub fn sent_of(&self, t: crate::wire::MessageType) -> u64 {
+        self.sent.get(t as usize).copied().unwrap_or(0)
+    }
+
+    /// Packets dropped for `r`.
+    pub fn dropped(&self, r: DropReason) -> u64 {
+        self.dropped.get(r as usize).copied().unwrap_or(0)
+    }
+}

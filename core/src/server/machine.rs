@@ -1,0 +1,1099 @@
+//! [`Server`]: one DHCPv4 server machine for every client of every subnet, sans I/O.
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::time::Duration;
+
+use super::config::{ConfigError, Ipv4Net, LeaseTimes, Reservation, ReservationKey, ServerConfig};
+use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
+use super::lease::{ClientKey, LeaseRecord, RecordKind};
+use super::options::OptionSet;
+use super::pool::Pool;
+use crate::time::Instant;
+use crate::wire::typed::RelayAgentInfo;
+use crate::wire::{
+    EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode, CLIENT_PORT,
+    SERVER_PORT,
+};
+
+/// A subnet as the machine runs it: config merged with the server-wide defaults.
+#[derive(Debug)]
+struct Subnet {
+    net: Ipv4Net,
+    pools: Vec<Pool>,
+    server_id: Option<Ipv4Addr>,
+    options: OptionSet,
+    times: LeaseTimes,
+    authoritative: bool,
+    rapid_commit: bool,
+    reservations: Vec<Reservation>,
+    by_key: BTreeMap<ReservationKey, usize>,
+    by_address: BTreeMap<u32, usize>,
+}
+
+impl Subnet {
+    fn pool_of(&mut self, a: u32) -> Option<&mut Pool> {
+        self.pools.iter_mut().find(|p| p.contains(a))
+    }
+
+    fn reserved_for_other(&self, a: u32, mine: Option<usize>) -> bool {
+        self.by_address.get(&a).is_some_and(|r| Some(*r) != mine)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BindingState {
+    Offered,
+    Bound,
+    /// Released or expired: free, remembered so the client gets it back.
+    Recent,
+    Declined,
+    /// Persisting failed (another server holds it, or the store is down): out of use.
+    Conflict,
+}
+
+#[derive(Debug, Clone)]
+struct Binding {
+    client: ClientKey,
+    state: BindingState,
+    until: Instant,
+    subnet: u16,
+}
+
+/// What a reply says; written into the caller's buffer at `poll_transmit`.
+#[derive(Debug, Clone)]
+struct Reply {
+    kind: MessageType,
+    xid: u32,
+    flags: Flags,
+    htype: u8,
+    chaddr: heapless::Vec<u8, 16>,
+    ciaddr: Ipv4Addr,
+    yiaddr: Ipv4Addr,
+    giaddr: Ipv4Addr,
+    server_id: Ipv4Addr,
+    subnet: u16,
+    reservation: Option<u16>,
+    lease: Option<(u32, u32, u32)>,
+    prl: heapless::Vec<u8, 255>,
+    client_id: heapless::Vec<u8, 255>,
+    relay_info: heapless::Vec<u8, 255>,
+    max_len: usize,
+    rapid_commit: bool,
+    destination: SocketAddrV4,
+    interface: u32,
+    hardware: Option<(u8, [u8; 16], u8)>,
+}
+
+/// The DHCPv4 server as a pure state machine: one for all clients of all subnets.
+///
+/// Inputs: [`handle_packet`](Self::handle_packet), [`handle_timeout`](Self::handle_timeout),
+/// and the durability handshake [`persisted`](Self::persisted) /
+/// [`persist_failed`](Self::persist_failed); [`restore`](Self::restore) rebuilds the lease
+/// table at start-up. Outputs, drained after each input:
+/// [`poll_persist`](Self::poll_persist) (records to make durable),
+/// [`poll_transmit`](Self::poll_transmit), [`poll_timeout`](Self::poll_timeout).
+///
+/// Guarantees: no address is bound to two clients; an ACK that grants or extends a lease
+/// leaves only after the caller has reported its record durable; a malformed or foreign
+/// packet is dropped and counted, never a panic; reservations win over pools; finding an
+/// address never scans a pool.
+#[derive(Debug)]
+pub struct Server {
+    subnets: Vec<Subnet>,
+    offer_hold: Duration,
+    decline_probation: Duration,
+    bindings: BTreeMap<u32, Binding>,
+    clients: BTreeMap<ClientKey, u32>,
+    timers: BTreeSet<(Instant, u32)>,
+    replies: VecDeque<Reply>,
+    waiting: VecDeque<(u64, Reply)>,
+    records: VecDeque<LeaseRecord>,
+    seq: u64,
+    anchor: (Instant, u64),
+    now: Instant,
+    stats: ServerStats,
+}
+
+fn heapless_from<const N: usize>(bytes: impl Iterator<Item = u8>) -> heapless::Vec<u8, N> {
+    let mut v = heapless::Vec::new();
+    for b in bytes {
+        if v.push(b).is_err() {
+            break;
+        }
+    }
+    v
+}
+
+impl Server {
+    /// A server for `config`, which is validated first (every mistake is returned). `now`
+    /// and `unix_now` anchor the wall clock: lease records carry Unix times.
+    pub fn new(
+        config: ServerConfig,
+        now: Instant,
+        unix_now: u64,
+    ) -> Result<Self, Vec<ConfigError>> {
+        config.validate()?;
+        let mut subnets = Vec::new();
+        for s in &config.subnets {
+            let mut by_key = BTreeMap::new();
+            let mut by_address = BTreeMap::new();
+            for (i, r) in s.reservations.iter().enumerate() {
+                by_key.insert(r.key.clone(), i);
+                by_address.insert(u32::from(r.address), i);
+            }
+            let mut pools: Vec<Pool> = s
+                .pools
+                .iter()
+                .map(|p| Pool::new(u32::from(p.start), u32::from(p.end)))
+                .collect();
+            // Reserved addresses inside pools are never handed to anyone else.
+            for a in by_address.keys() {
+                if let Some(p) = pools.iter_mut().find(|p| p.contains(*a)) {
+                    p.take_specific(*a);
+                }
+            }
+            subnets.push(Subnet {
+                net: s.subnet,
+                pools,
+                server_id: s.server_id.or(config.server_id),
+                options: s.options.over(&config.options),
+                times: s.lease.over(&config.lease),
+                authoritative: s.authoritative.unwrap_or(config.authoritative),
+                rapid_commit: s.rapid_commit.unwrap_or(config.rapid_commit),
+                reservations: s.reservations.clone(),
+                by_key,
+                by_address,
+            });
+        }
+        Ok(Server {
+            subnets,
+            offer_hold: config.offer_hold,
+            decline_probation: config.decline_probation,
+            bindings: BTreeMap::new(),
+            clients: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            replies: VecDeque::new(),
+            waiting: VecDeque::new(),
+            records: VecDeque::new(),
+            seq: 0,
+            anchor: (now, unix_now),
+            now,
+            stats: ServerStats::default(),
+        })
+    }
+
+    // ---- queries ------------------------------------------------------------------------
+
+    /// Counters.
+    pub fn stats(&self) -> &ServerStats {
+        &self.stats
+    }
+
+    /// Per subnet: (its network, addresses bound, free addresses in its pools, pool size).
+    pub fn usage(&self) -> impl Iterator<Item = (Ipv4Net, u64, u64, u64)> + '_ {
+        self.subnets.iter().enumerate().map(|(i, s)| {
+            let bound = self
+                .bindings
+                .values()
+                .filter(|b| usize::from(b.subnet) == i && b.state == BindingState::Bound)
+                .count() as u64;
+            let free = s.pools.iter().map(Pool::free).sum();
+            let size = s.pools.iter().map(Pool::size).sum();
+            (s.net, bound, free, size)
+        })
+    }
+
+    /// The client an address is bound to (offers and recent leases don't count).
+    pub fn bound_to(&self, address: Ipv4Addr) -> Option<&ClientKey> {
+        self.bindings
+            .get(&u32::from(address))
+            .filter(|b| b.state == BindingState::Bound)
+            .map(|b| &b.client)
+    }
+
+    /// Every bound lease: address, client, expiry.
+    pub fn leases(&self) -> impl Iterator<Item = (Ipv4Addr, &ClientKey, Instant)> + '_ {
+        self.bindings
+            .iter()
+            .filter(|(_, b)| b.state == BindingState::Bound)
+            .map(|(a, b)| (Ipv4Addr::from(*a), &b.client, b.until))
+    }
+
+    // ---- outputs ------------------------------------------------------------------------
+
+    /// The next lease record to make durable. After writing a batch, call
+    /// [`persisted`](Self::persisted) with the highest `seq` written.
+    pub fn poll_persist(&mut self) -> Option<LeaseRecord> {
+        self.records.pop_front()
+    }
+
+    /// The next deadline (an offer or a lease expiring).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| *t)
+    }
+
+    /// Writes the next reply into `buf` (1500 bytes always suffice) and says where it goes.
+    pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        while let Some(r) = self.replies.pop_front() {
+            if let Ok(len) = self.write(&r, buf) {
+                self.stats.sent(r.kind);
+                return Some(Transmit {
+                    len,
+                    destination: r.destination,
+                    interface: r.interface,
+                    source: r.server_id,
+                    hardware: r.hardware,
+                });
+            }
+        }
+        None
+    }
+
+    // ---- inputs -------------------------------------------------------------------------
+
+    /// Records up to `seq` are durable: their ACKs may go.
+    pub fn persisted(&mut self, seq: u64) {
+        while self.waiting.front().is_some_and(|(s, _)| *s <= seq) {
+            if let Some((_, r)) = self.waiting.pop_front() {
+                self.replies.push_back(r);
+            }
+        }
+    }
+
+    /// The record `seq` could not be made durable (the store is down, or another server
+    /// holds the address): its ACK is withheld and the address taken out of use for the
+    /// offer hold time, so the client's retry gets another one.
+    pub fn persist_failed(&mut self, seq: u64) {
+        let Some(i) = self.waiting.iter().position(|(s, _)| *s == seq) else {
+            return;
+        };
+        let Some((_, r)) = self.waiting.remove(i) else {
+            return;
+        };
+        self.stats.persist_failures += 1;
+        let a = u32::from(r.yiaddr);
+        if let Some(b) = self.bindings.get_mut(&a) {
+            b.state = BindingState::Conflict;
+            b.until = self.now + self.offer_hold;
+            let until = b.until;
+            let client = b.client.clone();
+            self.timers.insert((until, a));
+            if self.clients.get(&client) == Some(&a) {
+                self.clients.remove(&client);
+            }
+        }
+    }
+
+    /// Replays one record at start-up (records in the order they were written).
+    pub fn restore(&mut self, record: &LeaseRecord) {
+        let a = u32::from(record.address);
+        let Some(subnet) = self
+            .subnets
+            .iter()
+            .position(|s| s.net.contains(record.address))
+        else {
+            return;
+        };
+        self.seq = self.seq.max(record.seq);
+        let until = self.instant_of(record.expires);
+        self.unbind(a);
+        let live = until > self.now;
+        let state = match record.kind {
+            RecordKind::Bound if live => BindingState::Bound,
+            RecordKind::Declined if live => BindingState::Declined,
+            RecordKind::Declined => return,
+            _ => BindingState::Recent,
+        };
+        if state != BindingState::Recent {
+            if let Some(p) = self.subnets[subnet].pool_of(a) {
+                p.take_specific(a);
+            }
+            self.timers.insert((until, a));
+        }
+        if state != BindingState::Declined {
+            self.clients.insert(record.client.clone(), a);
+        }
+        self.bindings.insert(
+            a,
+            Binding {
+                client: record.client.clone(),
+                state,
+                until,
+                subnet: subnet as u16,
+            },
+        );
+    }
+
+    /// Expires offers, leases and declined addresses whose time has come.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.clock(now);
+        while let Some(&(t, a)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.pop_first();
+            let Some(b) = self.bindings.get(&a) else {
+                continue;
+            };
+            if b.until != t {
+                continue;
+            }
+            match b.state {
+                BindingState::Offered => {
+                    self.stats.offers_expired += 1;
+                    self.unbind(a);
+                }
+                BindingState::Bound => {
+                    self.stats.leases_expired += 1;
+                    self.make_recent(a);
+                }
+                BindingState::Declined | BindingState::Conflict => self.unbind(a),
+                BindingState::Recent => {}
+            }
+        }
+    }
+
+    /// Takes a request received on port 67. Anything malformed, foreign or not for this
+    /// server is dropped and counted.
+    pub fn handle_packet(&mut self, now: Instant, meta: &RecvMeta, packet: &[u8]) {
+        let now = self.clock(now);
+        if let Err(reason) = self.on_packet(now, meta, packet) {
+            self.stats.drop(reason);
+        }
+    }
+
+    // ---- internals ----------------------------------------------------------------------
+
+    fn clock(&mut self, now: Instant) -> Instant {
+        if now > self.now {
+            self.now = now;
+        }
+        self.now
+    }
+
+    fn unix_of(&self, t: Instant) -> u64 {
+        let (at, unix) = self.anchor;
+        if t >= at {
+            unix + (t - at).as_secs()
+        } else {
+            unix.saturating_sub((at - t).as_secs())
+        }
+    }
+
+    fn instant_of(&self, unix: u64) -> Instant {
+        let (at, base) = self.anchor;
+        if unix >= base {
+            at + Duration::from_secs(unix - base)
+        } else {
+            at - Duration::from_secs(base - unix)
+        }
+    }
+
+    /// Frees `a` in its pool and forgets its binding.
+    fn unbind(&mut self, a: u32) {
+        if let Some(b) = self.bindings.remove(&a) {
+            if self.clients.get(&b.client) == Some(&a) {
+                self.clients.remove(&b.client);
+            }
+            if b.state != BindingState::Recent {
+                self.give_back(usize::from(b.subnet), a);
+            }
+        }
+    }
+
+    /// Frees `a` but remembers whose it was.
+    fn make_recent(&mut self, a: u32) {
+        let Some(b) = self.bindings.get_mut(&a) else {
+            return;
+        };
+        if b.state == BindingState::Recent {
+            return;
+        }
+        b.state = BindingState::Recent;
+        let subnet = usize::from(b.subnet);
+        self.give_back(subnet, a);
+    }
+
+    fn give_back(&mut self, subnet: usize, a: u32) {
+        if let Some(s) = self.subnets.get_mut(subnet) {
+            if !s.by_address.contains_key(&a) {
+                if let Some(p) = s.pool_of(a) {
+                    p.give_back(a);
+                }
+            }
+        }
+    }
+
+    /// Marks `a` used for `client` (taking it from its pool if it was free).
+    fn bind(
+        &mut self,
+        subnet: usize,
+        a: u32,
+        client: &ClientKey,
+        state: BindingState,
+        until: Instant,
+    ) {
+        let was_free = match self.bindings.get(&a) {
+            None => true,
+            Some(b) => b.state == BindingState::Recent,
+        };
+        if let Some(old) = self.bindings.get(&a) {
+            if old.client != *client && self.clients.get(&old.client) == Some(&a) {
+                let old_client = old.client.clone();
+                self.clients.remove(&old_client);
+            }
+        }
+        if was_free {
+            if let Some(p) = self.subnets.get_mut(subnet).and_then(|s| {
+                if s.by_address.contains_key(&a) {
+                    None
+                } else {
+                    s.pool_of(a)
+                }
+            }) {
+                p.take_specific(a);
+            }
+        }
+        // A client holds one address: an older one of its goes back.
+        if let Some(&old) = self.clients.get(client) {
+            if old != a {
+                match self.bindings.get(&old).map(|b| b.state) {
+                    Some(BindingState::Offered) => self.unbind(old),
+                    Some(BindingState::Bound) => self.make_recent(old),
+                    _ => {}
+                }
+            }
+        }
+        self.clients.insert(client.clone(), a);
+        self.bindings.insert(
+            a,
+            Binding {
+                client: client.clone(),
+                state,
+                until,
+                subnet: subnet as u16,
+            },
+        );
+        self.timers.insert((until, a));
+    }
+
+    fn is_free_for(
+        &self,
+        subnet: usize,
+        a: u32,
+        client: &ClientKey,
+        reservation: Option<usize>,
+    ) -> bool {
+        let Some(s) = self.subnets.get(subnet) else {
+            return false;
+        };
+        if s.reserved_for_other(a, reservation) {
+            return false;
+        }
+        match self.bindings.get(&a) {
+            Some(b) if b.client == *client => matches!(
+                b.state,
+                BindingState::Offered | BindingState::Bound | BindingState::Recent
+            ),
+            Some(b) if b.state == BindingState::Recent => s.pools.iter().any(|p| p.is_free(a)),
+            Some(_) => false,
+            None => {
+                reservation.is_some_and(|r| {
+                    s.reservations
+                        .get(r)
+                        .is_some_and(|r| u32::from(r.address) == a)
+                }) || s.pools.iter().any(|p| p.is_free(a))
+            }
+        }
+    }
+
+    fn reservation_of(
+        &self,
+        subnet: usize,
+        m: &Message<'_>,
+        relay: Option<&RelayAgentInfo<'_>>,
+    ) -> Option<usize> {
+        let s = self.subnets.get(subnet)?;
+        if s.by_key.is_empty() {
+            return None;
+        }
+        let mut keys: heapless::Vec<ReservationKey, 4> = heapless::Vec::new();
+        if let Ok(Some(id)) = m.client_id() {
+            let _ = keys.push(ReservationKey::ClientId(id.data().bytes().collect()));
+        }
+        let _ = keys.push(ReservationKey::HardwareAddress(m.chaddr().to_vec()));
+        if let Some(r) = relay {
+            if let Some(c) = r.circuit_id() {
+                let _ = keys.push(ReservationKey::CircuitId(c.bytes().collect()));
+            }
+            if let Some(c) = r.remote_id() {
+                let _ = keys.push(ReservationKey::RemoteId(c.bytes().collect()));
+            }
+        }
+        keys.iter().find_map(|k| s.by_key.get(k).copied())
+    }
+
+    /// The address to offer: the reservation, the client's current or recent address, the
+    /// requested one, else a free one.
+    fn choose(
+        &mut self,
+        subnet: usize,
+        client: &ClientKey,
+        requested: Option<Ipv4Addr>,
+        reservation: Option<usize>,
+    ) -> Option<u32> {
+        if let Some(r) = reservation.and_then(|r| self.subnets[subnet].reservations.get(r)) {
+            let a = u32::from(r.address);
+            if self.is_free_for(subnet, a, client, reservation) {
+                return Some(a);
+            }
+        }
+        if let Some(&a) = self.clients.get(client) {
+            let same_subnet = self
+                .bindings
+                .get(&a)
+                .is_some_and(|b| usize::from(b.subnet) == subnet);
+            if same_subnet && self.is_free_for(subnet, a, client, reservation) {
+                return Some(a);
+            }
+        }
+        if let Some(a) = requested.map(u32::from) {
+            let s = &self.subnets[subnet];
+            if s.pools.iter().any(|p| p.contains(a))
+                && self.is_free_for(subnet, a, client, reservation)
+            {
+                return Some(a);
+            }
+        }
+        let s = &mut self.subnets[subnet];
+        for p in s.pools.iter_mut() {
+            if let Some(a) = p.take() {
+                // `bind` takes it again; give it back so the pool's books stay balanced.
+                p.give_back(a);
+                return Some(a);
+            }
+        }
+        None
+    }
+
+    fn lease_secs(&self, subnet: usize, m: &Message<'_>) -> (u32, u32, u32) {
+        let t = self.subnets[subnet].times;
+        let default = t.default.unwrap_or(3600).max(1);
+        let min = t.min.unwrap_or(1).max(1);
+        let max = t.max.unwrap_or(u32::MAX).max(min);
+        let lease = m
+            .lease_time()
+            .ok()
+            .flatten()
+            .map_or(default, |asked| asked.clamp(min, max));
+        if lease == u32::MAX {
+            return (lease, u32::MAX, u32::MAX);
+        }
+        let t2 = t
+            .rebinding
+            .filter(|&t2| t2 < lease)
+            .unwrap_or((u64::from(lease) * 7 / 8) as u32);
+        let t1 = t
+            .renewal
+            .filter(|&t1| t1 < t2)
+            .unwrap_or(lease / 2)
+            .min(t2.saturating_sub(1));
+        (lease, t1, t2)
+    }
+
+    fn on_packet(
+        &mut self,
+        now: Instant,
+        meta: &RecvMeta,
+        packet: &[u8],
+    ) -> Result<(), DropReason> {
+        let m = Message::parse(packet).map_err(|_| DropReason::Malformed)?;
+        if m.op() != Op::BootRequest {
+            return Err(DropReason::NotRequest);
+        }
+        let kind = m
+            .message_type()
+            .map_err(|_| DropReason::BadOption)?
+            .ok_or(DropReason::Unexpected)?;
+        self.stats.received(kind);
+        let client = match m.client_id() {
+            Ok(Some(id)) => ClientKey::new(&id.data().bytes().collect::<heapless::Vec<u8, 255>>()),
+            _ => ClientKey::hardware(m.htype(), m.chaddr()),
+        };
+        let relay = m.relay_agent_info().ok().flatten();
+        let link = relay
+            .and_then(|r| r.link_selection().ok().flatten())
+            .or(m.subnet_selection().ok().flatten())
+            .or(Some(m.giaddr()).filter(|g| !g.is_unspecified()))
+            .unwrap_or(meta.local_address);
+        let subnet = self
+            .subnets
+            .iter()
+            .position(|s| s.net.contains(link))
+            .ok_or(DropReason::NoSubnet)?;
+        let own_id = self.subnets[subnet].server_id.unwrap_or(meta.local_address);
+        let server_id = relay
+            .and_then(|r| r.server_id_override().ok().flatten())
+            .unwrap_or(own_id);
+        let reservation = self.reservation_of(subnet, &m, relay.as_ref());
+        let ctx = Ctx {
+            m: &m,
+            meta,
+            subnet,
+            server_id,
+            reservation,
+        };
+        match kind {
+            MessageType::Discover => self.on_discover(now, &ctx, &client),
+            MessageType::Request => self.on_request(now, &ctx, &client),
+            MessageType::Decline => self.on_decline(now, &ctx, &client),
+            MessageType::Release => self.on_release(&ctx, &client),
+            MessageType::Inform => {
+                self.reply(&ctx, MessageType::Inform, Ipv4Addr::UNSPECIFIED, None);
+                Ok(())
+            }
+            _ => Err(DropReason::Unexpected),
+        }
+    }
+
+    fn on_discover(
+        &mut self,
+        now: Instant,
+        ctx: &Ctx<'_, '_>,
+        client: &ClientKey,
+    ) -> Result<(), DropReason> {
+        let requested = ctx.m.requested_ip().ok().flatten();
+        let a = self
+            .choose(ctx.subnet, client, requested, ctx.reservation)
+            .ok_or(DropReason::PoolExhausted)?;
+        let rapid = self.subnets[ctx.subnet].rapid_commit && ctx.m.rapid_commit() == Ok(true);
+        if rapid {
+            self.commit(now, ctx, client, a);
+            return Ok(());
+        }
+        let bound = self
+            .bindings
+            .get(&a)
+            .is_some_and(|b| b.client == *client && b.state == BindingState::Bound);
+        if !bound {
+            self.bind(
+                ctx.subnet,
+                a,
+                client,
+                BindingState::Offered,
+                now + self.offer_hold,
+            );
+        }
+        let times = self.lease_secs(ctx.subnet, ctx.m);
+        self.reply(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times));
+        Ok(())
+    }
+
+    /// Binds `a` to `client`, emits the record and queues the ACK behind it.
+    fn commit(&mut self, now: Instant, ctx: &Ctx<'_, '_>, client: &ClientKey, a: u32) {
+        let times = self.lease_secs(ctx.subnet, ctx.m);
+        let until = if times.0 == u32::MAX {
+            Instant::MAX
+        } else {
+            now + Duration::from_secs(u64::from(times.0))
+        };
+        self.bind(ctx.subnet, a, client, BindingState::Bound, until);
+        self.seq += 1;
+        let host_name = ctx
+            .m
+            .host_name()
+            .ok()
+            .flatten()
+            .filter(|h| h.is_printable_ascii())
+            .map(|h| h.data().bytes().collect());
+        self.records.push_back(LeaseRecord {
+            seq: self.seq,
+            address: Ipv4Addr::from(a),
+            client: client.clone(),
+            kind: RecordKind::Bound,
+            expires: self.unix_of(until),
+            host_name,
+        });
+        if let Some(r) = self.build(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
+            self.waiting.push_back((self.seq, r));
+        }
+    }
+
+    fn nak(&mut self, ctx: &Ctx<'_, '_>) {
+        self.reply(ctx, MessageType::Nak, Ipv4Addr::UNSPECIFIED, None);
+    }
+
+    fn on_request(
+        &mut self,
+        now: Instant,
+        ctx: &Ctx<'_, '_>,
+        client: &ClientKey,
+    ) -> Result<(), DropReason> {
+        let m = ctx.m;
+        let server_id = m.server_id().map_err(|_| DropReason::BadOption)?;
+        let requested = m.requested_ip().map_err(|_| DropReason::BadOption)?;
+        let net = self.subnets[ctx.subnet].net;
+        let authoritative = self.subnets[ctx.subnet].authoritative;
+        if let Some(sid) = server_id {
+            // SELECTING: the client chose a server.
+            if sid != ctx.server_id {
+                if let Some(&a) = self.clients.get(client) {
+                    if self
+                        .bindings
+                        .get(&a)
+                        .is_some_and(|b| b.state == BindingState::Offered)
+                    {
+                        self.unbind(a);
+                    }
+                }
+                return Err(DropReason::OtherServer);
+            }
+            let a = u32::from(requested.unwrap_or(m.ciaddr()));
+            let ours = self.bindings.get(&a).is_some_and(|b| {
+                b.client == *client
+                    && matches!(
+                        b.state,
+                        BindingState::Offered | BindingState::Bound | BindingState::Recent
+                    )
+            });
+            if ours && self.is_free_for(ctx.subnet, a, client, ctx.reservation) {
+                self.commit(now, ctx, client, a);
+            } else {
+                self.nak(ctx);
+            }
+            return Ok(());
+        }
+        // INIT-REBOOT (option 50) or RENEWING/REBINDING (ciaddr).
+        let address = match requested {
+            Some(a) => a,
+            None if !m.ciaddr().is_unspecified() => m.ciaddr(),
+            None => return Err(DropReason::BadOption),
+        };
+        let a = u32::from(address);
+        if !net.is_host(address) {
+            self.nak(ctx);
+            return Ok(());
+        }
+        // A reserved client asking for another address is told no, so it takes its own.
+        if let Some(r) = ctx
+            .reservation
+            .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
+        {
+            if r.address != address {
+                self.nak(ctx);
+                return Ok(());
+            }
+        }
+        match self.bindings.get(&a) {
+            Some(b)
+                if b.client == *client
+                    && b.state != BindingState::Declined
+                    && b.state != BindingState::Conflict =>
+            {
+                if self.is_free_for(ctx.subnet, a, client, ctx.reservation) {
+                    self.commit(now, ctx, client, a);
+                } else {
+                    self.nak(ctx);
+                }
+            }
+            Some(b) if b.state != BindingState::Recent => self.nak(ctx),
+            _ if !authoritative => return Err(DropReason::Unknown),
+            _ => {
+                let in_pool = self.subnets[ctx.subnet].pools.iter().any(|p| p.contains(a));
+                let reserved_here = ctx.reservation.is_some();
+                if (in_pool || reserved_here)
+                    && self.is_free_for(ctx.subnet, a, client, ctx.reservation)
+                {
+                    self.commit(now, ctx, client, a);
+                } else {
+                    self.nak(ctx);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_decline(
+        &mut self,
+        now: Instant,
+        ctx: &Ctx<'_, '_>,
+        client: &ClientKey,
+    ) -> Result<(), DropReason> {
+        let a = u32::from(
+            ctx.m
+                .requested_ip()
+                .ok()
+                .flatten()
+                .ok_or(DropReason::BadOption)?,
+        );
+        let held = self.bindings.get(&a).is_some_and(|b| {
+            b.client == *client && matches!(b.state, BindingState::Offered | BindingState::Bound)
+        });
+        if !held {
+            return Err(DropReason::NotHeld);
+        }
+        let until = now + self.decline_probation;
+        if let Some(b) = self.bindings.get_mut(&a) {
+            b.state = BindingState::Declined;
+            b.until = until;
+        }
+        self.timers.insert((until, a));
+        if self.clients.get(client) == Some(&a) {
+            self.clients.remove(client);
+        }
+        self.seq += 1;
+        self.records.push_back(LeaseRecord {
+            seq: self.seq,
+            address: Ipv4Addr::from(a),
+            client: client.clone(),
+            kind: RecordKind::Declined,
+            expires: self.unix_of(until),
+            host_name: None,
+        });
+        let _ = ctx;
+        Ok(())
+    }
+
+    fn on_release(&mut self, ctx: &Ctx<'_, '_>, client: &ClientKey) -> Result<(), DropReason> {
+        let a = u32::from(ctx.m.ciaddr());
+        let held = self
+            .bindings
+            .get(&a)
+            .is_some_and(|b| b.client == *client && b.state == BindingState::Bound);
+        if !held {
+            return Err(DropReason::NotHeld);
+        }
+        self.make_recent(a);
+        self.seq += 1;
+        self.records.push_back(LeaseRecord {
+            seq: self.seq,
+            address: Ipv4Addr::from(a),
+            client: client.clone(),
+            kind: RecordKind::Released,
+            expires: self.unix_of(self.now),
+            host_name: None,
+        });
+        Ok(())
+    }
+
+    fn reply(
+        &mut self,
+        ctx: &Ctx<'_, '_>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        times: Option<(u32, u32, u32)>,
+    ) {
+        let kind = if kind == MessageType::Inform {
+            MessageType::Ack
+        } else {
+            kind
+        };
+        if let Some(r) = self.build(ctx, kind, yiaddr, times) {
+            self.replies.push_back(r);
+        }
+    }
+
+    /// The reply to the request in `ctx`, and where it goes (RFC 2131 section 4.1).
+    fn build(
+        &self,
+        ctx: &Ctx<'_, '_>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        times: Option<(u32, u32, u32)>,
+    ) -> Option<Reply> {
+        let m = ctx.m;
+        let giaddr = m.giaddr();
+        let ciaddr = m.ciaddr();
+        let broadcast_bit = m.flags().contains(Flags::BROADCAST);
+        let mut hardware = None;
+        let destination = if !giaddr.is_unspecified() {
+            SocketAddrV4::new(giaddr, SERVER_PORT)
+        } else if kind == MessageType::Nak {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+        } else if !ciaddr.is_unspecified() {
+            SocketAddrV4::new(ciaddr, CLIENT_PORT)
+        } else if broadcast_bit || yiaddr.is_unspecified() {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+        } else {
+            let mut hw = [0u8; 16];
+            let n = m.chaddr().len().min(16);
+            hw[..n].copy_from_slice(&m.chaddr()[..n]);
+            hardware = Some((m.htype(), hw, n as u8));
+            SocketAddrV4::new(yiaddr, CLIENT_PORT)
+        };
+        // NAKs through a relay ask it to broadcast (RFC 2131 section 4.3.2).
+        let flags = if kind == MessageType::Nak && !giaddr.is_unspecified() {
+            m.flags() | Flags::BROADCAST
+        } else {
+            m.flags()
+        };
+        let max = m
+            .max_message_size()
+            .ok()
+            .flatten()
+            .map_or(576, usize::from)
+            .max(576);
+        Some(Reply {
+            kind,
+            xid: m.xid(),
+            flags,
+            htype: m.htype(),
+            chaddr: heapless_from(m.chaddr().iter().copied()),
+            ciaddr: if kind == MessageType::Nak {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                ciaddr
+            },
+            yiaddr,
+            giaddr,
+            server_id: ctx.server_id,
+            subnet: ctx.subnet as u16,
+            reservation: ctx.reservation.map(|r| r as u16),
+            lease: times,
+            prl: m
+                .parameter_request_list()
+                .ok()
+                .flatten()
+                .map(|l| heapless_from(l.iter().map(|c| c.0)))
+                .unwrap_or_default(),
+            client_id: m
+                .option(OptionCode::CLIENT_ID)
+                .map(|d| heapless_from(d.bytes()))
+                .unwrap_or_default(),
+            relay_info: m
+                .option(OptionCode::RELAY_AGENT_INFO)
+                .map(|d| heapless_from(d.bytes()))
+                .unwrap_or_default(),
+            max_len: max - 28,
+            rapid_commit: kind == MessageType::Ack
+                && m.rapid_commit() == Ok(true)
+                && self.subnets[ctx.subnet].rapid_commit,
+            destination,
+            interface: ctx.meta.interface,
+            hardware,
+        })
+    }
+
+    fn write(&self, r: &Reply, buf: &mut [u8]) -> Result<usize, EmitError> {
+        let subnet = self
+            .subnets
+            .get(usize::from(r.subnet))
+            .ok_or(EmitError::BufferTooSmall { available: 0 })?;
+        let reservation = r
+            .reservation
+            .and_then(|i| subnet.reservations.get(usize::from(i)));
+        let mut b = MessageBuilder::new(buf)?;
+        b.op(Op::BootReply)
+            .htype(r.htype)
+            .xid(r.xid)
+            .flags(r.flags)
+            .ciaddr(r.ciaddr)
+            .yiaddr(r.yiaddr)
+            .giaddr(r.giaddr);
+        b.chaddr(&r.chaddr)?;
+        b.max_len(r.max_len)?.allow_overload(true);
+        b.message_type(r.kind)?.server_id(r.server_id)?;
+        let mut written = [0u64; 4];
+        let mut mark = |code: u8| {
+            let (w, bit) = (usize::from(code >> 6), 1u64 << (code & 63));
+            let seen = written[w] & bit != 0;
+            written[w] |= bit;
+            seen
+        };
+        mark(53);
+        mark(54);
+        if r.kind == MessageType::Nak {
+            b.error_message(b"address not available")?;
+        } else {
+            let value = |code: u8| -> Option<heapless::Vec<u8, 8>> {
+                let mut v = heapless::Vec::new();
+                match (code, r.lease) {
+                    (1, _) => v.extend_from_slice(&subnet.net.mask().octets()).ok()?,
+                    (51, Some((l, _, _))) => v.extend_from_slice(&l.to_be_bytes()).ok()?,
+                    (58, Some((l, t1, _))) if l != u32::MAX => {
+                        v.extend_from_slice(&t1.to_be_bytes()).ok()?
+                    }
+                    (59, Some((l, _, t2))) if l != u32::MAX => {
+                        v.extend_from_slice(&t2.to_be_bytes()).ok()?
+                    }
+                    _ => return None,
+                }
+                Some(v)
+            };
+            let host_name = reservation.and_then(|res| res.host_name.as_deref());
+            let configured = |code: u8| -> Option<&[u8]> {
+                if code == 12 {
+                    if let Some(h) = host_name {
+                        return Some(h.as_bytes());
+                    }
+                }
+                reservation
+                    .and_then(|res| res.options.get(OptionCode(code)))
+                    .or_else(|| subnet.options.get(OptionCode(code)))
+            };
+            // What every lease carries comes first, so it always fits; then the client's
+            // list in its order (all configured options when it sent none). An option that
+            // does not fit in the client's maximum message size is left out.
+            let musts: &[u8] = if r.lease.is_some() {
+                &[51, 58, 59, 1]
+            } else {
+                &[1]
+            };
+            for &code in musts {
+                if let Some(v) = value(code) {
+                    mark(code);
+                    b.option(OptionCode(code), &v)?;
+                }
+            }
+            let all: heapless::Vec<u8, 255>;
+            let wanted: &[u8] = if r.prl.is_empty() {
+                all = heapless_from(
+                    reservation
+                        .iter()
+                        .flat_map(|res| res.options.iter())
+                        .chain(subnet.options.iter())
+                        .map(|(c, _)| c.0),
+                );
+                &all
+            } else {
+                &r.prl
+            };
+            for &code in wanted {
+                if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
+                    continue;
+                }
+                if let Some(v) = value(code) {
+                    let _ = b.option(OptionCode(code), &v);
+                } else if let Some(v) = configured(code) {
+                    let _ = b.option(OptionCode(code), v);
+                }
+            }
+            if let Some(h) = host_name {
+                if !mark(12) {
+                    b.host_name(h.as_bytes())?;
+                }
+            }
+            if r.rapid_commit {
+                b.rapid_commit()?;
+            }
+        }
+        if !r.client_id.is_empty() {
+            b.option(OptionCode::CLIENT_ID, &r.client_id)?;
+        }
+        if !r.relay_info.is_empty() {
+            b.option(OptionCode::RELAY_AGENT_INFO, &r.relay_info)?;
+        }
+        b.finish()
+    }
+}
+
+/// A request being handled, and what was worked out about it.
+struct Ctx<'m, 'a> {
+    m: &'m Message<'a>,
+    meta: &'m RecvMeta,
+    subnet: usize,
+    server_id: Ipv4Addr,
+    reservation: Option<usize>,
+}

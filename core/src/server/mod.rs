@@ -1,0 +1,20 @@
+//! The DHCPv4 server as a sans-IO state machine (RFC 2131 section 4.3): one [`Server`]
+//! for every client of every subnet. Needs the `alloc` feature: the lease table grows
+//! with the clients. No I/O, no clock: packets, time and the persistence handshake in;
+//! replies, lease records and the next deadline out.
+
+mod config;
+mod event;
+mod lease;
+mod machine;
+mod options;
+mod pool;
+
+pub use config::{
+    ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
+    SubnetConfig,
+};
+pub use event::{DropReason, RecvMeta, ServerStats, Transmit};
+pub use lease::{ClientKey, LeaseRecord, RecordKind};
+pub use machine::Server;
+pub use options::OptionSet;

@@ -1,0 +1,792 @@
+//! The server machine: configuration checks, every REQUEST case of RFC 2131 section 4.3.2,
+//! relays, reservations, durability, expiry, and the rows of table 3 that replies follow.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use dhcp_core::server::{
+    ClientKey, DropReason, Ipv4Net, LeaseRecord, LeaseTimes, PoolRange, RecordKind, RecvMeta,
+    Reservation, ReservationKey, Server, ServerConfig, SubnetConfig, Transmit,
+};
+use dhcp_core::time::Instant;
+use dhcp_core::wire::{EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
+
+const SERVER_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+const RELAY: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const UNIX0: u64 = 1_800_000_000;
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn mac(n: u8) -> [u8; 6] {
+    [0x02, 0, 0, 0, 0, n]
+}
+
+fn config() -> ServerConfig {
+    let mut c = ServerConfig {
+        server_id: Some(SERVER_ID),
+        ..Default::default()
+    };
+    c.options
+        .dns_servers(&[ip("192.0.2.53")])
+        .unwrap()
+        .domain_name("example.test")
+        .unwrap();
+    let mut local = SubnetConfig::new(Ipv4Net::new(ip("192.0.2.0"), 24));
+    local.pools.push(PoolRange {
+        start: ip("192.0.2.100"),
+        end: ip("192.0.2.109"),
+    });
+    local.options.routers(&[SERVER_ID]).unwrap();
+    local.reservations.push(Reservation {
+        key: ReservationKey::HardwareAddress(mac(0x77).to_vec()),
+        address: ip("192.0.2.50"),
+        host_name: Some("printer".into()),
+        options: Default::default(),
+    });
+    let mut relayed = SubnetConfig::new(Ipv4Net::new(ip("198.51.100.0"), 24));
+    relayed.pools.push(PoolRange {
+        start: ip("198.51.100.100"),
+        end: ip("198.51.100.199"),
+    });
+    relayed.options.routers(&[RELAY]).unwrap();
+    relayed.reservations.push(Reservation {
+        key: ReservationKey::CircuitId(b"port-7".to_vec()),
+        address: ip("198.51.100.7"),
+        host_name: None,
+        options: Default::default(),
+    });
+    c.subnets = vec![local, relayed];
+    c
+}
+
+fn at(secs: u64) -> Instant {
+    Instant::from_secs(secs)
+}
+
+fn server(c: ServerConfig) -> Server {
+    Server::new(c, at(0), UNIX0).unwrap()
+}
+
+fn meta() -> RecvMeta {
+    RecvMeta {
+        interface: 3,
+        local_address: SERVER_ID,
+        source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+    }
+}
+
+/// A client request.
+struct Req {
+    kind: MessageType,
+    mac: [u8; 6],
+    xid: u32,
+    ciaddr: Ipv4Addr,
+    giaddr: Ipv4Addr,
+    flags: Flags,
+    requested: Option<Ipv4Addr>,
+    server_id: Option<Ipv4Addr>,
+    extra: Vec<(u8, Vec<u8>)>,
+}
+
+fn req(kind: MessageType, n: u8) -> Req {
+    Req {
+        kind,
+        mac: mac(n),
+        xid: 0x1000 + u32::from(n),
+        ciaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        flags: Flags::empty(),
+        requested: None,
+        server_id: None,
+        extra: Vec::new(),
+    }
+}
+
+impl Req {
+    fn bytes(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; 1500];
+        let mut b = MessageBuilder::new(&mut buf).unwrap();
+        b.op(Op::BootRequest)
+            .xid(self.xid)
+            .flags(self.flags)
+            .ciaddr(self.ciaddr)
+            .giaddr(self.giaddr);
+        b.chaddr(&self.mac).unwrap();
+        b.message_type(self.kind).unwrap();
+        if let Some(a) = self.requested {
+            b.requested_ip(a).unwrap();
+        }
+        if let Some(a) = self.server_id {
+            b.server_id(a).unwrap();
+        }
+        for (c, v) in &self.extra {
+            b.option(OptionCode(*c), v).unwrap();
+        }
+        let n = b.finish().unwrap();
+        buf.truncate(n);
+        buf
+    }
+    fn with(mut self, f: impl FnOnce(&mut Req)) -> Req {
+        f(&mut self);
+        self
+    }
+}
+
+struct Out {
+    t: Transmit,
+    bytes: Vec<u8>,
+}
+
+impl Out {
+    fn msg(&self) -> Message<'_> {
+        Message::parse(&self.bytes).unwrap()
+    }
+    fn kind(&self) -> MessageType {
+        self.msg().message_type().unwrap().unwrap()
+    }
+}
+
+/// Sends `r`, persists whatever the server asks, and returns its replies.
+fn exchange(s: &mut Server, now: Instant, r: &Req) -> Vec<Out> {
+    s.handle_packet(now, &meta(), &r.bytes());
+    persist_all(s);
+    drain(s)
+}
+
+fn persist_all(s: &mut Server) -> Vec<LeaseRecord> {
+    let records: Vec<_> = std::iter::from_fn(|| s.poll_persist()).collect();
+    if let Some(last) = records.last() {
+        s.persisted(last.seq);
+    }
+    records
+}
+
+fn drain(s: &mut Server) -> Vec<Out> {
+    let mut buf = [0u8; 1500];
+    let mut out = Vec::new();
+    while let Some(t) = s.poll_transmit(&mut buf) {
+        out.push(Out {
+            t,
+            bytes: buf[..t.len].to_vec(),
+        });
+    }
+    out
+}
+
+/// DISCOVER + REQUEST for client `n`; returns the address.
+fn dora(s: &mut Server, now: Instant, n: u8) -> Ipv4Addr {
+    let offer = exchange(s, now, &req(MessageType::Discover, n));
+    assert_eq!(offer.len(), 1);
+    let a = offer[0].msg().yiaddr();
+    let ack = exchange(
+        s,
+        now,
+        &req(MessageType::Request, n).with(|r| {
+            r.requested = Some(a);
+            r.server_id = Some(SERVER_ID);
+        }),
+    );
+    assert_eq!(ack.len(), 1);
+    assert_eq!(ack[0].kind(), MessageType::Ack);
+    a
+}
+
+fn key(n: u8) -> ClientKey {
+    ClientKey::hardware(1, &mac(n))
+}
+
+#[test]
+fn config_errors_are_all_reported() {
+    let mut c = config();
+    c.subnets[0].pools.push(PoolRange {
+        start: ip("192.0.2.105"),
+        end: ip("192.0.2.120"),
+    });
+    c.subnets[0].pools.push(PoolRange {
+        start: ip("192.0.2.90"),
+        end: ip("192.0.2.80"),
+    });
+    c.subnets[0].pools.push(PoolRange {
+        start: ip("192.0.3.1"),
+        end: ip("192.0.3.9"),
+    });
+    c.subnets[0].reservations.push(Reservation {
+        key: ReservationKey::ClientId(vec![1, 2]),
+        address: ip("198.51.100.9"),
+        host_name: None,
+        options: Default::default(),
+    });
+    c.subnets[1].lease = LeaseTimes {
+        renewal: Some(900),
+        rebinding: Some(800),
+        ..Default::default()
+    };
+    c.subnets
+        .push(SubnetConfig::new(Ipv4Net::new(ip("192.0.2.128"), 25)));
+    c.subnets
+        .push(SubnetConfig::new(Ipv4Net::new(ip("10.0.0.1"), 8)));
+    let errors = c.validate().unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let has = |s: &str| text.iter().any(|t| t.contains(s));
+    assert!(
+        has("pool 1 (192.0.2.105-192.0.2.120): overlaps"),
+        "{text:#?}"
+    );
+    assert!(
+        has("pool 2 (192.0.2.90-192.0.2.80): start is after end"),
+        "{text:#?}"
+    );
+    assert!(
+        has("pool 3 (192.0.3.1-192.0.3.9): is not inside 192.0.2.0/24"),
+        "{text:#?}"
+    );
+    assert!(
+        has("address 198.51.100.9 is inside another subnet, 198.51.100.0/24"),
+        "{text:#?}"
+    );
+    assert!(
+        has("subnet 198.51.100.0/24: T1 900 s must be below T2 800 s"),
+        "{text:#?}"
+    );
+    assert!(
+        has("subnet 192.0.2.128/25: overlaps subnet 192.0.2.0/24"),
+        "{text:#?}"
+    );
+    assert!(
+        has("10.0.0.1 is not the network address of /8"),
+        "{text:#?}"
+    );
+    assert!(has("has neither pools nor reservations"), "{text:#?}");
+    assert!(errors.len() >= 8);
+    assert!(Server::new(c, at(0), UNIX0).is_err());
+    assert!(config().validate().is_ok());
+}
+
+#[test]
+fn dora_on_the_link_and_the_ack_waits_for_persistence() {
+    let mut s = server(config());
+    let d = req(MessageType::Discover, 1).with(|r| r.extra.push((55, vec![3, 6, 1, 15, 51])));
+    s.handle_packet(at(1), &meta(), &d.bytes());
+    let offer = drain(&mut s);
+    assert_eq!(offer.len(), 1);
+    let o = &offer[0];
+    let m = o.msg();
+    assert_eq!(o.kind(), MessageType::Offer);
+    assert_eq!(m.op(), Op::BootReply);
+    assert_eq!(m.xid(), 0x1001);
+    assert_eq!(m.yiaddr(), ip("192.0.2.100"));
+    assert_eq!(m.server_id().unwrap(), Some(SERVER_ID));
+    // Unicast to yiaddr at chaddr: the adapter gets the hardware address to write ARP.
+    assert_eq!(o.t.destination, SocketAddrV4::new(ip("192.0.2.100"), 68));
+    assert_eq!(
+        o.t.hardware
+            .map(|(t, a, n)| (t, a[..usize::from(n)].to_vec())),
+        Some((1, mac(1).to_vec()))
+    );
+    assert_eq!(o.t.interface, 3);
+    assert_eq!(o.t.source, SERVER_ID);
+    // The client's order first, then what every lease carries.
+    let codes: Vec<u8> = m.options().map(|o| o.code.0).collect();
+    assert_eq!(codes, [53, 54, 51, 58, 59, 1, 3, 6, 15]);
+    assert_eq!(m.lease_time().unwrap(), Some(3600));
+    assert_eq!(m.renewal_time().unwrap(), Some(1800));
+    assert_eq!(m.rebinding_time().unwrap(), Some(3150));
+    assert!(s.poll_persist().is_none(), "an offer needs no persistence");
+
+    let r = req(MessageType::Request, 1).with(|r| {
+        r.requested = Some(ip("192.0.2.100"));
+        r.server_id = Some(SERVER_ID);
+        r.flags = Flags::BROADCAST;
+    });
+    s.handle_packet(at(2), &meta(), &r.bytes());
+    assert!(
+        drain(&mut s).is_empty(),
+        "no ACK before the record is durable"
+    );
+    let rec = s.poll_persist().unwrap();
+    assert_eq!(rec.address, ip("192.0.2.100"));
+    assert_eq!(rec.client, key(1));
+    assert_eq!(rec.kind, RecordKind::Bound);
+    assert_eq!(rec.expires, UNIX0 + 2 + 3600);
+    s.persisted(rec.seq - 1);
+    assert!(drain(&mut s).is_empty());
+    s.persisted(rec.seq);
+    let ack = drain(&mut s);
+    assert_eq!(ack.len(), 1);
+    assert_eq!(ack[0].kind(), MessageType::Ack);
+    assert_eq!(
+        ack[0].t.destination,
+        SocketAddrV4::new(Ipv4Addr::BROADCAST, 68),
+        "broadcast bit honoured"
+    );
+    assert_eq!(s.bound_to(ip("192.0.2.100")), Some(&key(1)));
+    assert_eq!(s.stats().received_of(MessageType::Discover), 1);
+    assert_eq!(s.stats().sent_of(MessageType::Ack), 1);
+}
+
+#[test]
+fn relayed_requests_select_by_giaddr_and_echo_option_82() {
+    let mut s = server(config());
+    let relay_info = vec![
+        1, 6, b'p', b'o', b'r', b't', b'-', b'9', 2, 3, b's', b'w', b'1',
+    ];
+    let d = req(MessageType::Discover, 2).with(|r| {
+        r.giaddr = RELAY;
+        r.extra.push((82, relay_info.clone()));
+    });
+    let o = exchange(&mut s, at(1), &d);
+    let m = o[0].msg();
+    assert_eq!(m.yiaddr(), ip("198.51.100.100"));
+    assert_eq!(m.giaddr(), RELAY);
+    assert_eq!(o[0].t.destination, SocketAddrV4::new(RELAY, 67));
+    assert!(m.routers().unwrap().unwrap().iter().eq([RELAY]));
+    assert_eq!(
+        m.option(OptionCode::RELAY_AGENT_INFO).unwrap(),
+        &relay_info[..]
+    );
+    assert_eq!(
+        m.options().last().unwrap().code,
+        OptionCode::RELAY_AGENT_INFO,
+        "option 82 comes last"
+    );
+
+    // RFC 3527 link selection beats giaddr; RFC 3011 subnet selection when unrelayed.
+    let d = req(MessageType::Discover, 3).with(|r| {
+        r.giaddr = ip("203.0.113.1");
+        r.extra.push((82, vec![5, 4, 198, 51, 100, 0]));
+    });
+    assert_eq!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("198.51.100.101")
+    );
+    let d = req(MessageType::Discover, 4).with(|r| r.extra.push((118, vec![198, 51, 100, 0])));
+    assert_eq!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("198.51.100.102")
+    );
+    // No subnet for the link: dropped.
+    let d = req(MessageType::Discover, 5).with(|r| r.giaddr = ip("203.0.113.1"));
+    assert!(exchange(&mut s, at(1), &d).is_empty());
+    assert_eq!(s.stats().dropped(DropReason::NoSubnet), 1);
+    // RFC 5107: the server id override is what the reply carries and what a REQUEST names.
+    let d = req(MessageType::Discover, 6).with(|r| {
+        r.giaddr = RELAY;
+        r.extra.push((82, vec![11, 4, 198, 51, 100, 1]));
+    });
+    let o = exchange(&mut s, at(1), &d);
+    assert_eq!(o[0].msg().server_id().unwrap(), Some(RELAY));
+    let r = req(MessageType::Request, 6).with(|r| {
+        r.giaddr = RELAY;
+        r.requested = Some(o[0].msg().yiaddr());
+        r.server_id = Some(RELAY);
+        r.extra.push((82, vec![11, 4, 198, 51, 100, 1]));
+    });
+    assert_eq!(exchange(&mut s, at(2), &r)[0].kind(), MessageType::Ack);
+}
+
+#[test]
+fn reservations_win() {
+    let mut s = server(config());
+    // By hardware address, with its host name.
+    let o = exchange(&mut s, at(1), &req(MessageType::Discover, 0x77));
+    assert_eq!(o[0].msg().yiaddr(), ip("192.0.2.50"));
+    assert_eq!(o[0].msg().host_name().unwrap().unwrap(), "printer");
+    // By relay circuit id.
+    let d = req(MessageType::Discover, 8).with(|r| {
+        r.giaddr = RELAY;
+        r.extra.push((82, b"\x01\x06port-7".to_vec()));
+    });
+    assert_eq!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("198.51.100.7")
+    );
+    // Nobody else gets a reserved address, even asking for it.
+    let d = req(MessageType::Discover, 9).with(|r| r.requested = Some(ip("192.0.2.50")));
+    assert_ne!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("192.0.2.50")
+    );
+    // A reserved client asking for another address is NAKed, so it comes to its own.
+    let r = req(MessageType::Request, 0x77).with(|r| r.requested = Some(ip("192.0.2.101")));
+    assert_eq!(exchange(&mut s, at(2), &r)[0].kind(), MessageType::Nak);
+}
+
+#[test]
+fn request_cases_of_rfc2131_4_3_2() {
+    let mut c = config();
+    c.authoritative = false;
+    let mut s = server(c.clone());
+    let a = dora(&mut s, at(1), 1);
+
+    // SELECTING, another server chosen: silence, and our offer is withdrawn.
+    let o = exchange(&mut s, at(2), &req(MessageType::Discover, 2));
+    let offered = o[0].msg().yiaddr();
+    let r = req(MessageType::Request, 2).with(|r| {
+        r.requested = Some(offered);
+        r.server_id = Some(ip("192.0.2.99"));
+    });
+    assert!(exchange(&mut s, at(3), &r).is_empty());
+    assert_eq!(s.stats().dropped(DropReason::OtherServer), 1);
+    assert!(s.bound_to(offered).is_none());
+    // SELECTING, our server id, an address we did not offer: NAK.
+    let r = req(MessageType::Request, 3).with(|r| {
+        r.requested = Some(ip("192.0.2.105"));
+        r.server_id = Some(SERVER_ID);
+    });
+    let nak = exchange(&mut s, at(3), &r);
+    assert_eq!(nak[0].kind(), MessageType::Nak);
+    assert_eq!(
+        nak[0].t.destination,
+        SocketAddrV4::new(Ipv4Addr::BROADCAST, 68)
+    );
+    let nm = nak[0].msg();
+    assert_eq!(
+        (nm.yiaddr(), nm.ciaddr()),
+        (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED)
+    );
+    assert!(nm.lease_time().unwrap().is_none());
+    assert!(nm.error_message().unwrap().is_some());
+
+    // INIT-REBOOT: known → ACK; wrong network → NAK; someone else's → NAK; unknown → silence.
+    let reboot = |n: u8, a: Ipv4Addr| req(MessageType::Request, n).with(|r| r.requested = Some(a));
+    assert_eq!(
+        exchange(&mut s, at(4), &reboot(1, a))[0].kind(),
+        MessageType::Ack
+    );
+    assert_eq!(
+        exchange(&mut s, at(4), &reboot(1, ip("10.1.1.1")))[0].kind(),
+        MessageType::Nak
+    );
+    assert_eq!(
+        exchange(&mut s, at(4), &reboot(4, a))[0].kind(),
+        MessageType::Nak
+    );
+    assert!(exchange(&mut s, at(4), &reboot(4, ip("192.0.2.108"))).is_empty());
+    assert_eq!(s.stats().dropped(DropReason::Unknown), 1);
+
+    // RENEWING (unicast, ciaddr): known → ACK to ciaddr; someone else's → NAK.
+    let renew = |n: u8, a: Ipv4Addr| req(MessageType::Request, n).with(|r| r.ciaddr = a);
+    let ack = exchange(&mut s, at(5), &renew(1, a));
+    assert_eq!(ack[0].kind(), MessageType::Ack);
+    assert_eq!(ack[0].t.destination, SocketAddrV4::new(a, 68));
+    assert_eq!(ack[0].msg().ciaddr(), a);
+    assert_eq!(
+        exchange(&mut s, at(5), &renew(4, a))[0].kind(),
+        MessageType::Nak
+    );
+    // REBINDING for an address this non-authoritative server never saw: silence.
+    assert!(exchange(&mut s, at(5), &renew(5, ip("192.0.2.107"))).is_empty());
+
+    // An authoritative server takes over an unknown client's free address (as after losing
+    // its leases), and NAKs one that is taken.
+    c.authoritative = true;
+    let mut s = server(c);
+    let a = dora(&mut s, at(1), 1);
+    assert_eq!(
+        exchange(&mut s, at(2), &reboot(7, ip("192.0.2.108")))[0].kind(),
+        MessageType::Ack
+    );
+    assert_eq!(s.bound_to(ip("192.0.2.108")), Some(&key(7)));
+    assert_eq!(
+        exchange(&mut s, at(2), &reboot(8, a))[0].kind(),
+        MessageType::Nak
+    );
+    assert_eq!(
+        exchange(&mut s, at(2), &renew(9, ip("192.0.2.109")))[0].kind(),
+        MessageType::Ack
+    );
+}
+
+#[test]
+fn decline_quarantines_release_frees_and_recent_leases_come_back() {
+    let mut c = config();
+    c.decline_probation = Duration::from_secs(600);
+    let mut s = server(c);
+    let a = dora(&mut s, at(1), 1);
+    s.handle_packet(
+        at(2),
+        &meta(),
+        &req(MessageType::Decline, 1)
+            .with(|r| r.requested = Some(a))
+            .bytes(),
+    );
+    let rec = persist_all(&mut s);
+    assert_eq!(rec[0].kind, RecordKind::Declined);
+    assert!(s.bound_to(a).is_none());
+    // Not offered to anyone during probation.
+    for n in 2..=10 {
+        let o = exchange(&mut s, at(3), &req(MessageType::Discover, n));
+        assert_ne!(o[0].msg().yiaddr(), a, "client {n}");
+    }
+    // A DECLINE for an address the client does not hold is ignored.
+    s.handle_packet(
+        at(3),
+        &meta(),
+        &req(MessageType::Decline, 3)
+            .with(|r| r.requested = Some(ip("192.0.2.50")))
+            .bytes(),
+    );
+    assert_eq!(s.stats().dropped(DropReason::NotHeld), 1);
+
+    let mut s = server(config());
+    let a = dora(&mut s, at(1), 1);
+    s.handle_packet(
+        at(2),
+        &meta(),
+        &req(MessageType::Release, 1).with(|r| r.ciaddr = a).bytes(),
+    );
+    assert!(drain(&mut s).is_empty(), "no reply to RELEASE");
+    assert_eq!(persist_all(&mut s)[0].kind, RecordKind::Released);
+    assert!(s.bound_to(a).is_none());
+    // Another client gets a fresh address; the releasing client gets its own back.
+    let b = dora(&mut s, at(3), 2);
+    assert_ne!(a, b);
+    assert_eq!(dora(&mut s, at(4), 1), a);
+}
+
+#[test]
+fn inform_gets_options_without_a_lease() {
+    let mut s = server(config());
+    let r = req(MessageType::Inform, 1).with(|r| {
+        r.ciaddr = ip("192.0.2.20");
+        r.extra.push((55, vec![6, 15, 51]));
+    });
+    let o = exchange(&mut s, at(1), &r);
+    let m = o[0].msg();
+    assert_eq!(o[0].kind(), MessageType::Ack);
+    assert_eq!(m.yiaddr(), Ipv4Addr::UNSPECIFIED);
+    assert!(m.lease_time().unwrap().is_none() && m.renewal_time().unwrap().is_none());
+    assert_eq!(m.domain_name().unwrap().unwrap(), "example.test");
+    assert_eq!(o[0].t.destination, SocketAddrV4::new(ip("192.0.2.20"), 68));
+}
+
+#[test]
+fn rapid_commit_answers_discover_with_ack() {
+    let mut c = config();
+    c.rapid_commit = true;
+    let mut s = server(c);
+    let d = req(MessageType::Discover, 1).with(|r| r.extra.push((80, vec![])));
+    s.handle_packet(at(1), &meta(), &d.bytes());
+    assert!(drain(&mut s).is_empty());
+    persist_all(&mut s);
+    let o = drain(&mut s);
+    assert_eq!(o[0].kind(), MessageType::Ack);
+    assert!(o[0].msg().rapid_commit().unwrap());
+    // Without the option, the usual OFFER.
+    assert_eq!(
+        exchange(&mut s, at(1), &req(MessageType::Discover, 2))[0].kind(),
+        MessageType::Offer
+    );
+}
+
+#[test]
+fn offers_and_leases_expire_on_the_timers() {
+    let mut c = config();
+    c.offer_hold = Duration::from_secs(30);
+    c.subnets[0].lease = LeaseTimes {
+        default: Some(300),
+        ..Default::default()
+    };
+    let mut s = server(c);
+    let o = exchange(&mut s, at(1), &req(MessageType::Discover, 1));
+    let offered = o[0].msg().yiaddr();
+    assert_eq!(s.poll_timeout(), Some(at(31)));
+    s.handle_timeout(at(31));
+    assert_eq!(s.stats().offers_expired, 1);
+    // The address is free again.
+    let (_, _, free, size) = s.usage().next().unwrap();
+    assert_eq!(free, size);
+    let asked = req(MessageType::Discover, 2).with(|r| r.requested = Some(offered));
+    assert_eq!(exchange(&mut s, at(32), &asked)[0].msg().yiaddr(), offered);
+    let a = dora(&mut s, at(40), 3);
+    s.handle_timeout(at(340));
+    assert!(s.bound_to(a).is_none());
+    assert_eq!(s.stats().leases_expired, 1);
+    assert_eq!(
+        dora(&mut s, at(400), 3),
+        a,
+        "an expired lease's client gets its address back"
+    );
+}
+
+#[test]
+fn pool_exhaustion_gives_no_offer() {
+    let mut s = server(config());
+    for n in 1..=10 {
+        dora(&mut s, at(1), n);
+    }
+    assert!(exchange(&mut s, at(2), &req(MessageType::Discover, 11)).is_empty());
+    assert_eq!(s.stats().dropped(DropReason::PoolExhausted), 1);
+    let (_, bound, free, size) = s.usage().next().unwrap();
+    assert_eq!((bound, free, size), (10, 0, 10));
+}
+
+#[test]
+fn restore_rebuilds_the_table() {
+    let mut s = server(config());
+    let mut log = Vec::new();
+    let mut addrs = Vec::new();
+    for n in 1..=5 {
+        s.handle_packet(at(1), &meta(), &req(MessageType::Discover, n).bytes());
+        let a = drain(&mut s)[0].msg().yiaddr();
+        let r = req(MessageType::Request, n).with(|r| {
+            r.requested = Some(a);
+            r.server_id = Some(SERVER_ID);
+        });
+        s.handle_packet(at(2), &meta(), &r.bytes());
+        log.extend(persist_all(&mut s));
+        drain(&mut s);
+        addrs.push(a);
+    }
+    s.handle_packet(
+        at(3),
+        &meta(),
+        &req(MessageType::Release, 5)
+            .with(|r| r.ciaddr = addrs[4])
+            .bytes(),
+    );
+    log.extend(persist_all(&mut s));
+
+    // A new server (a restart, 100 s later by both clocks) from the records.
+    let mut s2 = Server::new(config(), at(1000), UNIX0 + 100).unwrap();
+    for rec in &log {
+        s2.restore(rec);
+    }
+    for n in 1..=4 {
+        assert_eq!(s2.bound_to(addrs[usize::from(n) - 1]), Some(&key(n)));
+    }
+    assert!(s2.bound_to(addrs[4]).is_none());
+    // Clients renew and keep their address; the released one gets its own back.
+    let renew = req(MessageType::Request, 2).with(|r| r.ciaddr = addrs[1]);
+    assert_eq!(
+        exchange(&mut s2, at(1001), &renew)[0].kind(),
+        MessageType::Ack
+    );
+    assert_eq!(dora(&mut s2, at(1002), 5), addrs[4]);
+    // New clients never get a restored address.
+    let fresh = dora(&mut s2, at(1003), 6);
+    assert!(!addrs.contains(&fresh));
+    // The expiry came back in the server's own time.
+    let restored = s2.leases().find(|(a, _, _)| *a == addrs[0]).unwrap().2;
+    assert_eq!(restored, at(1000) + Duration::from_secs(3600 + 2 - 100));
+}
+
+#[test]
+fn persist_failure_withholds_the_ack_and_moves_the_client_on() {
+    let mut s = server(config());
+    let o = exchange(&mut s, at(1), &req(MessageType::Discover, 1));
+    let a = o[0].msg().yiaddr();
+    let r = req(MessageType::Request, 1).with(|r| {
+        r.requested = Some(a);
+        r.server_id = Some(SERVER_ID);
+    });
+    s.handle_packet(at(2), &meta(), &r.bytes());
+    let rec = s.poll_persist().unwrap();
+    s.persist_failed(rec.seq);
+    s.persisted(rec.seq);
+    assert!(drain(&mut s).is_empty(), "the ACK is never sent");
+    assert_eq!(s.stats().persist_failures, 1);
+    assert!(s.bound_to(a).is_none());
+    // The client's retry is refused, and its next DISCOVER gets another address.
+    assert_eq!(exchange(&mut s, at(3), &r)[0].kind(), MessageType::Nak);
+    assert_ne!(
+        exchange(&mut s, at(4), &req(MessageType::Discover, 1))[0]
+            .msg()
+            .yiaddr(),
+        a
+    );
+}
+
+#[test]
+fn replies_respect_the_max_message_size_and_echo_the_client_id() {
+    let mut c = config();
+    let long = "x".repeat(200);
+    c.subnets[0]
+        .options
+        .raw(224, long.as_bytes())
+        .unwrap()
+        .raw(225, long.as_bytes())
+        .unwrap();
+    let mut s = server(c);
+    let d = req(MessageType::Discover, 1).with(|r| {
+        r.extra.push((55, vec![224, 225, 1, 3]));
+        r.extra.push((61, vec![0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3]));
+    });
+    let o = exchange(&mut s, at(1), &d);
+    assert!(o[0].bytes.len() <= 576 - 28, "{} bytes", o[0].bytes.len());
+    let m = o[0].msg();
+    assert!(m.overload().is_some(), "options overflowed into file/sname");
+    assert!(m.option(OptionCode(224)).unwrap().eq_bytes(long.as_bytes()));
+    assert!(m.option(OptionCode(225)).unwrap().eq_bytes(long.as_bytes()));
+    assert_eq!(
+        m.option(OptionCode::CLIENT_ID).unwrap(),
+        &[0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3][..]
+    );
+    // The client id is the identity: the same id from another MAC is the same client.
+    let d2 = req(MessageType::Discover, 2)
+        .with(|r| r.extra.push((61, vec![0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3])));
+    assert_eq!(exchange(&mut s, at(2), &d2)[0].msg().yiaddr(), m.yiaddr());
+}
+
+#[test]
+fn malformed_and_foreign_packets_are_dropped() {
+    let mut s = server(config());
+    s.handle_packet(at(1), &meta(), &[1, 2, 3]);
+    let mut reply = req(MessageType::Offer, 1).bytes();
+    reply[0] = 2;
+    s.handle_packet(at(1), &meta(), &reply);
+    s.handle_packet(at(1), &meta(), &req(MessageType::Offer, 1).bytes());
+    let mut bad = req(MessageType::Discover, 1)
+        .with(|r| r.extra.push((50, vec![1, 2])))
+        .bytes();
+    s.handle_packet(at(1), &meta(), &bad);
+    bad.truncate(241);
+    s.handle_packet(at(1), &meta(), &bad);
+    assert_eq!(s.stats().dropped(DropReason::Malformed), 2);
+    assert_eq!(s.stats().dropped(DropReason::NotRequest), 1);
+    assert_eq!(s.stats().dropped(DropReason::Unexpected), 1);
+    // The DISCOVER with a malformed requested address got an offer: the option is ignored.
+    assert_eq!(drain(&mut s).len(), 1);
+    // A valid exchange still works.
+    dora(&mut s, at(2), 1);
+    let _ = EmitError::ReservedCode(0);
+}
+
+#[test]
+fn a_slash_8_pool_allocates_without_scanning() {
+    let mut c = ServerConfig {
+        server_id: Some(ip("10.0.0.1")),
+        ..Default::default()
+    };
+    let mut net = SubnetConfig::new(Ipv4Net::new(ip("10.0.0.0"), 8));
+    net.pools.push(PoolRange {
+        start: ip("10.0.0.10"),
+        end: ip("10.255.255.250"),
+    });
+    c.subnets.push(net);
+    let mut s = Server::new(c, at(0), UNIX0).unwrap();
+    let meta = RecvMeta {
+        interface: 1,
+        local_address: ip("10.0.0.1"),
+        source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+    };
+    let mut buf = [0u8; 1500];
+    let mut last = Ipv4Addr::UNSPECIFIED;
+    for i in 0..20_000u32 {
+        let mut r = req(MessageType::Discover, 0);
+        r.mac = [2, 1, (i >> 16) as u8, (i >> 8) as u8, i as u8, 0];
+        s.handle_packet(at(1), &meta, &r.bytes());
+        let t = s.poll_transmit(&mut buf).unwrap();
+        last = Message::parse(&buf[..t.len]).unwrap().yiaddr();
+    }
+    assert_eq!(
+        last,
+        ip("10.0.78.41"),
+        "addresses are handed out in order from the cursor"
+    );
+    let (_, _, free, size) = s.usage().next().unwrap();
+    assert_eq!(size, 16_777_201);
+    assert_eq!(free, size - 20_000);
+}
