@@ -790,3 +790,31 @@ fn a_slash_8_pool_allocates_without_scanning() {
     assert_eq!(size, 16_777_201);
     assert_eq!(free, size - 20_000);
 }
+
+#[test]
+fn a_held_address_is_never_given_to_another_client() {
+    let mut s = server(config());
+    let a = dora(&mut s, at(1), 1);
+    // Asked for in DISCOVER: another address is offered.
+    let d = req(MessageType::Discover, 2).with(|r| r.requested = Some(a));
+    let offered = exchange(&mut s, at(2), &d)[0].msg().yiaddr();
+    assert_ne!(offered, a);
+    // Asked for in SELECTING, INIT-REBOOT and RENEWING: NAK.
+    for r in [
+        req(MessageType::Request, 2).with(|r| {
+            r.requested = Some(a);
+            r.server_id = Some(SERVER_ID);
+        }),
+        req(MessageType::Request, 2).with(|r| r.requested = Some(a)),
+        req(MessageType::Request, 2).with(|r| r.ciaddr = a),
+    ] {
+        assert_eq!(exchange(&mut s, at(3), &r)[0].kind(), MessageType::Nak);
+    }
+    assert_eq!(s.bound_to(a), Some(&key(1)));
+    // An offer is held for its client too.
+    let o = exchange(&mut s, at(4), &req(MessageType::Discover, 3))[0]
+        .msg()
+        .yiaddr();
+    let d = req(MessageType::Discover, 4).with(|r| r.requested = Some(o));
+    assert_ne!(exchange(&mut s, at(4), &d)[0].msg().yiaddr(), o);
+}
