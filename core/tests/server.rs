@@ -818,3 +818,37 @@ fn a_held_address_is_never_given_to_another_client() {
     let d = req(MessageType::Discover, 4).with(|r| r.requested = Some(o));
     assert_ne!(exchange(&mut s, at(4), &d)[0].msg().yiaddr(), o);
 }
+
+mod common;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1500))]
+
+    /// The fuzz target's driver on random bytes (it asserts its own invariants).
+    #[test]
+    fn fuzz_driver_on_random_bytes(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        common::server_driver::drive(&data);
+    }
+}
+
+/// Found by the server fuzz target: records of a client's older and newer leases, replayed
+/// in order, must leave it holding only the newer one.
+#[test]
+fn restoring_a_clients_older_and_newer_lease_keeps_only_the_newer() {
+    let mut s = server(config());
+    let rec = |seq, last: u8| LeaseRecord {
+        seq,
+        address: Ipv4Addr::new(192, 0, 2, last),
+        client: key(1),
+        kind: RecordKind::Bound,
+        expires: UNIX0 + 3600,
+        host_name: None,
+    };
+    s.restore(&rec(1, 100));
+    s.restore(&rec(2, 101));
+    let held: Vec<_> = s.leases().map(|(a, _, _)| a).collect();
+    assert_eq!(held, [ip("192.0.2.101")]);
+    // The older address went back to the pool.
+    let (_, _, free, size) = s.usage().next().unwrap();
+    assert_eq!(free, size - 1);
+}

@@ -313,6 +313,7 @@ impl Server {
             self.timers.insert((until, a));
         }
         if state != BindingState::Declined {
+            self.forget_other_address(&record.client, a);
             self.clients.insert(record.client.clone(), a);
         }
         self.bindings.insert(
@@ -456,16 +457,7 @@ impl Server {
                 p.take_specific(a);
             }
         }
-        // A client holds one address: an older one of its goes back.
-        if let Some(&old) = self.clients.get(client) {
-            if old != a {
-                match self.bindings.get(&old).map(|b| b.state) {
-                    Some(BindingState::Offered) => self.unbind(old),
-                    Some(BindingState::Bound) => self.make_recent(old),
-                    _ => {}
-                }
-            }
-        }
+        self.forget_other_address(client, a);
         self.clients.insert(client.clone(), a);
         self.bindings.insert(
             a,
@@ -477,6 +469,19 @@ impl Server {
             },
         );
         self.timers.insert((until, a));
+    }
+
+    /// A client holds one address: when it gets `a`, an older one of its goes back.
+    fn forget_other_address(&mut self, client: &ClientKey, a: u32) {
+        if let Some(&old) = self.clients.get(client) {
+            if old != a {
+                match self.bindings.get(&old).map(|b| b.state) {
+                    Some(BindingState::Offered) => self.unbind(old),
+                    Some(BindingState::Bound) => self.make_recent(old),
+                    _ => {}
+                }
+            }
+        }
     }
 
     fn is_free_for(

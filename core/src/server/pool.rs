@@ -96,3 +96,73 @@ impl Pool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::collections::BTreeSet;
+    use std::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::Pool;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Take,
+        TakeSpecific(u32),
+        GiveBack(u32),
+    }
+
+    fn op(size: u32) -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Take),
+            2 => (0..size + 4).prop_map(Op::TakeSpecific),
+            2 => (0..size + 4).prop_map(Op::GiveBack),
+        ]
+    }
+
+    proptest! {
+        /// The pool against the obvious model: a set of used addresses.
+        #[test]
+        fn pool_matches_a_set_of_used_addresses(size in 1u32..64, ops in proptest::collection::vec(op(64), 0..300)) {
+            let start = 1000u32;
+            let end = start + size - 1;
+            let mut pool = Pool::new(start, end);
+            let mut used: BTreeSet<u32> = BTreeSet::new();
+            for op in ops {
+                match op {
+                    Op::Take => {
+                        let got = pool.take();
+                        match got {
+                            Some(a) => {
+                                prop_assert!((start..=end).contains(&a));
+                                prop_assert!(used.insert(a), "{} handed out twice", a);
+                            }
+                            None => prop_assert_eq!(used.len() as u32, size, "no address while some are free"),
+                        }
+                    }
+                    Op::TakeSpecific(o) => {
+                        let a = start + o;
+                        let free = (start..=end).contains(&a) && !used.contains(&a);
+                        prop_assert_eq!(pool.take_specific(a), free);
+                        if free {
+                            used.insert(a);
+                        }
+                    }
+                    Op::GiveBack(o) => {
+                        let a = start + o;
+                        pool.give_back(a);
+                        used.remove(&a);
+                    }
+                }
+                prop_assert_eq!(pool.free(), u64::from(size) - used.len() as u64);
+                let sample: Vec<u32> = (start.saturating_sub(2)..=end + 2).collect();
+                for a in sample {
+                    prop_assert_eq!(pool.is_free(a), (start..=end).contains(&a) && !used.contains(&a), "address {}", a);
+                }
+            }
+        }
+    }
+}

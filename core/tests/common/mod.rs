@@ -6,3 +6,4 @@ pub mod dora;
 pub mod exercise;
 pub mod pcap;
 pub mod reemit;
+pub mod server_driver;
