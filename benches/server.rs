@@ -1,0 +1,184 @@
+//! The server machine, no I/O: a whole DORA (DISCOVER, OFFER, REQUEST, record persisted,
+//! ACK) with 1 000 and 1 000 000 leases already held, a DISCOVER in a /8 pool, the restore
+//! of 1 000 000 records, and the memory a lease takes (counted by a wrapping allocator).
+//!
+//! Run: `cargo bench -p dhcp-benches --bench server`
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use criterion::{BatchSize, Criterion};
+use dhcp_core::server::{
+    ClientKey, Ipv4Net, LeaseRecord, PoolRange, RecordKind, RecvMeta, Server, ServerConfig,
+    SubnetConfig,
+};
+use dhcp_core::time::Instant;
+use dhcp_core::wire::{MessageBuilder, MessageType, Op};
+
+/// Bytes currently allocated.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+struct Counting;
+
+// SAFETY: forwards to the system allocator unchanged, adding only a counter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const SERVER_ID: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const UNIX0: u64 = 1_800_000_000;
+
+fn config() -> ServerConfig {
+    let mut c = ServerConfig {
+        server_id: Some(SERVER_ID),
+        ..Default::default()
+    };
+    let mut s = SubnetConfig::new(Ipv4Net::new(Ipv4Addr::new(10, 0, 0, 0), 8));
+    s.pools.push(PoolRange {
+        start: Ipv4Addr::new(10, 0, 0, 10),
+        end: Ipv4Addr::new(10, 255, 255, 250),
+    });
+    s.options
+        .routers(&[SERVER_ID])
+        .unwrap()
+        .dns_servers(&[SERVER_ID])
+        .unwrap()
+        .domain_name("example.test")
+        .unwrap();
+    c.subnets.push(s);
+    c
+}
+
+fn mac(i: u32) -> [u8; 6] {
+    let b = i.to_be_bytes();
+    [0x02, 0x10, b[0], b[1], b[2], b[3]]
+}
+
+/// Records of `n` leases, as a journal would hold them.
+fn records(n: u32) -> Vec<LeaseRecord> {
+    (0..n)
+        .map(|i| LeaseRecord {
+            seq: u64::from(i) + 1,
+            address: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 10)) + i),
+            client: ClientKey::hardware(1, &mac(i)),
+            kind: RecordKind::Bound,
+            expires: UNIX0 + 86_400,
+            host_name: None,
+        })
+        .collect()
+}
+
+fn server_with(n: u32) -> Server {
+    let mut s = Server::new(config(), Instant::from_secs(1), UNIX0).unwrap();
+    for r in records(n) {
+        s.restore(&r);
+    }
+    s
+}
+
+fn request(kind: MessageType, client: u32, yiaddr: Option<Ipv4Addr>, buf: &mut [u8]) -> usize {
+    let mut b = MessageBuilder::new(buf).unwrap();
+    b.op(Op::BootRequest).xid(client);
+    b.chaddr(&mac(client)).unwrap();
+    b.message_type(kind)
+        .unwrap()
+        .parameter_request_list(&[1, 3, 6, 15, 51, 58, 59])
+        .unwrap();
+    if let Some(a) = yiaddr {
+        b.requested_ip(a).unwrap().server_id(SERVER_ID).unwrap();
+    }
+    b.finish().unwrap()
+}
+
+const META: RecvMeta = RecvMeta {
+    interface: 1,
+    local_address: SERVER_ID,
+    source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+};
+
+/// One whole DORA of a new client through the machine.
+fn dora(s: &mut Server, client: u32, buf: &mut [u8], out: &mut [u8]) -> Ipv4Addr {
+    let now = Instant::from_secs(2);
+    let n = request(MessageType::Discover, client, None, buf);
+    s.handle_packet(now, &META, &buf[..n]);
+    let t = s.poll_transmit(out).expect("an offer");
+    let offered = dhcp_core::wire::Message::parse(&out[..t.len])
+        .unwrap()
+        .yiaddr();
+    let n = request(MessageType::Request, client, Some(offered), buf);
+    s.handle_packet(now, &META, &buf[..n]);
+    let seq = s.poll_persist().expect("a record").seq;
+    s.persisted(seq);
+    s.poll_transmit(out).expect("an ack");
+    offered
+}
+
+fn main() {
+    // Memory per lease: the server's heap, empty and with a million leases.
+    let before = LIVE.load(Ordering::Relaxed);
+    let s = server_with(1_000_000);
+    let per_lease = (LIVE.load(Ordering::Relaxed) - before) as f64 / 1e6;
+    println!("memory: {per_lease:.1} bytes per lease (1 000 000 leases, server heap only)");
+    drop(s);
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut buf = [0u8; 1500];
+    let mut out = [0u8; 1500];
+    for held in [1_000u32, 1_000_000] {
+        let mut s = server_with(held);
+        let mut next = held;
+        c.bench_function(&format!("server_dora_{held}_leases"), |b| {
+            b.iter(|| {
+                next += 1;
+                black_box(dora(&mut s, next, &mut buf, &mut out))
+            })
+        });
+    }
+    let mut s = server_with(0);
+    let mut next = 0u32;
+    c.bench_function("server_discover_slash8", |b| {
+        b.iter(|| {
+            next += 1;
+            let n = request(MessageType::Discover, next, None, &mut buf);
+            s.handle_packet(Instant::from_secs(2), &META, &buf[..n]);
+            black_box(s.poll_transmit(&mut out))
+        })
+    });
+    let journal = records(1_000_000);
+    let mut g = c.benchmark_group("restore");
+    g.sample_size(10);
+    g.bench_function("restore_1000000_records", |b| {
+        b.iter_batched(
+            || Server::new(config(), Instant::from_secs(1), UNIX0).unwrap(),
+            |mut s| {
+                for r in &journal {
+                    s.restore(r);
+                }
+                s
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+    c.final_summary();
+}
