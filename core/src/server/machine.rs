@@ -12,6 +12,7 @@ use super::options::OptionSet;
 use super::pool::Pool;
 use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
+use crate::wire::OptionData;
 use crate::wire::{
     EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode, CLIENT_PORT,
     SERVER_PORT,
@@ -61,9 +62,9 @@ struct Binding {
     subnet: u16,
 }
 
-/// What a reply says; written into the caller's buffer at `poll_transmit`.
+/// What a reply says, borrowing what it echoes from the request.
 #[derive(Debug, Clone)]
-struct Reply {
+struct Reply<'r> {
     kind: MessageType,
     xid: u32,
     flags: Flags,
@@ -76,13 +77,25 @@ struct Reply {
     subnet: u16,
     reservation: Option<u16>,
     lease: Option<(u32, u32, u32)>,
-    prl: heapless::Vec<u8, 255>,
-    client_id: heapless::Vec<u8, 255>,
-    relay_info: heapless::Vec<u8, 255>,
+    prl: Option<OptionData<'r>>,
+    client_id: Option<OptionData<'r>>,
+    relay_info: Option<OptionData<'r>>,
     max_len: usize,
     rapid_commit: bool,
     destination: SocketAddrV4,
     interface: u32,
+    hardware: Option<(u8, [u8; 16], u8)>,
+}
+
+/// A reply written and waiting to be sent (or, for an ACK, for its record to be durable).
+#[derive(Debug)]
+struct Encoded {
+    bytes: Vec<u8>,
+    kind: MessageType,
+    yiaddr: Ipv4Addr,
+    destination: SocketAddrV4,
+    interface: u32,
+    source: Ipv4Addr,
     hardware: Option<(u8, [u8; 16], u8)>,
 }
 
@@ -105,10 +118,19 @@ pub struct Server {
     offer_hold: Duration,
     decline_probation: Duration,
     bindings: BTreeMap<u32, Binding>,
-    clients: BTreeMap<ClientKey, u32>,
+    /// Each client's current address, by a keyed hash of its key (integer compares
+    /// instead of byte-string ones); the binding at the address confirms the client. A
+    /// client whose hash is already another's goes to `collided`.
+    clients: BTreeMap<u64, u32>,
+    /// Clients whose hash another client's entry already holds (rare).
+    collided: BTreeMap<ClientKey, u32>,
+    hash_key: u64,
+    /// One entry per binding: when it next needs attention.
     timers: BTreeSet<(Instant, u32)>,
-    replies: VecDeque<Reply>,
-    waiting: VecDeque<(u64, Reply)>,
+    replies: VecDeque<Encoded>,
+    waiting: VecDeque<(u64, Encoded)>,
+    /// Buffers of sent replies, reused for the next ones.
+    spare: Vec<Vec<u8>>,
     records: VecDeque<LeaseRecord>,
     seq: u64,
     anchor: (Instant, u64),
@@ -173,9 +195,12 @@ impl Server {
             decline_probation: config.decline_probation,
             bindings: BTreeMap::new(),
             clients: BTreeMap::new(),
+            collided: BTreeMap::new(),
+            hash_key: crate::rng::Rng::new(unix_now ^ 0x5eed).next_u64(),
             timers: BTreeSet::new(),
             replies: VecDeque::new(),
             waiting: VecDeque::new(),
+            spare: Vec::new(),
             records: VecDeque::new(),
             seq: 0,
             anchor: (now, unix_now),
@@ -234,21 +259,24 @@ impl Server {
         self.timers.first().map(|(t, _)| *t)
     }
 
-    /// Writes the next reply into `buf` (1500 bytes always suffice) and says where it goes.
+    /// Copies the next reply into `buf` and says where it goes. A reply never exceeds the
+    /// client's maximum message size (at most 1500 bytes here); a `buf` too short for the
+    /// next reply gets `None` and the reply stays queued.
     pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
-        while let Some(r) = self.replies.pop_front() {
-            if let Ok(len) = self.write(&r, buf) {
-                self.stats.sent(r.kind);
-                return Some(Transmit {
-                    len,
-                    destination: r.destination,
-                    interface: r.interface,
-                    source: r.server_id,
-                    hardware: r.hardware,
-                });
-            }
-        }
-        None
+        let r = self.replies.front()?;
+        let dst = buf.get_mut(..r.bytes.len())?;
+        dst.copy_from_slice(&r.bytes);
+        let r = self.replies.pop_front()?;
+        self.stats.sent(r.kind);
+        let t = Transmit {
+            len: r.bytes.len(),
+            destination: r.destination,
+            interface: r.interface,
+            source: r.source,
+            hardware: r.hardware,
+        };
+        self.spare.push(r.bytes);
+        Some(t)
     }
 
     // ---- inputs -------------------------------------------------------------------------
@@ -274,15 +302,14 @@ impl Server {
         };
         self.stats.persist_failures += 1;
         let a = u32::from(r.yiaddr);
+        let until = self.now + self.offer_hold;
         if let Some(b) = self.bindings.get_mut(&a) {
             b.state = BindingState::Conflict;
-            b.until = self.now + self.offer_hold;
-            let until = b.until;
+            let old = core::mem::replace(&mut b.until, until);
             let client = b.client.clone();
+            self.timers.remove(&(old, a));
             self.timers.insert((until, a));
-            if self.clients.get(&client) == Some(&a) {
-                self.clients.remove(&client);
-            }
+            self.unindex_client(&client, a);
         }
     }
 
@@ -314,7 +341,7 @@ impl Server {
         }
         if state != BindingState::Declined {
             self.forget_other_address(&record.client, a);
-            self.clients.insert(record.client.clone(), a);
+            self.index_client(&record.client, a);
         }
         self.bindings.insert(
             a,
@@ -395,9 +422,8 @@ impl Server {
     /// Frees `a` in its pool and forgets its binding.
     fn unbind(&mut self, a: u32) {
         if let Some(b) = self.bindings.remove(&a) {
-            if self.clients.get(&b.client) == Some(&a) {
-                self.clients.remove(&b.client);
-            }
+            self.unindex_client(&b.client, a);
+            self.timers.remove(&(b.until, a));
             if b.state != BindingState::Recent {
                 self.give_back(usize::from(b.subnet), a);
             }
@@ -414,6 +440,8 @@ impl Server {
         }
         b.state = BindingState::Recent;
         let subnet = usize::from(b.subnet);
+        let until = b.until;
+        self.timers.remove(&(until, a));
         self.give_back(subnet, a);
     }
 
@@ -436,14 +464,26 @@ impl Server {
         state: BindingState,
         until: Instant,
     ) {
+        // The common case (REQUEST after OFFER, a renewal): same client, same address.
+        if let Some(b) = self.bindings.get_mut(&a) {
+            if b.client == *client && matches!(b.state, BindingState::Offered | BindingState::Bound)
+            {
+                let old = core::mem::replace(&mut b.until, until);
+                b.state = state;
+                self.timers.remove(&(old, a));
+                self.timers.insert((until, a));
+                return;
+            }
+        }
         let was_free = match self.bindings.get(&a) {
             None => true,
             Some(b) => b.state == BindingState::Recent,
         };
         if let Some(old) = self.bindings.get(&a) {
-            if old.client != *client && self.clients.get(&old.client) == Some(&a) {
-                let old_client = old.client.clone();
-                self.clients.remove(&old_client);
+            let (old_client, old_until) = (old.client.clone(), old.until);
+            self.timers.remove(&(old_until, a));
+            if old_client != *client {
+                self.unindex_client(&old_client, a);
             }
         }
         if was_free {
@@ -458,7 +498,7 @@ impl Server {
             }
         }
         self.forget_other_address(client, a);
-        self.clients.insert(client.clone(), a);
+        self.index_client(client, a);
         self.bindings.insert(
             a,
             Binding {
@@ -471,9 +511,59 @@ impl Server {
         self.timers.insert((until, a));
     }
 
+    fn client_hash(&self, c: &ClientKey) -> u64 {
+        // FNV-1a over the key, keyed and finished with a SplitMix64 round, so that clients
+        // can't choose ids that collide.
+        let mut h = 0xcbf2_9ce4_8422_2325 ^ self.hash_key;
+        for &b in c.as_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        h ^ (h >> 31)
+    }
+
+    /// The client's current address, if it has one.
+    fn client_of(&self, c: &ClientKey) -> Option<u32> {
+        let h = self.client_hash(c);
+        match self.clients.get(&h) {
+            Some(a) if self.bindings.get(a).is_some_and(|b| b.client == *c) => Some(*a),
+            _ if self.collided.is_empty() => None,
+            _ => self.collided.get(c).copied(),
+        }
+    }
+
+    /// Records `a` as the client's current address.
+    fn index_client(&mut self, c: &ClientKey, a: u32) {
+        let h = self.client_hash(c);
+        let taken = self.clients.get(&h).is_some_and(|x| {
+            self.bindings
+                .get(x)
+                .is_some_and(|b| b.client != *c && *x != a)
+        });
+        if taken {
+            self.collided.insert(c.clone(), a);
+        } else {
+            self.clients.insert(h, a);
+            if !self.collided.is_empty() {
+                self.collided.remove(c);
+            }
+        }
+    }
+
+    /// Forgets `a` as the client's current address.
+    fn unindex_client(&mut self, c: &ClientKey, a: u32) {
+        let h = self.client_hash(c);
+        if self.clients.get(&h) == Some(&a) {
+            self.clients.remove(&h);
+        } else if self.collided.get(c) == Some(&a) {
+            self.collided.remove(c);
+        }
+    }
+
     /// A client holds one address: when it gets `a`, an older one of its goes back.
     fn forget_other_address(&mut self, client: &ClientKey, a: u32) {
-        if let Some(&old) = self.clients.get(client) {
+        if let Some(old) = self.client_of(client) {
             if old != a {
                 match self.bindings.get(&old).map(|b| b.state) {
                     Some(BindingState::Offered) => self.unbind(old),
@@ -555,7 +645,7 @@ impl Server {
                 return Some(a);
             }
         }
-        if let Some(&a) = self.clients.get(client) {
+        if let Some(a) = self.client_of(client) {
             let same_subnet = self
                 .bindings
                 .get(&a)
@@ -573,14 +663,8 @@ impl Server {
             }
         }
         let s = &mut self.subnets[subnet];
-        for p in s.pools.iter_mut() {
-            if let Some(a) = p.take() {
-                // `bind` takes it again; give it back so the pool's books stay balanced.
-                p.give_back(a);
-                return Some(a);
-            }
-        }
-        None
+        // `bind` takes it from the pool.
+        s.pools.iter_mut().find_map(Pool::peek)
     }
 
     fn lease_secs(&self, subnet: usize, m: &Message<'_>) -> (u32, u32, u32) {
@@ -721,7 +805,7 @@ impl Server {
             expires: self.unix_of(until),
             host_name,
         });
-        if let Some(r) = self.build(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
+        if let Some(r) = self.encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
             self.waiting.push_back((self.seq, r));
         }
     }
@@ -744,7 +828,7 @@ impl Server {
         if let Some(sid) = server_id {
             // SELECTING: the client chose a server.
             if sid != ctx.server_id {
-                if let Some(&a) = self.clients.get(client) {
+                if let Some(a) = self.client_of(client) {
                     if self
                         .bindings
                         .get(&a)
@@ -842,12 +926,11 @@ impl Server {
         let until = now + self.decline_probation;
         if let Some(b) = self.bindings.get_mut(&a) {
             b.state = BindingState::Declined;
-            b.until = until;
+            let old = core::mem::replace(&mut b.until, until);
+            self.timers.remove(&(old, a));
         }
         self.timers.insert((until, a));
-        if self.clients.get(client) == Some(&a) {
-            self.clients.remove(client);
-        }
+        self.unindex_client(client, a);
         self.seq += 1;
         self.records.push_back(LeaseRecord {
             seq: self.seq,
@@ -895,19 +978,43 @@ impl Server {
         } else {
             kind
         };
-        if let Some(r) = self.build(ctx, kind, yiaddr, times) {
+        if let Some(r) = self.encode(ctx, kind, yiaddr, times) {
             self.replies.push_back(r);
         }
     }
 
-    /// The reply to the request in `ctx`, and where it goes (RFC 2131 section 4.1).
-    fn build(
-        &self,
+    /// Builds and writes a reply now, into a reused buffer.
+    fn encode(
+        &mut self,
         ctx: &Ctx<'_, '_>,
         kind: MessageType,
         yiaddr: Ipv4Addr,
         times: Option<(u32, u32, u32)>,
-    ) -> Option<Reply> {
+    ) -> Option<Encoded> {
+        let r = self.build(ctx, kind, yiaddr, times)?;
+        let mut bytes = self.spare.pop().unwrap_or_default();
+        bytes.resize(1500, 0);
+        let len = self.write(&r, &mut bytes).ok()?;
+        bytes.truncate(len);
+        Some(Encoded {
+            bytes,
+            kind: r.kind,
+            yiaddr: r.yiaddr,
+            destination: r.destination,
+            interface: r.interface,
+            source: r.server_id,
+            hardware: r.hardware,
+        })
+    }
+
+    /// The reply to the request in `ctx`, and where it goes (RFC 2131 section 4.1).
+    fn build<'r>(
+        &self,
+        ctx: &Ctx<'_, 'r>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        times: Option<(u32, u32, u32)>,
+    ) -> Option<Reply<'r>> {
         let m = ctx.m;
         let giaddr = m.giaddr();
         let ciaddr = m.ciaddr();
@@ -957,20 +1064,9 @@ impl Server {
             subnet: ctx.subnet as u16,
             reservation: ctx.reservation.map(|r| r as u16),
             lease: times,
-            prl: m
-                .parameter_request_list()
-                .ok()
-                .flatten()
-                .map(|l| heapless_from(l.iter().map(|c| c.0)))
-                .unwrap_or_default(),
-            client_id: m
-                .option(OptionCode::CLIENT_ID)
-                .map(|d| heapless_from(d.bytes()))
-                .unwrap_or_default(),
-            relay_info: m
-                .option(OptionCode::RELAY_AGENT_INFO)
-                .map(|d| heapless_from(d.bytes()))
-                .unwrap_or_default(),
+            prl: m.option(OptionCode::PARAMETER_REQUEST_LIST),
+            client_id: m.option(OptionCode::CLIENT_ID),
+            relay_info: m.option(OptionCode::RELAY_AGENT_INFO),
             max_len: max - 28,
             rapid_commit: kind == MessageType::Ack
                 && m.rapid_commit() == Ok(true)
@@ -981,7 +1077,7 @@ impl Server {
         })
     }
 
-    fn write(&self, r: &Reply, buf: &mut [u8]) -> Result<usize, EmitError> {
+    fn write(&self, r: &Reply<'_>, buf: &mut [u8]) -> Result<usize, EmitError> {
         let subnet = self
             .subnets
             .get(usize::from(r.subnet))
@@ -1052,20 +1148,17 @@ impl Server {
                     b.option(OptionCode(code), &v)?;
                 }
             }
-            let all: heapless::Vec<u8, 255>;
-            let wanted: &[u8] = if r.prl.is_empty() {
-                all = heapless_from(
+            let wanted: heapless::Vec<u8, 255> = match r.prl.filter(|p| !p.is_empty()) {
+                Some(prl) => heapless_from(prl.bytes()),
+                None => heapless_from(
                     reservation
                         .iter()
                         .flat_map(|res| res.options.iter())
                         .chain(subnet.options.iter())
                         .map(|(c, _)| c.0),
-                );
-                &all
-            } else {
-                &r.prl
+                ),
             };
-            for &code in wanted {
+            for &code in &wanted {
                 if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
                     continue;
                 }
@@ -1084,11 +1177,11 @@ impl Server {
                 b.rapid_commit()?;
             }
         }
-        if !r.client_id.is_empty() {
-            b.option(OptionCode::CLIENT_ID, &r.client_id)?;
+        if let Some(id) = &r.client_id {
+            b.option_data(OptionCode::CLIENT_ID, id)?;
         }
-        if !r.relay_info.is_empty() {
-            b.option(OptionCode::RELAY_AGENT_INFO, &r.relay_info)?;
+        if let Some(info) = &r.relay_info {
+            b.option_data(OptionCode::RELAY_AGENT_INFO, info)?;
         }
         b.finish()
     }

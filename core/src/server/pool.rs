@@ -3,7 +3,7 @@
 //! Addresses from `cursor` up have never been handed out and are free, except the few in
 //! `ahead` (taken out of order: a requested address, a reservation, a restored lease).
 //! Below `cursor`, an address is free only if it is in `freed`. So taking an address is
-//! O(log n) (amortized: the cursor skips each `ahead` entry once), and the memory held is
+//! O(log n), usually O(1) (amortized: the cursor skips each `ahead` entry once), and the memory held is
 //! proportional to the addresses touched out of order, not to the size of the range: a /8
 //! costs the same as a /24.
 
@@ -59,17 +59,18 @@ impl Pool {
         }
     }
 
-    /// Takes a free address: never-used ones first (so a client's recent address stays
-    /// free for it as long as possible), then the lowest freed one.
-    pub(crate) fn take(&mut self) -> Option<u32> {
+    /// The free address to hand out next, without taking it: never-used ones first (so a
+    /// client's recent address stays free for it as long as possible), then the lowest
+    /// freed one.
+    pub(crate) fn peek(&mut self) -> Option<u32> {
         while self.cursor <= u64::from(self.end) {
             let a = self.cursor as u32;
-            self.cursor += 1;
             if !self.ahead.remove(&a) {
                 return Some(a);
             }
+            self.cursor += 1;
         }
-        self.freed.pop_first()
+        self.freed.first().copied()
     }
 
     /// Takes `a` if it is free.
@@ -78,7 +79,15 @@ impl Pool {
             return false;
         }
         if u64::from(a) >= self.cursor {
-            self.ahead.insert(a)
+            if self.ahead.contains(&a) {
+                return false;
+            }
+            if u64::from(a) == self.cursor {
+                self.cursor += 1;
+            } else {
+                self.ahead.insert(a);
+            }
+            true
         } else {
             self.freed.remove(&a)
         }
@@ -110,6 +119,7 @@ mod tests {
 
     #[derive(Debug, Clone)]
     enum Op {
+        Peek,
         Take,
         TakeSpecific(u32),
         GiveBack(u32),
@@ -117,6 +127,7 @@ mod tests {
 
     fn op(size: u32) -> impl Strategy<Value = Op> {
         prop_oneof![
+            1 => Just(Op::Peek),
             3 => Just(Op::Take),
             2 => (0..size + 4).prop_map(Op::TakeSpecific),
             2 => (0..size + 4).prop_map(Op::GiveBack),
@@ -133,8 +144,17 @@ mod tests {
             let mut used: BTreeSet<u32> = BTreeSet::new();
             for op in ops {
                 match op {
+                    Op::Peek => {
+                        let got = pool.peek();
+                        match got {
+                            Some(a) => prop_assert!((start..=end).contains(&a) && !used.contains(&a), "peeked a used {}", a),
+                            None => prop_assert_eq!(used.len() as u32, size),
+                        }
+                        // Peeking takes nothing.
+                        prop_assert_eq!(pool.free(), u64::from(size) - used.len() as u64);
+                    }
                     Op::Take => {
-                        let got = pool.take();
+                        let got = pool.peek().filter(|&a| pool.take_specific(a));
                         match got {
                             Some(a) => {
                                 prop_assert!((start..=end).contains(&a));
