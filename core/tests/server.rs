@@ -289,7 +289,7 @@ fn dora_on_the_link_and_the_ack_waits_for_persistence() {
     assert_eq!(o.t.source, SERVER_ID);
     // The client's order first, then what every lease carries.
     let codes: Vec<u8> = m.options().map(|o| o.code.0).collect();
-    assert_eq!(codes, [53, 54, 51, 58, 59, 1, 3, 6, 15]);
+    assert_eq!(codes, [53, 54, 3, 6, 1, 15, 51, 58, 59]);
     assert_eq!(m.lease_time().unwrap(), Some(3600));
     assert_eq!(m.renewal_time().unwrap(), Some(1800));
     assert_eq!(m.rebinding_time().unwrap(), Some(3150));
@@ -716,6 +716,8 @@ fn replies_respect_the_max_message_size_and_echo_the_client_id() {
     });
     let o = exchange(&mut s, at(1), &d);
     assert!(o[0].bytes.len() <= 576 - 28, "{} bytes", o[0].bytes.len());
+    // However full, a reply carries what every lease must.
+    assert_eq!(o[0].msg().lease_time().unwrap(), Some(3600));
     let m = o[0].msg();
     assert!(m.overload().is_some(), "options overflowed into file/sname");
     assert!(m.option(OptionCode(224)).unwrap().eq_bytes(long.as_bytes()));
@@ -851,4 +853,101 @@ fn restoring_a_clients_older_and_newer_lease_keeps_only_the_newer() {
     // The older address went back to the pool.
     let (_, _, free, size) = s.usage().next().unwrap();
     assert_eq!(free, size - 1);
+}
+
+/// RFC 2131 table 3, row by row, for OFFER, ACK (to REQUEST), ACK (to INFORM) and NAK.
+#[test]
+fn replies_follow_rfc2131_table_3() {
+    let mut s = server(config());
+    let ask = |r: Req| {
+        r.with(|r| {
+            r.flags = Flags::BROADCAST;
+            r.extra.push((55, vec![50, 51, 55, 57, 1, 3, 56, 61]));
+            r.extra.push((61, vec![1, 2, 0, 0, 0, 0, 9]));
+            r.extra.push((57, vec![2, 64]));
+        })
+    };
+    let offer = exchange(
+        &mut s,
+        at(1),
+        &ask(req(MessageType::Discover, 9).with(|r| r.ciaddr = ip("192.0.2.222"))),
+    );
+    let a = offer[0].msg().yiaddr();
+    let ack = exchange(
+        &mut s,
+        at(2),
+        &ask(req(MessageType::Request, 9).with(|r| {
+            r.requested = Some(a);
+            r.server_id = Some(SERVER_ID);
+        })),
+    );
+    let inform = exchange(
+        &mut s,
+        at(3),
+        &ask(req(MessageType::Inform, 10).with(|r| r.ciaddr = ip("192.0.2.20"))),
+    );
+    let nak = exchange(
+        &mut s,
+        at(4),
+        &ask(req(MessageType::Request, 11).with(|r| r.requested = Some(ip("10.9.9.9")))),
+    );
+    let rows = [
+        ("OFFER", &offer[0], Ipv4Addr::UNSPECIFIED, a, true),
+        ("ACK", &ack[0], Ipv4Addr::UNSPECIFIED, a, true),
+        (
+            "ACK to INFORM",
+            &inform[0],
+            ip("192.0.2.20"),
+            Ipv4Addr::UNSPECIFIED,
+            false,
+        ),
+        (
+            "NAK",
+            &nak[0],
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            false,
+        ),
+    ];
+    for (name, out, ciaddr, yiaddr, lease) in rows {
+        let m = out.msg();
+        assert_eq!(m.op(), Op::BootReply, "{name}: op");
+        assert_eq!(
+            (m.htype(), m.hlen(), m.hops(), m.secs()),
+            (1, 6, 0, 0),
+            "{name}: htype, hlen, hops, secs"
+        );
+        assert_eq!(m.flags(), Flags::BROADCAST, "{name}: flags from the client");
+        assert_eq!(m.ciaddr(), ciaddr, "{name}: ciaddr");
+        assert_eq!(m.yiaddr(), yiaddr, "{name}: yiaddr");
+        assert_eq!(m.giaddr(), Ipv4Addr::UNSPECIFIED, "{name}: giaddr");
+        // 50, 55, 57: MUST NOT. 53, 54: MUST. 51: MUST with a lease, else MUST NOT.
+        for code in [50u8, 55, 57] {
+            assert!(
+                m.option(OptionCode(code)).is_none(),
+                "{name}: option {code}"
+            );
+        }
+        assert!(
+            m.message_type().unwrap().is_some() && m.server_id().unwrap() == Some(SERVER_ID),
+            "{name}: 53, 54"
+        );
+        assert_eq!(m.lease_time().unwrap().is_some(), lease, "{name}: 51");
+        // 61 echoed (RFC 6842).
+        assert_eq!(
+            m.option(OptionCode::CLIENT_ID).unwrap(),
+            &[1, 2, 0, 0, 0, 0, 9][..],
+            "{name}: 61"
+        );
+        // 56 only in a NAK.
+        assert_eq!(
+            m.error_message().unwrap().is_some(),
+            name == "NAK",
+            "{name}: 56"
+        );
+        if name == "NAK" {
+            let codes: Vec<u8> = m.options().map(|o| o.code.0).collect();
+            assert_eq!(codes, [53, 54, 56, 61], "NAK: nothing else");
+        }
+    }
 }

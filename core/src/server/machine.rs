@@ -994,7 +994,12 @@ impl Server {
         let r = self.build(ctx, kind, yiaddr, times)?;
         let mut bytes = self.spare.pop().unwrap_or_default();
         bytes.resize(1500, 0);
-        let len = self.write(&r, &mut bytes).ok()?;
+        // The client's order first; if that crowds out what every reply must carry, the
+        // must-haves first.
+        let len = match self.write(&r, &mut bytes, false) {
+            Ok(len) => len,
+            Err(_) => self.write(&r, &mut bytes, true).ok()?,
+        };
         bytes.truncate(len);
         Some(Encoded {
             bytes,
@@ -1053,7 +1058,8 @@ impl Server {
             flags,
             htype: m.htype(),
             chaddr: heapless_from(m.chaddr().iter().copied()),
-            ciaddr: if kind == MessageType::Nak {
+            // Table 3: OFFER and NAK carry no ciaddr.
+            ciaddr: if matches!(kind, MessageType::Nak | MessageType::Offer) {
                 Ipv4Addr::UNSPECIFIED
             } else {
                 ciaddr
@@ -1077,7 +1083,7 @@ impl Server {
         })
     }
 
-    fn write(&self, r: &Reply<'_>, buf: &mut [u8]) -> Result<usize, EmitError> {
+    fn write(&self, r: &Reply<'_>, buf: &mut [u8], musts_first: bool) -> Result<usize, EmitError> {
         let subnet = self
             .subnets
             .get(usize::from(r.subnet))
@@ -1134,18 +1140,21 @@ impl Server {
                     .and_then(|res| res.options.get(OptionCode(code)))
                     .or_else(|| subnet.options.get(OptionCode(code)))
             };
-            // What every lease carries comes first, so it always fits; then the client's
-            // list in its order (all configured options when it sent none). An option that
-            // does not fit in the client's maximum message size is left out.
+            // The client's list in its order (all configured options when it sent none),
+            // and what every lease carries; with `musts_first`, those first. An option that
+            // does not fit in the client's maximum message size is left out; a must-have
+            // that does not fit is an error.
             let musts: &[u8] = if r.lease.is_some() {
                 &[51, 58, 59, 1]
             } else {
                 &[1]
             };
-            for &code in musts {
-                if let Some(v) = value(code) {
-                    mark(code);
-                    b.option(OptionCode(code), &v)?;
+            if musts_first {
+                for &code in musts {
+                    if let Some(v) = value(code) {
+                        mark(code);
+                        b.option(OptionCode(code), &v)?;
+                    }
                 }
             }
             let wanted: heapless::Vec<u8, 255> = match r.prl.filter(|p| !p.is_empty()) {
@@ -1163,9 +1172,20 @@ impl Server {
                     continue;
                 }
                 if let Some(v) = value(code) {
-                    let _ = b.option(OptionCode(code), &v);
+                    if musts.contains(&code) {
+                        b.option(OptionCode(code), &v)?;
+                    } else {
+                        let _ = b.option(OptionCode(code), &v);
+                    }
                 } else if let Some(v) = configured(code) {
                     let _ = b.option(OptionCode(code), v);
+                }
+            }
+            for &code in musts {
+                if let Some(v) = value(code) {
+                    if !mark(code) {
+                        b.option(OptionCode(code), &v)?;
+                    }
                 }
             }
             if let Some(h) = host_name {
