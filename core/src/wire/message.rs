@@ -4,7 +4,7 @@ use core::net::Ipv4Addr;
 
 use super::code::{MessageType, OptionCode};
 use super::data::OptionData;
-use super::error::{OptionError, ParseError, Reason};
+use super::error::{Expected, OptionError, ParseError, Reason};
 use super::header::{field, Area, Flags, Op, Overload};
 use super::options::{validate, Areas, OptionIndex, RawOptions};
 use super::typed::{
@@ -47,18 +47,16 @@ impl<'a> Message<'a> {
     /// Checks `buf` and returns a view of it. Bytes after the end option are ignored.
     #[inline]
     pub fn parse(buf: &'a [u8]) -> Result<Self, ParseError> {
-        if buf.len() < OPTIONS_OFFSET {
+        let Some(header) = buf.first_chunk::<OPTIONS_OFFSET>() else {
             return Err(ParseError::Truncated { len: buf.len() });
+        };
+        if Op::from_u8(header[field::OP]).is_none() {
+            return Err(ParseError::BadOp(header[field::OP]));
         }
-        let at = |i: usize| buf.get(i).copied().unwrap_or(0);
-        if Op::from_u8(at(field::OP)).is_none() {
-            return Err(ParseError::BadOp(at(field::OP)));
+        if header[field::HLEN] > 16 {
+            return Err(ParseError::BadHlen(header[field::HLEN]));
         }
-        if at(field::HLEN) > 16 {
-            return Err(ParseError::BadHlen(at(field::HLEN)));
-        }
-        let mut cookie = [0u8; 4];
-        cookie.copy_from_slice(buf.get(field::COOKIE).unwrap_or(&MAGIC_COOKIE));
+        let cookie = [header[236], header[237], header[238], header[239]];
         if cookie != MAGIC_COOKIE {
             return Err(ParseError::BadMagicCookie(cookie));
         }
@@ -243,9 +241,32 @@ impl<'a> Message<'a> {
         self.option(code).map(make).transpose()
     }
 
+    /// A fixed-size option, read without building an [`OptionData`] when it is a single
+    /// instance in the `options` field (nearly always).
+    #[inline]
+    fn fixed<const N: usize>(&self, code: OptionCode) -> Result<Option<[u8; N]>, OptionError> {
+        match self.index.lookup(code.0) {
+            Some(None) => Ok(None),
+            Some(Some(at)) => {
+                let area = self.areas.main();
+                let len = usize::from(area.get(at + 1).copied().unwrap_or(0));
+                let value = area.get(at + 2..at + 2 + len).unwrap_or_default();
+                match <[u8; N]>::try_from(value) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(_) => Err(OptionError::BadLength {
+                        code,
+                        len: len as u16,
+                        expected: Expected::Exactly(N as u8),
+                    }),
+                }
+            }
+            None => self.typed(code, |d| typed::exact::<N>(code, &d)),
+        }
+    }
+
     #[inline]
     fn address(&self, code: OptionCode) -> Result<Option<Ipv4Addr>, OptionError> {
-        self.typed(code, |d| typed::ipv4(code, &d))
+        Ok(self.fixed::<4>(code)?.map(Ipv4Addr::from))
     }
 
     #[inline]
@@ -255,7 +276,7 @@ impl<'a> Message<'a> {
 
     #[inline]
     fn seconds(&self, code: OptionCode) -> Result<Option<u32>, OptionError> {
-        self.typed(code, |d| typed::u32_value(code, &d))
+        Ok(self.fixed::<4>(code)?.map(u32::from_be_bytes))
     }
 
     #[inline]
@@ -306,7 +327,7 @@ impl<'a> Message<'a> {
     #[inline]
     pub fn mtu(&self) -> Result<Option<u16>, OptionError> {
         let code = OptionCode::MTU;
-        match self.typed(code, |d| typed::u16_value(code, &d))? {
+        match self.fixed::<2>(code)?.map(u16::from_be_bytes) {
             Some(v) if v < 68 => Err(OptionError::BadValue {
                 code,
                 what: Reason::MTU_BELOW_68,
@@ -350,13 +371,15 @@ impl<'a> Message<'a> {
     #[inline]
     pub fn message_type(&self) -> Result<Option<MessageType>, OptionError> {
         let code = OptionCode::MESSAGE_TYPE;
-        self.typed(code, |d| {
-            let [v] = typed::exact::<1>(code, &d)?;
-            MessageType::from_u8(v).ok_or(OptionError::BadValue {
-                code,
-                what: Reason::UNKNOWN_MESSAGE_TYPE,
-            })
-        })
+        match self.fixed::<1>(code)? {
+            None => Ok(None),
+            Some([v]) => MessageType::from_u8(v)
+                .map(Some)
+                .ok_or(OptionError::BadValue {
+                    code,
+                    what: Reason::UNKNOWN_MESSAGE_TYPE,
+                }),
+        }
     }
 
     /// Server identifier (54).
@@ -381,7 +404,7 @@ impl<'a> Message<'a> {
     #[inline]
     pub fn max_message_size(&self) -> Result<Option<u16>, OptionError> {
         let code = OptionCode::MAX_MESSAGE_SIZE;
-        match self.typed(code, |d| typed::u16_value(code, &d))? {
+        match self.fixed::<2>(code)?.map(u16::from_be_bytes) {
             Some(v) if v < 576 => Err(OptionError::BadValue {
                 code,
                 what: Reason::MAXIMUM_MESSAGE_SIZE_BELOW_576,
