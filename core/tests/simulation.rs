@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use dhcp_core::client::{Client, ClientConfig, Event, State};
 use dhcp_core::server::{
-    ClientKey, Ipv4Net, LeaseRecord, LeaseTimes, PoolRange, RecvMeta, Reservation, ReservationKey,
-    Server, ServerConfig, SubnetConfig,
+    ClientKey, DropReason, Ipv4Net, LeaseRecord, LeaseTimes, PoolRange, RecvMeta, Reservation,
+    ReservationKey, Server, ServerConfig, SubnetConfig,
 };
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{Message, MessageType};
@@ -86,7 +86,8 @@ struct World {
     net: Vec<Packet>,
     /// Per client, the address its last Bound/Renewed/Rebound event confirmed.
     acked: BTreeMap<usize, Ipv4Addr>,
-    /// When SQUATTED was declined: no offer of it may follow until the probation ends.
+    /// When the server last took a DECLINE of SQUATTED: no offer of it may follow until
+    /// the probation ends.
     declined_at: Option<Instant>,
     loss: u64,
     checks: u64,
@@ -172,7 +173,6 @@ impl World {
                     Event::ProbeAddress(a) => self.clients[i].probe_result(self.now, a == SQUATTED),
                     Event::Declined(a) => {
                         assert_eq!(a, SQUATTED);
-                        self.declined_at = Some(self.now);
                         self.acked.remove(&i);
                     }
                     Event::Expired | Event::LeaseLost | Event::Nak | Event::Released(_) => {
@@ -200,7 +200,8 @@ impl World {
                 if let Some(d) = self.declined_at {
                     assert!(
                         self.now >= d + Duration::from_secs(3600),
-                        "declined address offered during probation"
+                        "declined address offered during probation: declined at {d:?}, offered at {:?}",
+                        self.now
                     );
                 }
             }
@@ -292,7 +293,16 @@ impl World {
         };
         for p in due {
             match p.to {
-                To::Server => self.server.handle_packet(now, &meta, &p.bytes),
+                To::Server => {
+                    // The probation runs from when the server gets the DECLINE (it may be lost).
+                    let m = Message::parse(&p.bytes).unwrap();
+                    let not_held = self.server.stats().dropped(DropReason::NotHeld);
+                    self.server.handle_packet(now, &meta, &p.bytes);
+                    let accepted = self.server.stats().dropped(DropReason::NotHeld) == not_held;
+                    if m.message_type().unwrap() == Some(MessageType::Decline) && accepted {
+                        self.declined_at = Some(now);
+                    }
+                }
                 To::Client(i) => self.clients[i].handle_packet(now, &p.bytes),
             }
             self.flush();

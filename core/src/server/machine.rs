@@ -1,9 +1,12 @@
 //! [`Server`]: one DHCPv4 server machine for every client of every subnet, sans I/O.
 
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
 
 use super::config::{ConfigError, Ipv4Net, LeaseTimes, Reservation, ReservationKey, ServerConfig};
 use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
@@ -54,11 +57,20 @@ enum BindingState {
     Conflict,
 }
 
+/// A deadline in whole seconds after the server's epoch (rounded up, so never early):
+/// four bytes a binding instead of eight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Deadline(u32);
+
+impl Deadline {
+    const NEVER: Deadline = Deadline(u32::MAX);
+}
+
 #[derive(Debug, Clone)]
 struct Binding {
     client: ClientKey,
     state: BindingState,
-    until: Instant,
+    until: Deadline,
     subnet: u16,
 }
 
@@ -117,16 +129,16 @@ pub struct Server {
     subnets: Vec<Subnet>,
     offer_hold: Duration,
     decline_probation: Duration,
-    bindings: BTreeMap<u32, Binding>,
+    bindings: HashMap<u32, Binding, FixedState>,
     /// Each client's current address, by a keyed hash of its key (integer compares
     /// instead of byte-string ones); the binding at the address confirms the client. A
     /// client whose hash is already another's goes to `collided`.
-    clients: BTreeMap<u64, u32>,
+    clients: HashMap<u32, u32, FixedState>,
     /// Clients whose hash another client's entry already holds (rare).
     collided: BTreeMap<ClientKey, u32>,
     hash_key: u64,
     /// One entry per binding: when it next needs attention.
-    timers: BTreeSet<(Instant, u32)>,
+    timers: BTreeSet<(Deadline, u32)>,
     replies: VecDeque<Encoded>,
     waiting: VecDeque<(u64, Encoded)>,
     /// Buffers of sent replies, reused for the next ones.
@@ -193,8 +205,8 @@ impl Server {
             subnets,
             offer_hold: config.offer_hold,
             decline_probation: config.decline_probation,
-            bindings: BTreeMap::new(),
-            clients: BTreeMap::new(),
+            bindings: HashMap::with_hasher(FixedState::with_seed(unix_now)),
+            clients: HashMap::with_hasher(FixedState::with_seed(unix_now.rotate_left(17))),
             collided: BTreeMap::new(),
             hash_key: crate::rng::Rng::new(unix_now ^ 0x5eed).next_u64(),
             timers: BTreeSet::new(),
@@ -243,7 +255,7 @@ impl Server {
         self.bindings
             .iter()
             .filter(|(_, b)| b.state == BindingState::Bound)
-            .map(|(a, b)| (Ipv4Addr::from(*a), &b.client, b.until))
+            .map(|(a, b)| (Ipv4Addr::from(*a), &b.client, self.instant(b.until)))
     }
 
     // ---- outputs ------------------------------------------------------------------------
@@ -256,7 +268,7 @@ impl Server {
 
     /// The next deadline (an offer or a lease expiring).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| *t)
+        self.timers.first().map(|(t, _)| self.instant(*t))
     }
 
     /// Copies the next reply into `buf` and says where it goes. A reply never exceeds the
@@ -302,7 +314,7 @@ impl Server {
         };
         self.stats.persist_failures += 1;
         let a = u32::from(r.yiaddr);
-        let until = self.now + self.offer_hold;
+        let until = self.deadline(self.now + self.offer_hold);
         if let Some(b) = self.bindings.get_mut(&a) {
             b.state = BindingState::Conflict;
             let old = core::mem::replace(&mut b.until, until);
@@ -324,9 +336,12 @@ impl Server {
             return;
         };
         self.seq = self.seq.max(record.seq);
-        let until = self.instant_of(record.expires);
+        // Records hold whole seconds and the two clocks' anchors differ by a fraction of
+        // one: a second more keeps a restored lease or probation from ending early.
+        let expires = self.instant_of(record.expires.saturating_add(1));
+        let until = self.deadline(expires);
         self.unbind(a);
-        let live = until > self.now;
+        let live = expires > self.now;
         let state = match record.kind {
             RecordKind::Bound if live => BindingState::Bound,
             RecordKind::Declined if live => BindingState::Declined,
@@ -358,7 +373,7 @@ impl Server {
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.clock(now);
         while let Some(&(t, a)) = self.timers.first() {
-            if t > now {
+            if self.instant(t) > now {
                 break;
             }
             self.timers.pop_first();
@@ -401,10 +416,33 @@ impl Server {
         self.now
     }
 
+    /// `t` as a deadline: whole seconds after the epoch, rounded up.
+    fn deadline(&self, t: Instant) -> Deadline {
+        if t == Instant::MAX {
+            return Deadline::NEVER;
+        }
+        let since = t.saturating_duration_since(self.anchor.0);
+        let secs = since.as_secs() + u64::from(since.subsec_nanos() > 0);
+        Deadline(u32::try_from(secs).unwrap_or(u32::MAX).min(u32::MAX - 1))
+    }
+
+    fn instant(&self, d: Deadline) -> Instant {
+        if d == Deadline::NEVER {
+            Instant::MAX
+        } else {
+            self.anchor.0 + Duration::from_secs(u64::from(d.0))
+        }
+    }
+
+    /// `t` in Unix seconds, rounded up (a deadline is never written earlier than it is).
     fn unix_of(&self, t: Instant) -> u64 {
         let (at, unix) = self.anchor;
+        if t == Instant::MAX {
+            return u64::MAX;
+        }
         if t >= at {
-            unix + (t - at).as_secs()
+            let d = t - at;
+            unix.saturating_add(d.as_secs() + u64::from(d.subsec_nanos() > 0))
         } else {
             unix.saturating_sub((at - t).as_secs())
         }
@@ -464,6 +502,7 @@ impl Server {
         state: BindingState,
         until: Instant,
     ) {
+        let until = self.deadline(until);
         // The common case (REQUEST after OFFER, a renewal): same client, same address.
         if let Some(b) = self.bindings.get_mut(&a) {
             if b.client == *client && matches!(b.state, BindingState::Offered | BindingState::Bound)
@@ -525,7 +564,7 @@ impl Server {
 
     /// The client's current address, if it has one.
     fn client_of(&self, c: &ClientKey) -> Option<u32> {
-        let h = self.client_hash(c);
+        let h = self.client_hash(c) as u32;
         match self.clients.get(&h) {
             Some(a) if self.bindings.get(a).is_some_and(|b| b.client == *c) => Some(*a),
             _ if self.collided.is_empty() => None,
@@ -535,7 +574,7 @@ impl Server {
 
     /// Records `a` as the client's current address.
     fn index_client(&mut self, c: &ClientKey, a: u32) {
-        let h = self.client_hash(c);
+        let h = self.client_hash(c) as u32;
         let taken = self.clients.get(&h).is_some_and(|x| {
             self.bindings
                 .get(x)
@@ -553,7 +592,7 @@ impl Server {
 
     /// Forgets `a` as the client's current address.
     fn unindex_client(&mut self, c: &ClientKey, a: u32) {
-        let h = self.client_hash(c);
+        let h = self.client_hash(c) as u32;
         if self.clients.get(&h) == Some(&a) {
             self.clients.remove(&h);
         } else if self.collided.get(c) == Some(&a) {
@@ -923,7 +962,8 @@ impl Server {
         if !held {
             return Err(DropReason::NotHeld);
         }
-        let until = now + self.decline_probation;
+        let until_instant = now + self.decline_probation;
+        let until = self.deadline(until_instant);
         if let Some(b) = self.bindings.get_mut(&a) {
             b.state = BindingState::Declined;
             let old = core::mem::replace(&mut b.until, until);
@@ -937,7 +977,7 @@ impl Server {
             address: Ipv4Addr::from(a),
             client: client.clone(),
             kind: RecordKind::Declined,
-            expires: self.unix_of(until),
+            expires: self.unix_of(until_instant),
             host_name: None,
         });
         let _ = ctx;
