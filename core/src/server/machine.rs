@@ -102,7 +102,9 @@ struct Reply<'r> {
 /// A reply written and waiting to be sent (or, for an ACK, for its record to be durable).
 #[derive(Debug)]
 struct Encoded {
+    /// A reused 1500-byte buffer; the reply is its first `len` bytes.
     bytes: Vec<u8>,
+    len: usize,
     kind: MessageType,
     yiaddr: Ipv4Addr,
     destination: SocketAddrV4,
@@ -276,12 +278,12 @@ impl Server {
     /// next reply gets `None` and the reply stays queued.
     pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
         let r = self.replies.front()?;
-        let dst = buf.get_mut(..r.bytes.len())?;
-        dst.copy_from_slice(&r.bytes);
+        let dst = buf.get_mut(..r.len)?;
+        dst.copy_from_slice(r.bytes.get(..r.len)?);
         let r = self.replies.pop_front()?;
         self.stats.sent(r.kind);
         let t = Transmit {
-            len: r.bytes.len(),
+            len: r.len,
             destination: r.destination,
             interface: r.interface,
             source: r.source,
@@ -1032,17 +1034,17 @@ impl Server {
         times: Option<(u32, u32, u32)>,
     ) -> Option<Encoded> {
         let r = self.build(ctx, kind, yiaddr, times)?;
-        let mut bytes = self.spare.pop().unwrap_or_default();
-        bytes.resize(1500, 0);
+        // The builder writes every byte of the message, so a reused buffer needs no zeroing.
+        let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
         // The client's order first; if that crowds out what every reply must carry, the
         // must-haves first.
         let len = match self.write(&r, &mut bytes, false) {
             Ok(len) => len,
             Err(_) => self.write(&r, &mut bytes, true).ok()?,
         };
-        bytes.truncate(len);
         Some(Encoded {
             bytes,
+            len,
             kind: r.kind,
             yiaddr: r.yiaddr,
             destination: r.destination,
@@ -1154,20 +1156,14 @@ impl Server {
         if r.kind == MessageType::Nak {
             b.error_message(b"address not available")?;
         } else {
-            let value = |code: u8| -> Option<heapless::Vec<u8, 8>> {
-                let mut v = heapless::Vec::new();
+            let value = |code: u8| -> Option<[u8; 4]> {
                 match (code, r.lease) {
-                    (1, _) => v.extend_from_slice(&subnet.net.mask().octets()).ok()?,
-                    (51, Some((l, _, _))) => v.extend_from_slice(&l.to_be_bytes()).ok()?,
-                    (58, Some((l, t1, _))) if l != u32::MAX => {
-                        v.extend_from_slice(&t1.to_be_bytes()).ok()?
-                    }
-                    (59, Some((l, _, t2))) if l != u32::MAX => {
-                        v.extend_from_slice(&t2.to_be_bytes()).ok()?
-                    }
-                    _ => return None,
+                    (1, _) => Some(subnet.net.mask().octets()),
+                    (51, Some((l, _, _))) => Some(l.to_be_bytes()),
+                    (58, Some((l, t1, _))) if l != u32::MAX => Some(t1.to_be_bytes()),
+                    (59, Some((l, _, t2))) if l != u32::MAX => Some(t2.to_be_bytes()),
+                    _ => None,
                 }
-                Some(v)
             };
             let host_name = reservation.and_then(|res| res.host_name.as_deref());
             let configured = |code: u8| -> Option<&[u8]> {

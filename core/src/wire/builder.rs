@@ -411,7 +411,12 @@ impl<'b> MessageBuilder<'b> {
             if let Some(dst) = self.buf.get_mut(at..at + 2 + len) {
                 dst[0] = code.0;
                 dst[1] = len as u8;
-                dst[2..].copy_from_slice(value);
+                // Fixed sizes copy inline; only other lengths call memcpy.
+                match (&mut dst[2..], value) {
+                    (d @ [_], v) => d.copy_from_slice(v),
+                    (d @ [_, _, _, _], v) => d.copy_from_slice(v),
+                    (d, v) => d.copy_from_slice(v),
+                }
                 self.pos = at + 2 + len;
                 return Ok(self);
             }
