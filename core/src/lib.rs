@@ -34,6 +34,7 @@
 extern crate alloc;
 
 pub mod client;
+mod macros;
 mod rng;
 #[cfg(feature = "alloc")]
 pub mod server;

@@ -82,21 +82,7 @@ pub enum State {
     Ipv6Only,
 }
 
-macro_rules! drop_reasons {
-    ($( $(#[$doc:meta])* $name:ident, )*) => {
-        /// Why a received packet was dropped.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[repr(usize)]
-        pub enum DropReason { $( $(#[$doc])* $name, )* }
-
-        impl DropReason {
-            /// Every reason, in order.
-            pub const ALL: &'static [DropReason] = &[$(DropReason::$name),*];
-        }
-    };
-}
-
-drop_reasons! {
+crate::macros::drop_reasons! {
     /// Not a DHCP message (a parse error).
     Malformed,
     /// A BOOTREQUEST, or a reply without a message type.

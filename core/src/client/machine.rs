@@ -98,6 +98,23 @@ fn usable_unicast(a: Ipv4Addr) -> bool {
         || a.octets()[0] >= 240)
 }
 
+/// What an OFFER or ACK must carry: a server id, a usable address, a lease time.
+fn terms(
+    m: &Message<'_>,
+    server_id: Option<Ipv4Addr>,
+) -> Result<(Ipv4Addr, Ipv4Addr, u32), DropReason> {
+    let server_id = server_id.ok_or(DropReason::WrongServer)?;
+    let address = m.yiaddr();
+    if !usable_unicast(address) {
+        return Err(DropReason::BadAddress);
+    }
+    let lease_secs = m
+        .lease_time()
+        .map_err(|_| DropReason::BadOption)?
+        .ok_or(DropReason::MissingLeaseTime)?;
+    Ok((server_id, address, lease_secs))
+}
+
 impl Client {
     /// A client that does nothing until started. `seed` drives every random choice.
     pub fn new(config: ClientConfig, seed: u64) -> Self {
@@ -588,15 +605,7 @@ impl Client {
         m: &Message<'_>,
         server_id: Option<Ipv4Addr>,
     ) -> Result<(), DropReason> {
-        let server_id = server_id.ok_or(DropReason::WrongServer)?;
-        let address = m.yiaddr();
-        if !usable_unicast(address) {
-            return Err(DropReason::BadAddress);
-        }
-        let lease_secs = m
-            .lease_time()
-            .map_err(|_| DropReason::BadOption)?
-            .ok_or(DropReason::MissingLeaseTime)?;
+        let (server_id, address, lease_secs) = terms(m, server_id)?;
         if self.config.ipv6_only {
             if let Some(wait) = m.ipv6_only_preferred().map_err(|_| DropReason::BadOption)? {
                 let wait = Duration::from_secs(u64::from(wait)).max(MIN_V6ONLY_WAIT);
@@ -652,15 +661,7 @@ impl Client {
         m: &Message<'_>,
         server_id: Option<Ipv4Addr>,
     ) -> Result<(), DropReason> {
-        let server_id = server_id.ok_or(DropReason::WrongServer)?;
-        let address = m.yiaddr();
-        if !usable_unicast(address) {
-            return Err(DropReason::BadAddress);
-        }
-        let lease_secs = m
-            .lease_time()
-            .map_err(|_| DropReason::BadOption)?
-            .ok_or(DropReason::MissingLeaseTime)?;
+        let (server_id, address, lease_secs) = terms(m, server_id)?;
         if lease_secs == 0 {
             return Err(DropReason::MissingLeaseTime);
         }

@@ -34,21 +34,7 @@ pub struct Transmit {
     pub hardware: Option<(u8, [u8; 16], u8)>,
 }
 
-macro_rules! drop_reasons {
-    ($( $(#[$doc:meta])* $name:ident, )*) => {
-        /// Why the server dropped a packet.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[repr(usize)]
-        pub enum DropReason { $( $(#[$doc])* $name, )* }
-
-        impl DropReason {
-            /// Every reason, in order.
-            pub const ALL: &'static [DropReason] = &[$(DropReason::$name),*];
-        }
-    };
-}
-
-drop_reasons! {
+crate::macros::drop_reasons! {
     /// Not a DHCP message (a parse error).
     Malformed,
     /// A BOOTREPLY.
