@@ -9,7 +9,7 @@ use dhcp_core::server::{
     Reservation, ReservationKey, Server, ServerConfig, SubnetConfig, Transmit,
 };
 use dhcp_core::time::Instant;
-use dhcp_core::wire::{EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
+use dhcp_core::wire::{Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
 
 const SERVER_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const RELAY: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -754,7 +754,6 @@ fn malformed_and_foreign_packets_are_dropped() {
     assert_eq!(drain(&mut s).len(), 1);
     // A valid exchange still works.
     dora(&mut s, at(2), 1);
-    let _ = EmitError::ReservedCode(0);
 }
 
 #[test]

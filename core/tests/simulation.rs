@@ -209,7 +209,6 @@ impl World {
             if let Some(i) = to {
                 self.send(To::Client(i), bytes);
             }
-            let _ = t.destination == SocketAddrV4::new(Ipv4Addr::BROADCAST, 68);
         }
     }
 

@@ -982,7 +982,6 @@ impl Server {
             expires: self.unix_of(until_instant),
             host_name: None,
         });
-        let _ = ctx;
         Ok(())
     }
 
