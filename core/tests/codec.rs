@@ -591,7 +591,7 @@ fn emit_errors_never_truncate() {
     assert!(matches!(
         b.chaddr(&[0u8; 17]),
         Err(EmitError::FieldTooLong {
-            field: "chaddr",
+            field: dhcp_core::wire::HeaderField::Chaddr,
             ..
         })
     ));

@@ -130,7 +130,7 @@ proptest! {
                     .iter()
                     .map(|(_, v)| 2 * v.len().div_ceil(255).max(1) + v.len())
                     .sum();
-                let room = available.min(m.max_len) - 241 - if m.overload { 3 } else { 0 };
+                let room = (available as usize).min(m.max_len) - 241 - if m.overload { 3 } else { 0 };
                 prop_assert!(need > room, "{need} bytes refused with {room} free");
                 return Ok(());
             }

@@ -11,7 +11,7 @@ use hashbrown::HashMap;
 use super::config::{ConfigError, Ipv4Net, LeaseTimes, Reservation, ReservationKey, ServerConfig};
 use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
-use super::options::OptionSet;
+use super::options::OptionTable;
 use super::pool::Pool;
 use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
@@ -27,7 +27,7 @@ struct Subnet {
     net: Ipv4Net,
     pools: Vec<Pool>,
     server_id: Option<Ipv4Addr>,
-    options: OptionSet,
+    options: OptionTable,
     times: LeaseTimes,
     authoritative: bool,
     rapid_commit: bool,
@@ -194,7 +194,7 @@ impl Server {
                 net: s.subnet,
                 pools,
                 server_id: s.server_id.or(config.server_id),
-                options: s.options.over(&config.options),
+                options: OptionTable::new(&s.options.over(&config.options)),
                 times: s.lease.over(&config.lease),
                 authoritative: s.authoritative.unwrap_or(config.authoritative),
                 rapid_commit: s.rapid_commit.unwrap_or(config.rapid_commit),
@@ -1173,7 +1173,7 @@ impl Server {
                 }
                 reservation
                     .and_then(|res| res.options.get(OptionCode(code)))
-                    .or_else(|| subnet.options.get(OptionCode(code)))
+                    .or_else(|| subnet.options.get(code))
             };
             // The client's list in its order (all configured options when it sent none),
             // and what every lease carries; with `musts_first`, those first. An option that
@@ -1192,17 +1192,28 @@ impl Server {
                     }
                 }
             }
-            let wanted: heapless::Vec<u8, 255> = match r.prl.filter(|p| !p.is_empty()) {
-                Some(prl) => heapless_from(prl.bytes()),
-                None => heapless_from(
-                    reservation
-                        .iter()
-                        .flat_map(|res| res.options.iter())
-                        .chain(subnet.options.iter())
-                        .map(|(c, _)| c.0),
-                ),
+            // The list as it lies in the request when it is one piece (nearly always).
+            let copied: heapless::Vec<u8, 255>;
+            let wanted: &[u8] = match r.prl.filter(|p| !p.is_empty()) {
+                Some(prl) => match prl.as_slice() {
+                    Some(slice) => slice,
+                    None => {
+                        copied = heapless_from(prl.bytes());
+                        &copied
+                    }
+                },
+                None => {
+                    copied = heapless_from(
+                        reservation
+                            .iter()
+                            .flat_map(|res| res.options.iter())
+                            .map(|(c, _)| c.0)
+                            .chain(subnet.options.codes().iter().copied()),
+                    );
+                    &copied
+                }
             };
-            for &code in &wanted {
+            for &code in wanted {
                 if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
                     continue;
                 }

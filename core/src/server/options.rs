@@ -151,3 +151,45 @@ impl OptionSet {
         Ok(self.set(OptionCode::HOST_NAME, v))
     }
 }
+
+/// An [`OptionSet`] laid out for the reply path: one table read finds a value.
+#[derive(Debug, Clone)]
+pub(crate) struct OptionTable {
+    /// Per code: where its value is in `arena` (start, length); length 0 with start
+    /// `u32::MAX` means absent.
+    spans: [(u32, u16); 256],
+    arena: Vec<u8>,
+    /// The codes set, in order.
+    codes: Vec<u8>,
+}
+
+impl OptionTable {
+    pub(crate) fn new(set: &OptionSet) -> Self {
+        let mut t = OptionTable {
+            spans: [(u32::MAX, 0); 256],
+            arena: Vec::new(),
+            codes: Vec::new(),
+        };
+        for (code, value) in set.iter() {
+            let start = t.arena.len() as u32;
+            t.arena.extend_from_slice(value);
+            t.spans[usize::from(code.0)] = (start, value.len() as u16);
+            t.codes.push(code.0);
+        }
+        t
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, code: u8) -> Option<&[u8]> {
+        let (start, len) = self.spans[usize::from(code)];
+        if start == u32::MAX {
+            return None;
+        }
+        let start = start as usize;
+        self.arena.get(start..start + usize::from(len))
+    }
+
+    pub(crate) fn codes(&self) -> &[u8] {
+        &self.codes
+    }
+}

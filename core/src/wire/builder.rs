@@ -4,7 +4,7 @@ use core::net::Ipv4Addr;
 
 use super::code::{MessageType, OptionCode};
 use super::data::OptionData;
-use super::error::{EmitError, Reason};
+use super::error::{saturate, EmitError, HeaderField, Reason};
 use super::header::{field, Area, Flags, Op};
 use super::typed::route::{mask, significant_octets};
 use super::typed::{FqdnFlags, Route, NAME_MAX_LEN};
@@ -50,7 +50,9 @@ impl<'b> MessageBuilder<'b> {
         let available = buf.len();
         let header = buf
             .get_mut(..OPTIONS_OFFSET + 1)
-            .ok_or(EmitError::BufferTooSmall { available })?;
+            .ok_or(EmitError::BufferTooSmall {
+                available: saturate(available, u32::MAX),
+            })?;
         header.fill(0);
         header[field::OP] = Op::BootRequest as u8;
         header[field::HTYPE] = 1;
@@ -158,9 +160,9 @@ impl<'b> MessageBuilder<'b> {
         let max = field::CHADDR.len();
         if addr.len() > max {
             return Err(EmitError::FieldTooLong {
-                field: "chaddr",
-                len: addr.len(),
-                max,
+                field: HeaderField::Chaddr,
+                len: saturate(addr.len(), u16::MAX),
+                max: max as u16,
             });
         }
         let start = field::CHADDR.start;
@@ -174,7 +176,7 @@ impl<'b> MessageBuilder<'b> {
     fn header_text(
         &mut self,
         range: core::ops::Range<usize>,
-        name: &'static str,
+        name: HeaderField,
         text: &[u8],
     ) -> Result<&mut Self, EmitError> {
         // One byte stays for the terminating NUL.
@@ -182,8 +184,8 @@ impl<'b> MessageBuilder<'b> {
         if text.len() > max || text.contains(&0) {
             return Err(EmitError::FieldTooLong {
                 field: name,
-                len: text.len(),
-                max,
+                len: saturate(text.len(), u16::MAX),
+                max: max as u16,
             });
         }
         let start = range.start;
@@ -197,14 +199,14 @@ impl<'b> MessageBuilder<'b> {
     pub fn sname(&mut self, name: &[u8]) -> Result<&mut Self, EmitError> {
         if self.overload_bits & 2 != 0 {
             return Err(EmitError::FieldTooLong {
-                field: "sname (holds options)",
-                len: name.len(),
+                field: HeaderField::SnameHoldsOptions,
+                len: saturate(name.len(), u16::MAX),
                 max: 0,
             });
         }
         self.sname_free = false;
         self.end = self.area_end();
-        self.header_text(field::SNAME, "sname", name)
+        self.header_text(field::SNAME, HeaderField::Sname, name)
     }
 
     /// Sets `file` (at most 127 bytes, no NUL). Fails if overloaded options are already there.
@@ -212,14 +214,14 @@ impl<'b> MessageBuilder<'b> {
     pub fn file(&mut self, name: &[u8]) -> Result<&mut Self, EmitError> {
         if self.overload_bits & 1 != 0 {
             return Err(EmitError::FieldTooLong {
-                field: "file (holds options)",
-                len: name.len(),
+                field: HeaderField::FileHoldsOptions,
+                len: saturate(name.len(), u16::MAX),
                 max: 0,
             });
         }
         self.file_free = false;
         self.end = self.area_end();
-        self.header_text(field::FILE, "file", name)
+        self.header_text(field::FILE, HeaderField::File, name)
     }
 
     // ---- layout -------------------------------------------------------------------------
@@ -230,7 +232,9 @@ impl<'b> MessageBuilder<'b> {
     #[inline]
     pub fn max_len(&mut self, len: usize) -> Result<&mut Self, EmitError> {
         if len < self.pos + 1 + 3 {
-            return Err(EmitError::BufferTooSmall { available: len });
+            return Err(EmitError::BufferTooSmall {
+                available: saturate(len, u32::MAX),
+            });
         }
         self.limit = len.min(self.buf.len());
         self.end = self.area_end();
@@ -292,7 +296,7 @@ impl<'b> MessageBuilder<'b> {
     #[inline]
     fn advance(&mut self) -> Result<(), EmitError> {
         let too_small = EmitError::BufferTooSmall {
-            available: self.limit,
+            available: saturate(self.limit, u32::MAX),
         };
         if !self.overload_allowed {
             return Err(too_small);
@@ -790,9 +794,9 @@ impl<'b> MessageBuilder<'b> {
             overload_bits,
             ..
         } = self;
-        let end = buf
-            .get_mut(pos)
-            .ok_or(EmitError::BufferTooSmall { available: limit })?;
+        let end = buf.get_mut(pos).ok_or(EmitError::BufferTooSmall {
+            available: saturate(limit, u32::MAX),
+        })?;
         *end = 255;
         if let Some(at) = overload_at {
             buf[at] = overload_bits;
@@ -800,7 +804,9 @@ impl<'b> MessageBuilder<'b> {
         let used = main_len.unwrap_or(pos + 1);
         let len = used.max(pad_to.min(limit));
         buf.get_mut(used..len)
-            .ok_or(EmitError::BufferTooSmall { available: limit })?
+            .ok_or(EmitError::BufferTooSmall {
+                available: saturate(limit, u32::MAX),
+            })?
             .fill(0);
         Ok(len)
     }

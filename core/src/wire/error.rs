@@ -97,18 +97,19 @@ pub enum EmitError {
     /// The message does not fit in the buffer (or in the maximum length set).
     #[error("message does not fit in {available} bytes")]
     BufferTooSmall {
-        /// The space there was: the buffer or the maximum length, whichever is smaller.
-        available: usize,
+        /// The space there was: the buffer or the maximum length, whichever is smaller
+        /// (saturated at `u32::MAX`).
+        available: u32,
     },
     /// A header field was given more bytes than it holds.
     #[error("{field} is {len} bytes, the field holds at most {max}")]
     FieldTooLong {
         /// The header field.
-        field: &'static str,
-        /// The length given.
-        len: usize,
+        field: HeaderField,
+        /// The length given (saturated at `u16::MAX`).
+        len: u16,
         /// The field's size.
-        max: usize,
+        max: u16,
     },
     /// A typed option value cannot be encoded.
     #[error("option {code}: {what}")]
@@ -224,4 +225,37 @@ impl fmt::Debug for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.as_str())
     }
+}
+
+/// A header field a builder setter can be given too much for; part of
+/// [`EmitError::FieldTooLong`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeaderField {
+    /// `chaddr` (16 bytes).
+    Chaddr,
+    /// `sname` (63 bytes and a NUL).
+    Sname,
+    /// `file` (127 bytes and a NUL).
+    File,
+    /// `sname` while option overload already put options there.
+    SnameHoldsOptions,
+    /// `file` while option overload already put options there.
+    FileHoldsOptions,
+}
+
+impl fmt::Display for HeaderField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeaderField::Chaddr => "chaddr",
+            HeaderField::Sname => "sname",
+            HeaderField::File => "file",
+            HeaderField::SnameHoldsOptions => "sname (holds options)",
+            HeaderField::FileHoldsOptions => "file (holds options)",
+        })
+    }
+}
+
+/// A length as an error carries it.
+pub(crate) fn saturate<T: TryFrom<usize> + Copy>(n: usize, max: T) -> T {
+    T::try_from(n).unwrap_or(max)
 }
