@@ -830,7 +830,6 @@ impl Server {
             now + Duration::from_secs(u64::from(times.0))
         };
         self.bind(ctx.subnet, a, client, BindingState::Bound, until);
-        self.seq += 1;
         let host_name = ctx
             .m
             .host_name()
@@ -838,17 +837,30 @@ impl Server {
             .flatten()
             .filter(|h| h.is_printable_ascii())
             .map(|h| h.data().bytes().collect());
+        self.record(a, client, RecordKind::Bound, until, host_name);
+        if let Some(r) = self.encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
+            self.waiting.push_back((self.seq, r));
+        }
+    }
+
+    /// Emits the next lease record for the caller to make durable.
+    fn record(
+        &mut self,
+        a: u32,
+        client: &ClientKey,
+        kind: RecordKind,
+        expires: Instant,
+        host_name: Option<Vec<u8>>,
+    ) {
+        self.seq += 1;
         self.records.push_back(LeaseRecord {
             seq: self.seq,
             address: Ipv4Addr::from(a),
             client: client.clone(),
-            kind: RecordKind::Bound,
-            expires: self.unix_of(until),
+            kind,
+            expires: self.unix_of(expires),
             host_name,
         });
-        if let Some(r) = self.encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
-            self.waiting.push_back((self.seq, r));
-        }
     }
 
     fn nak(&mut self, ctx: &Ctx<'_, '_>) {
@@ -973,15 +985,7 @@ impl Server {
         }
         self.timers.insert((until, a));
         self.unindex_client(client, a);
-        self.seq += 1;
-        self.records.push_back(LeaseRecord {
-            seq: self.seq,
-            address: Ipv4Addr::from(a),
-            client: client.clone(),
-            kind: RecordKind::Declined,
-            expires: self.unix_of(until_instant),
-            host_name: None,
-        });
+        self.record(a, client, RecordKind::Declined, until_instant, None);
         Ok(())
     }
 
@@ -995,15 +999,7 @@ impl Server {
             return Err(DropReason::NotHeld);
         }
         self.make_recent(a);
-        self.seq += 1;
-        self.records.push_back(LeaseRecord {
-            seq: self.seq,
-            address: Ipv4Addr::from(a),
-            client: client.clone(),
-            kind: RecordKind::Released,
-            expires: self.unix_of(self.now),
-            host_name: None,
-        });
+        self.record(a, client, RecordKind::Released, self.now, None);
         Ok(())
     }
 

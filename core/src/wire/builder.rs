@@ -349,26 +349,12 @@ impl<'b> MessageBuilder<'b> {
         if code == OptionCode::PAD || code == OptionCode::END {
             return Err(EmitError::ReservedCode(code.0));
         }
-        let saved = (
-            self.area,
-            self.pos,
-            self.end,
-            self.main_len,
-            self.overload_at,
-            self.overload_bits,
-        );
+        let saved = self.snapshot();
         match self.write_option(code, len, fill) {
             Ok(()) => Ok(self),
             Err(e) => {
-                let entered = self.overload_bits & !saved.5;
-                (
-                    self.area,
-                    self.pos,
-                    self.end,
-                    self.main_len,
-                    self.overload_at,
-                    self.overload_bits,
-                ) = saved;
+                let entered = self.overload_bits & !saved.overload_bits;
+                self.restore(saved);
                 if entered & 1 != 0 {
                     self.buf[field::FILE].fill(0);
                 }
@@ -378,6 +364,26 @@ impl<'b> MessageBuilder<'b> {
                 Err(e)
             }
         }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            area: self.area,
+            pos: self.pos,
+            end: self.end,
+            main_len: self.main_len,
+            overload_at: self.overload_at,
+            overload_bits: self.overload_bits,
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.area = s.area;
+        self.pos = s.pos;
+        self.end = s.end;
+        self.main_len = s.main_len;
+        self.overload_at = s.overload_at;
+        self.overload_bits = s.overload_bits;
     }
 
     fn write_option(
@@ -810,6 +816,17 @@ impl<'b> MessageBuilder<'b> {
             .fill(0);
         Ok(len)
     }
+}
+
+/// Where a builder stands, to go back to when an option does not fit.
+#[derive(Debug, Clone, Copy)]
+struct Snapshot {
+    area: Area,
+    pos: usize,
+    end: usize,
+    main_len: Option<usize>,
+    overload_at: Option<usize>,
+    overload_bits: u8,
 }
 
 /// Wire length of a dotted name (no trailing dot) with its root label, after checking it.
