@@ -678,6 +678,29 @@ fn release_is_unicast_to_the_server() {
 }
 
 #[test]
+fn release_lease_gives_back_a_lease_the_machine_never_held() {
+    let mut c = Client::new(config(), 12);
+    c.release_lease(at(1.0), ADDR, SERVER, Some("shutting down"));
+    assert_eq!(events(&mut c), vec![Event::Released(ADDR)]);
+    let s = one(&mut c);
+    assert_eq!(s.kind(), MessageType::Release);
+    assert_eq!(s.t.destination, SocketAddrV4::new(SERVER, 67));
+    assert_eq!(s.msg().ciaddr(), ADDR);
+    assert_eq!(s.msg().server_id().unwrap(), Some(SERVER));
+    let text = s.msg().option(OptionCode::MESSAGE).unwrap();
+    assert_eq!(text.bytes().collect::<Vec<u8>>(), b"shutting down");
+    assert_eq!(c.state(), State::Idle);
+    // A plain release afterwards carries no message.
+    let mut c = bound_client(config(), 600);
+    c.release_lease(at(10.0), ADDR, SERVER, Some("x"));
+    let _ = one(&mut c);
+    let mut c2 = bound_client(config(), 600);
+    c2.release(at(10.0));
+    assert!(one(&mut c2).msg().option(OptionCode::MESSAGE).is_none());
+    assert!(c.lease().is_none());
+}
+
+#[test]
 fn probe_conflict_declines_and_restarts_after_ten_seconds() {
     let mut cfg = config();
     cfg.probe = true;

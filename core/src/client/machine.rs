@@ -84,6 +84,8 @@ pub struct Client {
     target: Option<Ipv4Addr>,
     lease: Option<Lease>,
     naks: u32,
+    /// The message (56) a RELEASE carries.
+    release_message: heapless::String<255>,
     events: heapless::Deque<Event, EVENT_QUEUE>,
     stats: Stats,
     now: Instant,
@@ -134,6 +136,7 @@ impl Client {
             target: None,
             lease: None,
             naks: 0,
+            release_message: heapless::String::new(),
             events: heapless::Deque::new(),
             stats: Stats::default(),
             now: Instant::ZERO,
@@ -246,15 +249,38 @@ impl Client {
         let Some(lease) = self.lease.take() else {
             return;
         };
+        self.release_message.clear();
+        self.send_release(now, lease.address(), lease.server_id());
+    }
+
+    /// Gives back `address`, leased from `server_id`, whether or not this machine holds it
+    /// (a lease an earlier process obtained), with `message` (56) if given (cut to 255
+    /// bytes). Any lease held is dropped and the client goes idle.
+    pub fn release_lease(
+        &mut self,
+        now: Instant,
+        address: Ipv4Addr,
+        server_id: Ipv4Addr,
+        message: Option<&str>,
+    ) {
+        let now = self.clock(now);
+        self.lease = None;
+        self.release_message.clear();
+        for c in message.unwrap_or("").chars() {
+            if self.release_message.push(c).is_err() {
+                break;
+            }
+        }
+        self.send_release(now, address, server_id);
+    }
+
+    fn send_release(&mut self, now: Instant, address: Ipv4Addr, server_id: Ipv4Addr) {
         self.new_exchange(now);
         self.pending_secs = 0;
-        self.pending = Some(Outgoing::Release {
-            address: lease.address(),
-            server_id: lease.server_id(),
-        });
+        self.pending = Some(Outgoing::Release { address, server_id });
         self.state = State::Idle;
         self.timer = None;
-        self.push(Event::Released(lease.address()));
+        self.push(Event::Released(address));
     }
 
     /// Declines the address (DHCPDECLINE): the caller found it in use. Ignored without a
@@ -770,6 +796,9 @@ impl Client {
             }
             Outgoing::Release { server_id, .. } => {
                 b.server_id(server_id)?;
+                if !self.release_message.is_empty() {
+                    b.error_message(self.release_message.as_bytes())?;
+                }
             }
             Outgoing::Renew { .. } | Outgoing::Rebind(_) | Outgoing::Inform(_) => {}
         }

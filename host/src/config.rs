@@ -1,0 +1,563 @@
+//! The server's config file: TOML, read with serde, checked as a whole.
+//!
+//! Every mistake is reported with the file, line and column, the field, and what is wrong;
+//! unknown keys are mistakes too. `examples/server.toml` in the repository is an annotated
+//! example of every key.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use dhcp_core::server::{
+    Ipv4Net, LeaseTimes, OptionSet, PoolRange, Reservation, ReservationKey, ServerConfig,
+    SubnetConfig,
+};
+use dhcp_core::wire::typed::Route;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One mistake in a config file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The field (`subnet[0].pools`), or empty when the mistake is not in one field.
+    pub field: String,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.what)
+    }
+}
+
+/// Every mistake found in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFileError {
+    /// The mistakes, in file order.
+    pub errors: Vec<Located>,
+}
+
+impl fmt::Display for ConfigFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigFileError {}
+
+/// A server as its config file describes it: the core's model plus what the host needs.
+#[derive(Debug, Clone)]
+pub struct ServerFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The protocol configuration.
+    pub server: ServerConfig,
+    /// Interfaces to serve; empty serves every interface (learning each request's from
+    /// `IP_PKTINFO`).
+    pub interfaces: Vec<String>,
+    /// The lease journal (relative paths are taken from the config file's directory).
+    pub journal: PathBuf,
+    /// Log level (`error`, `warn`, `info`, `debug`, `trace`).
+    pub log_level: String,
+    /// The user to switch to after binding the sockets.
+    pub user: Option<String>,
+}
+
+/// `a.b.c.d/len`.
+#[derive(Debug, Clone, Copy)]
+struct Net(Ipv4Net);
+
+impl FromStr for Net {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a network (like 192.0.2.0/24)");
+        let (a, l) = s.trim().split_once('/').ok_or_else(bad)?;
+        let a: Ipv4Addr = a.parse().map_err(|_| bad())?;
+        let l: u8 = l.parse().map_err(|_| bad())?;
+        if l > 32 {
+            return Err(format!("prefix length {l} in {s:?} is over 32"));
+        }
+        Ok(Net(Ipv4Net::new(a, l)))
+    }
+}
+
+/// `first-last` or a network inside the subnet (`192.0.2.128/25`, every host address).
+#[derive(Debug, Clone, Copy)]
+struct Pool(PoolRange);
+
+impl FromStr for Pool {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some((a, b)) = s.split_once('-') {
+            let parse = |x: &str| {
+                x.trim()
+                    .parse::<Ipv4Addr>()
+                    .map_err(|_| format!("{:?} is not an IPv4 address", x.trim()))
+            };
+            return Ok(Pool(PoolRange {
+                start: parse(a)?,
+                end: parse(b)?,
+            }));
+        }
+        let Net(n) = s.parse().map_err(|_| {
+            format!("{s:?} is not a pool (like \"192.0.2.100-192.0.2.199\" or \"192.0.2.128/25\")")
+        })?;
+        let (first, last) = if n.prefix_len >= 31 {
+            (n.first(), n.last())
+        } else {
+            (n.first() + 1, n.last() - 1)
+        };
+        Ok(Pool(PoolRange {
+            start: Ipv4Addr::from(first),
+            end: Ipv4Addr::from(last),
+        }))
+    }
+}
+
+macro_rules! deserialize_from_str {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+deserialize_from_str!(Net, Pool);
+
+/// Hex bytes, `01:02:0a` or `01020a`.
+#[derive(Debug, Clone)]
+struct Hex(Vec<u8>);
+
+impl FromStr for Hex {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let digits: String = s
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | ' '))
+            .collect();
+        if digits.is_empty() || !digits.len().is_multiple_of(2) {
+            return Err(format!(
+                "{s:?} is not hex bytes (like \"01:00:11:22:33:44:55\")"
+            ));
+        }
+        (0..digits.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&digits[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map(Hex)
+            .map_err(|_| format!("{s:?} is not hex bytes (like \"01:00:11:22:33:44:55\")"))
+    }
+}
+deserialize_from_str!(Hex);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTop {
+    #[serde(default)]
+    interfaces: Vec<String>,
+    journal: Option<PathBuf>,
+    log_level: Option<Spanned<String>>,
+    user: Option<String>,
+    server_id: Option<Ipv4Addr>,
+    authoritative: Option<bool>,
+    rapid_commit: Option<bool>,
+    offer_hold: Option<u32>,
+    decline_probation: Option<u32>,
+    #[serde(default)]
+    lease: Lease,
+    #[serde(default)]
+    options: Option<Spanned<Options>>,
+    #[serde(default)]
+    subnet: Vec<Spanned<Subnet>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lease {
+    time: Option<u32>,
+    min: Option<u32>,
+    max: Option<u32>,
+    renewal: Option<u32>,
+    rebinding: Option<u32>,
+}
+
+impl Lease {
+    fn times(&self) -> LeaseTimes {
+        LeaseTimes {
+            default: self.time,
+            min: self.min,
+            max: self.max,
+            renewal: self.renewal,
+            rebinding: self.rebinding,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteFile {
+    network: Net,
+    router: Ipv4Addr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOption {
+    code: u8,
+    hex: Option<Hex>,
+    text: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    routers: Option<Vec<Ipv4Addr>>,
+    dns_servers: Option<Vec<Ipv4Addr>>,
+    domain_name: Option<String>,
+    domain_search: Option<Vec<String>>,
+    ntp_servers: Option<Vec<Ipv4Addr>>,
+    mtu: Option<u16>,
+    broadcast_address: Option<Ipv4Addr>,
+    classless_routes: Option<Vec<RouteFile>>,
+    captive_portal: Option<String>,
+    ipv6_only_wait: Option<u32>,
+    #[serde(default)]
+    raw: Vec<RawOption>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Subnet {
+    network: Net,
+    #[serde(default)]
+    pools: Vec<Spanned<Pool>>,
+    server_id: Option<Ipv4Addr>,
+    authoritative: Option<bool>,
+    rapid_commit: Option<bool>,
+    #[serde(default)]
+    lease: Lease,
+    options: Option<Spanned<Options>>,
+    #[serde(default)]
+    reservation: Vec<Spanned<ReservationFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReservationFile {
+    mac: Option<crate::MacAddress>,
+    client_id: Option<Hex>,
+    circuit_id: Option<Hex>,
+    remote_id: Option<Hex>,
+    address: Ipv4Addr,
+    host_name: Option<String>,
+    options: Option<Spanned<Options>>,
+}
+
+impl<'de> Deserialize<'de> for crate::MacAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Turns byte offsets into line and column, and collects mistakes.
+struct Report<'a> {
+    file: &'a Path,
+    text: &'a str,
+    errors: Vec<Located>,
+}
+
+impl Report<'_> {
+    fn at(&mut self, span: Range<usize>, field: &str, what: impl Into<String>) {
+        let start = span.start.min(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rfind('\n').map_or(start, |n| start - n - 1) + 1;
+        self.errors.push(Located {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            field: field.to_string(),
+            what: what.into(),
+        });
+    }
+
+    /// The key assigned on the line where `span` starts, for errors toml reports by value.
+    fn key_at(&self, span: &Range<usize>) -> String {
+        let start = span.start.min(self.text.len());
+        let line_start = self.text[..start].rfind('\n').map_or(0, |n| n + 1);
+        let line = self.text[line_start..].lines().next().unwrap_or("");
+        match line.split_once('=') {
+            Some((k, _)) if !k.trim().starts_with('[') => k.trim().to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+fn options(o: &Option<Spanned<Options>>, field: &str, report: &mut Report<'_>) -> OptionSet {
+    let mut set = OptionSet::new();
+    let Some(o) = o else { return set };
+    let span = o.span();
+    let o = o.get_ref();
+    let mut check = |name: &str, r: Result<(), dhcp_core::wire::EmitError>| {
+        if let Err(e) = r {
+            report.at(span.clone(), &format!("{field}.{name}"), e.to_string());
+        }
+    };
+    if let Some(v) = &o.routers {
+        check("routers", set.routers(v).map(drop));
+    }
+    if let Some(v) = &o.dns_servers {
+        check("dns_servers", set.dns_servers(v).map(drop));
+    }
+    if let Some(v) = &o.domain_name {
+        check("domain_name", set.domain_name(v).map(drop));
+    }
+    if let Some(v) = &o.domain_search {
+        let names: Vec<&str> = v.iter().map(String::as_str).collect();
+        check("domain_search", set.domain_search(&names).map(drop));
+    }
+    if let Some(v) = &o.ntp_servers {
+        check("ntp_servers", set.ntp_servers(v).map(drop));
+    }
+    if let Some(v) = o.mtu {
+        check("mtu", set.mtu(v).map(drop));
+    }
+    if let Some(v) = o.broadcast_address {
+        check("broadcast_address", set.broadcast_address(v).map(drop));
+    }
+    if let Some(v) = &o.classless_routes {
+        let routes: Vec<Route> = v
+            .iter()
+            .map(|r| Route {
+                destination: r.network.0.address,
+                prefix_len: r.network.0.prefix_len,
+                router: r.router,
+            })
+            .collect();
+        check("classless_routes", set.classless_routes(&routes).map(drop));
+    }
+    if let Some(v) = &o.captive_portal {
+        check("captive_portal", set.captive_portal(v).map(drop));
+    }
+    if let Some(v) = o.ipv6_only_wait {
+        check("ipv6_only_wait", set.ipv6_only_wait(v).map(drop));
+    }
+    for r in &o.raw {
+        let value = match (&r.hex, &r.text) {
+            (Some(h), None) => h.0.clone(),
+            (None, Some(t)) => t.as_bytes().to_vec(),
+            _ => {
+                report.at(
+                    span.clone(),
+                    &format!("{field}.raw"),
+                    format!("option {}: give exactly one of `hex` or `text`", r.code),
+                );
+                continue;
+            }
+        };
+        if let Err(e) = set.raw(r.code, &value) {
+            report.at(span.clone(), &format!("{field}.raw"), e.to_string());
+        }
+    }
+    set
+}
+
+/// Reads and checks the config file at `path`.
+pub fn load(path: impl AsRef<Path>) -> Result<ServerFile, ConfigFileError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError {
+        errors: vec![Located {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            what: format!("cannot read: {e}"),
+        }],
+    })?;
+    parse(path, &text)
+}
+
+/// Checks config `text`, naming `path` in errors (and resolving a relative journal path
+/// from its directory).
+pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
+    let mut report = Report {
+        file: path,
+        text,
+        errors: Vec::new(),
+    };
+    let top: FileTop = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let field = report.key_at(&span);
+            report.at(span, &field, e.message().trim_end().to_string());
+            return Err(ConfigFileError {
+                errors: report.errors,
+            });
+        }
+    };
+    let mut server = ServerConfig {
+        server_id: top.server_id,
+        ..ServerConfig::default()
+    };
+    if let Some(a) = top.authoritative {
+        server.authoritative = a;
+    }
+    if let Some(r) = top.rapid_commit {
+        server.rapid_commit = r;
+    }
+    if let Some(s) = top.offer_hold {
+        server.offer_hold = std::time::Duration::from_secs(u64::from(s));
+    }
+    if let Some(s) = top.decline_probation {
+        server.decline_probation = std::time::Duration::from_secs(u64::from(s));
+    }
+    server.lease = top.lease.times().over(&server.lease);
+    server.options = options(&top.options, "options", &mut report);
+    if let Some(level) = &top.log_level {
+        if !matches!(
+            level.get_ref().as_str(),
+            "error" | "warn" | "info" | "debug" | "trace"
+        ) {
+            report.at(
+                level.span(),
+                "log_level",
+                format!(
+                    "{:?} is not one of error, warn, info, debug, trace",
+                    level.get_ref()
+                ),
+            );
+        }
+    }
+    for (i, s) in top.subnet.iter().enumerate() {
+        let field = format!("subnet[{i}]");
+        let sub = s.get_ref();
+        let mut c = SubnetConfig::new(sub.network.0);
+        c.pools = sub.pools.iter().map(|p| p.get_ref().0).collect();
+        c.server_id = sub.server_id;
+        c.authoritative = sub.authoritative;
+        c.rapid_commit = sub.rapid_commit;
+        c.lease = sub.lease.times();
+        c.options = options(&sub.options, &format!("{field}.options"), &mut report);
+        for (k, r) in sub.reservation.iter().enumerate() {
+            let rf = format!("{field}.reservation[{k}]");
+            let res = r.get_ref();
+            let keys = [
+                res.mac
+                    .map(|m| ReservationKey::HardwareAddress(m.to_array().to_vec())),
+                res.client_id
+                    .as_ref()
+                    .map(|h| ReservationKey::ClientId(h.0.clone())),
+                res.circuit_id
+                    .as_ref()
+                    .map(|h| ReservationKey::CircuitId(h.0.clone())),
+                res.remote_id
+                    .as_ref()
+                    .map(|h| ReservationKey::RemoteId(h.0.clone())),
+            ];
+            let mut keys = keys.into_iter().flatten();
+            let (Some(key), None) = (keys.next(), keys.next()) else {
+                report.at(
+                    r.span(),
+                    &rf,
+                    "give exactly one of mac, client_id, circuit_id, remote_id",
+                );
+                continue;
+            };
+            let mut opts = options(&res.options, &format!("{rf}.options"), &mut report);
+            if let Some(h) = &res.host_name {
+                if let Err(e) = opts.host_name(h) {
+                    report.at(r.span(), &format!("{rf}.host_name"), e.to_string());
+                }
+            }
+            c.reservations.push(Reservation {
+                key,
+                address: res.address,
+                host_name: res.host_name.clone(),
+                options: opts,
+            });
+        }
+        server.subnets.push(c);
+    }
+    if let Err(errors) = server.validate() {
+        for e in errors {
+            let (span, field) = locate(&top, &e.at);
+            report.at(span, &field, format!("{}: {}", e.at, e.what));
+        }
+    }
+    if !report.errors.is_empty() {
+        report.errors.sort_by_key(|e| (e.line, e.column));
+        return Err(ConfigFileError {
+            errors: report.errors,
+        });
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let journal = top
+        .journal
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("leases.journal"));
+    Ok(ServerFile {
+        path: path.to_path_buf(),
+        server,
+        interfaces: top.interfaces.into_iter().filter(|i| i != "*").collect(),
+        journal: if journal.is_relative() {
+            dir.join(journal)
+        } else {
+            journal
+        },
+        log_level: top
+            .log_level
+            .map(|l| l.into_inner())
+            .unwrap_or_else(|| "info".to_string()),
+        user: top.user,
+    })
+}
+
+/// The span and field name of what a core validation error's `at` names: `subnet N`,
+/// `subnet N pool K`, `subnet N reservation ...`, or the whole file (`server`).
+fn locate(top: &FileTop, at: &str) -> (Range<usize>, String) {
+    for (i, s) in top.subnet.iter().enumerate() {
+        let prefix = format!("subnet {}", s.get_ref().network.0);
+        let Some(rest) = at.strip_prefix(&prefix) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if let Some(p) = rest.strip_prefix("pool ") {
+            let k: usize = p
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if let Some(pool) = s.get_ref().pools.get(k) {
+                return (pool.span(), format!("subnet[{i}].pools[{k}]"));
+            }
+        }
+        if rest.starts_with("reservation") {
+            return (s.span(), format!("subnet[{i}].reservation"));
+        }
+        return (s.span(), format!("subnet[{i}]"));
+    }
+    (0..0, "lease".to_string())
+}

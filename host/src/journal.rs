@@ -1,0 +1,381 @@
+//! The lease journal: the embedded default store, nothing to install.
+//!
+//! An append-only text file, one record a line, readable with `cat`:
+//!
+//! ```text
+//! # dhcp lease journal v1: seq kind address client expires-unix host check
+//! 42 bound 10.0.0.7 01:00:11:22:33:44:55 1764345600 laptop 9b1f04c2
+//! 43 released 10.0.0.7 01:00:11:22:33:44:55 1764342000 - 5e0d2a11
+//! ```
+//!
+//! Each line ends with a checksum of the rest (FNV-1a, 32 bits) and a newline. On opening,
+//! a line without its newline (torn by a crash mid-write) is cut off, and a line that does
+//! not parse or whose checksum is wrong is reported with its line number and skipped; the
+//! lines after it still count. A batch of records costs one `fdatasync`. When the file has
+//! grown to several times the live records, it is compacted: the live records are written
+//! to a new file, synced, and renamed into place. A lock file beside the journal
+//! (`<journal>.lock`, locked with `flock`) keeps a second server from opening it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
+
+use crate::clock::unix_now;
+use crate::store::{LeaseStore, StoreError};
+
+const HEADER: &str = "# dhcp lease journal v1: seq kind address client expires-unix host check\n";
+
+/// Records that expired more than this long ago are dropped when compacting (a released or
+/// expired lease is remembered for a day so its client gets the address back).
+const KEEP_EXPIRED_SECS: u64 = 86_400;
+
+/// A line that could not be read back, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub what: String,
+}
+
+/// An open, locked journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    _lock: File,
+    /// The newest record of each address: what compaction keeps.
+    live: BTreeMap<Ipv4Addr, LeaseRecord>,
+    lines: usize,
+    loaded: Vec<LeaseRecord>,
+    bad: Vec<BadLine>,
+    compact_after: usize,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn checksum(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+fn kind_name(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::Bound => "bound",
+        RecordKind::Released => "released",
+        RecordKind::Declined => "declined",
+    }
+}
+
+/// One record as its journal line (newline included).
+pub fn format_record(r: &LeaseRecord) -> String {
+    let mut s = format!(
+        "{} {} {} {} {} ",
+        r.seq,
+        kind_name(r.kind),
+        r.address,
+        if r.client.as_bytes().is_empty() {
+            "-".to_string()
+        } else {
+            r.client.to_string()
+        },
+        r.expires
+    );
+    match &r.host_name {
+        Some(h) if !h.is_empty() => {
+            for &b in h {
+                if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                    s.push(char::from(b));
+                } else {
+                    let _ = write!(s, "%{b:02x}");
+                }
+            }
+        }
+        _ => s.push('-'),
+    }
+    let sum = checksum(&s);
+    let _ = writeln!(s, " {sum:08x}");
+    s
+}
+
+/// Reads one journal line (without its newline) back into a record.
+pub fn parse_record(line: &str) -> Result<LeaseRecord, String> {
+    let (body, sum) = line
+        .rsplit_once(' ')
+        .ok_or_else(|| "no checksum".to_string())?;
+    let sum = u32::from_str_radix(sum, 16).map_err(|_| format!("bad checksum {sum:?}"))?;
+    if checksum(body) != sum {
+        return Err("checksum mismatch (the line is corrupt)".to_string());
+    }
+    let f: Vec<&str> = body.split(' ').collect();
+    let [seq, kind, address, client, expires, host] = f.as_slice() else {
+        return Err(format!("{} fields, expected 6", f.len()));
+    };
+    let seq = seq
+        .parse()
+        .map_err(|_| format!("bad sequence number {seq:?}"))?;
+    let kind = match *kind {
+        "bound" => RecordKind::Bound,
+        "released" => RecordKind::Released,
+        "declined" => RecordKind::Declined,
+        k => return Err(format!("unknown record kind {k:?}")),
+    };
+    let address = address
+        .parse()
+        .map_err(|_| format!("bad address {address:?}"))?;
+    let client = if *client == "-" {
+        ClientKey::new(&[])
+    } else {
+        let bytes: Result<Vec<u8>, _> = client
+            .split(':')
+            .map(|b| u8::from_str_radix(b, 16))
+            .collect();
+        ClientKey::new(&bytes.map_err(|_| format!("bad client {client:?}"))?)
+    };
+    let expires = expires
+        .parse()
+        .map_err(|_| format!("bad expiry {expires:?}"))?;
+    let host_name = if *host == "-" {
+        None
+    } else {
+        let mut out = Vec::new();
+        let mut bytes = host.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'%' {
+                let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+                out.push(u8::from_str_radix(&hex, 16).map_err(|_| format!("bad host {host:?}"))?);
+            } else {
+                out.push(b);
+            }
+        }
+        Some(out)
+    };
+    Ok(LeaseRecord {
+        seq,
+        address,
+        client,
+        kind,
+        expires,
+        host_name,
+    })
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`, locks it, and reads every record. A torn
+    /// last line is cut off; bad lines are skipped and listed in [`bad_lines`](Self::bad_lines).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let lock_path = {
+            let mut p = path.clone().into_os_string();
+            p.push(".lock");
+            PathBuf::from(p)
+        };
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked { path: lock_path });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let mut j = Journal {
+            path,
+            file: file.try_clone().map_err(|e| StoreError::Io {
+                path: PathBuf::new(),
+                source: e,
+            })?,
+            _lock: lock,
+            live: BTreeMap::new(),
+            lines: 0,
+            loaded: Vec::new(),
+            bad: Vec::new(),
+            compact_after: 1024,
+        };
+        j.read_all(&mut file)?;
+        if j.lines == 0 {
+            j.append(HEADER)?;
+        }
+        Ok(j)
+    }
+
+    /// Compact once the file holds more than `lines` lines beyond twice the live records
+    /// (default 1024).
+    pub fn set_compact_after(&mut self, lines: usize) {
+        self.compact_after = lines;
+    }
+
+    /// Lines that could not be read back when the journal was opened.
+    pub fn bad_lines(&self) -> &[BadLine] {
+        &self.bad
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The newest record of each address.
+    pub fn live(&self) -> impl Iterator<Item = &LeaseRecord> {
+        self.live.values()
+    }
+
+    fn read_all(&mut self, file: &mut File) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let mut reader = BufReader::new(&mut *file);
+        let mut line = String::new();
+        let mut good_end = 0u64;
+        let mut n = 0;
+        loop {
+            line.clear();
+            let read = match reader.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    // Not UTF-8: skip to the next newline by bytes.
+                    let mut raw = Vec::new();
+                    let k = reader.read_until(b'\n', &mut raw).map_err(io_err(&path))?;
+                    n += 1;
+                    self.bad.push(BadLine {
+                        line: n,
+                        what: "not text".to_string(),
+                    });
+                    if k == 0 || !raw.ends_with(b"\n") {
+                        break;
+                    }
+                    good_end = reader.stream_position().map_err(io_err(&path))?;
+                    continue;
+                }
+                Err(e) => return Err(io_err(&path)(e)),
+            };
+            n += 1;
+            if !line.ends_with('\n') {
+                tracing::warn!(
+                    "{}:{n}: torn last line (a crash mid-write) cut off",
+                    path.display()
+                );
+                break;
+            }
+            good_end += read as u64;
+            self.lines += 1;
+            let text = line.trim_end_matches('\n');
+            if text.starts_with('#') || text.is_empty() {
+                continue;
+            }
+            match parse_record(text) {
+                Ok(r) => {
+                    self.live.insert(r.address, r.clone());
+                    self.loaded.push(r);
+                }
+                Err(what) => {
+                    tracing::warn!("{}:{n}: skipped: {what}", path.display());
+                    self.bad.push(BadLine { line: n, what });
+                }
+            }
+        }
+        drop(reader);
+        let len = file.metadata().map_err(io_err(&path))?.len();
+        if len > good_end {
+            file.set_len(good_end).map_err(io_err(&path))?;
+            file.sync_data().map_err(io_err(&path))?;
+        }
+        file.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
+        Ok(())
+    }
+
+    fn append(&mut self, text: &str) -> Result<(), StoreError> {
+        let before = self.file.metadata().map_err(io_err(&self.path))?.len();
+        if let Err(e) = self.file.write_all(text.as_bytes()) {
+            // A partial write (a full disk) must not leave half a line for the next append
+            // to run into.
+            let _ = self.file.set_len(before);
+            return Err(io_err(&self.path)(e));
+        }
+        self.lines += text.matches('\n').count();
+        Ok(())
+    }
+
+    /// Rewrites the journal with only the live records (dropping those expired more than a
+    /// day ago), through a new file renamed into place.
+    pub fn compact(&mut self) -> Result<(), StoreError> {
+        let now = unix_now();
+        self.live
+            .retain(|_, r| r.expires.saturating_add(KEEP_EXPIRED_SECS) > now);
+        let tmp = self.path.with_extension("compact");
+        let mut out = String::from(HEADER);
+        for r in self.live.values() {
+            out.push_str(&format_record(r));
+        }
+        {
+            let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+            f.write_all(out.as_bytes()).map_err(io_err(&tmp))?;
+            f.sync_all().map_err(io_err(&tmp))?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The rename is durable once the directory is synced (where directories open).
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io_err(&self.path))?;
+        self.lines = 1 + self.live.len();
+        tracing::info!(
+            "{}: compacted to {} records",
+            self.path.display(),
+            self.live.len()
+        );
+        Ok(())
+    }
+}
+
+impl LeaseStore for Journal {
+    fn load(&mut self) -> Result<Vec<LeaseRecord>, StoreError> {
+        Ok(std::mem::take(&mut self.loaded))
+    }
+
+    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError> {
+        let mut text = String::with_capacity(batch.len() * 72);
+        for r in batch {
+            text.push_str(&format_record(r));
+        }
+        self.append(&text)?;
+        self.file.sync_data().map_err(io_err(&self.path))?;
+        for r in batch {
+            self.live.insert(r.address, r.clone());
+        }
+        Ok(Vec::new())
+    }
+
+    fn maintain(&mut self) -> Result<(), StoreError> {
+        if self.lines > 2 * self.live.len() + self.compact_after {
+            self.compact()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+//! Shutdown on SIGINT or SIGTERM, as a future any runtime can await.
+
+use std::future::Future;
+
+/// Completes when the process gets SIGINT or SIGTERM (Ctrl-C on platforms without
+/// signals is not watched: the future then never completes). Watching starts when this
+/// is called, on a thread of its own.
+pub fn shutdown() -> impl Future<Output = ()> + Send + 'static {
+    let (tx, rx) = async_channel::bounded::<i32>(1);
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(mut signals) => {
+                let spawned = std::thread::Builder::new()
+                    .name("dhcp-signals".into())
+                    .spawn(move || {
+                        if let Some(sig) = signals.forever().next() {
+                            let _ = tx.send_blocking(sig);
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::warn!("not watching for SIGINT/SIGTERM: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("not watching for SIGINT/SIGTERM: {e}"),
+        }
+    }
+    #[cfg(not(unix))]
+    std::mem::forget(tx);
+    async move {
+        if let Ok(sig) = rx.recv().await {
+            tracing::info!("signal {sig}: stopping");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The store interface leases are made durable through, and the group-commit thread that
+//! drives it so that no async runtime ever blocks on disk or network.
+//!
+//! The server machine hands out [`LeaseRecord`]s; the [`Committer`] collects every record
+//! waiting, has the store make the whole batch durable at once (one `fsync` for the
+//! journal), and reports back which sequence numbers are durable and which were refused.
+//! Only then does the server release the ACKs (DESIGN.md, Durability).
+
+use std::io;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use dhcp_core::server::LeaseRecord;
+
+/// Why a store could not be opened or a batch made durable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An I/O error on a file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Another server has the store open.
+    #[error("{path} is locked by another running server")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+}
+
+/// Where leases are made durable: the embedded journal, later a database.
+///
+/// `commit` is the commit point: when it returns `Ok`, every record of the batch not listed
+/// as refused survives a crash.
+pub trait LeaseStore: Send + 'static {
+    /// Every record, oldest first, to rebuild the lease table at start-up.
+    fn load(&mut self) -> Result<Vec<LeaseRecord>, StoreError>;
+
+    /// Makes `batch` durable. Returns the sequence numbers the store refused (an address
+    /// another server holds); an error means none of the batch is durable.
+    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError>;
+
+    /// Housekeeping when the store is idle (the journal compacts itself here).
+    fn maintain(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// What became of a batch of records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Records up to `upto` are durable, except `refused`.
+    Durable {
+        /// Highest sequence number of the batch.
+        upto: u64,
+        /// Records the store refused.
+        refused: Vec<u64>,
+    },
+    /// Nothing of the batch is durable.
+    Failed {
+        /// The batch's sequence numbers.
+        seqs: Vec<u64>,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Largest batch one commit takes.
+const MAX_BATCH: usize = 4096;
+
+/// A store on a thread of its own, committing records in batches (group commit).
+#[derive(Debug)]
+pub struct Committer {
+    records: async_channel::Sender<LeaseRecord>,
+    outcomes: async_channel::Receiver<Outcome>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Committer {
+    /// Starts the commit thread for `store`.
+    pub fn spawn(mut store: Box<dyn LeaseStore>) -> io::Result<Self> {
+        let (records, rx) = async_channel::unbounded::<LeaseRecord>();
+        let (tx, outcomes) = async_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name("dhcp-lease-commit".into())
+            .spawn(move || {
+                let mut batch = Vec::new();
+                while let Ok(first) = rx.recv_blocking() {
+                    batch.clear();
+                    batch.push(first);
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(r) => batch.push(r),
+                            Err(_) => break,
+                        }
+                    }
+                    let outcome = match store.commit(&batch) {
+                        Ok(refused) => Outcome::Durable {
+                            upto: batch.iter().map(|r| r.seq).max().unwrap_or(0),
+                            refused,
+                        },
+                        Err(e) => {
+                            tracing::error!("lease store: {e}; withholding {} ACKs", batch.len());
+                            Outcome::Failed {
+                                seqs: batch.iter().map(|r| r.seq).collect(),
+                                error: e.to_string(),
+                            }
+                        }
+                    };
+                    if tx.send_blocking(outcome).is_err() {
+                        break;
+                    }
+                    if rx.is_empty() {
+                        if let Err(e) = store.maintain() {
+                            tracing::warn!("lease store maintenance: {e}");
+                        }
+                    }
+                }
+            })?;
+        Ok(Committer {
+            records,
+            outcomes,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a record (never blocks).
+    pub fn submit(&self, record: LeaseRecord) {
+        // Unbounded, and the thread only goes away after `finish`.
+        let _ = self.records.try_send(record);
+    }
+
+    /// Outcomes of batches, in order.
+    pub fn outcomes(&self) -> &async_channel::Receiver<Outcome> {
+        &self.outcomes
+    }
+
+    /// Stops taking records; the thread commits what is queued, reports it on
+    /// [`outcomes`](Self::outcomes), and ends (the channel then closes).
+    pub fn finish(&self) {
+        self.records.close();
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        self.records.close();
+        self.outcomes.close();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

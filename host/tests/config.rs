@@ -1,0 +1,140 @@
+//! The config file: the annotated example loads; every kind of mistake is reported with
+//! file, line, column, field and what is wrong.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use dhcp_host::config::{self, ConfigFileError};
+use dhcp_host::dhcp_core::wire::OptionCode;
+
+#[test]
+fn the_annotated_example_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/server.toml");
+    let f = config::load(&path).unwrap();
+    assert_eq!(f.interfaces, ["veth-srv"]);
+    assert_eq!(f.journal, path.parent().unwrap().join("leases.journal"));
+    assert_eq!(f.log_level, "info");
+    assert!(f.server.authoritative);
+    assert_eq!(f.server.lease.default, Some(3600));
+    let s = &f.server.subnets[0];
+    assert_eq!(s.subnet.to_string(), "192.0.2.0/24");
+    assert_eq!(s.pools[0].start, Ipv4Addr::new(192, 0, 2, 100));
+    assert_eq!(s.pools[0].end, Ipv4Addr::new(192, 0, 2, 199));
+    assert_eq!(s.lease.default, Some(600));
+    assert_eq!(
+        s.options.get(OptionCode::ROUTERS),
+        Some(&[192, 0, 2, 1][..])
+    );
+    assert_eq!(
+        f.server.options.get(OptionCode::DOMAIN_NAME),
+        Some(&b"example.test"[..])
+    );
+    assert_eq!(s.reservations[0].address, Ipv4Addr::new(192, 0, 2, 42));
+    assert_eq!(s.reservations[0].host_name.as_deref(), Some("printer"));
+}
+
+fn errors(text: &str) -> ConfigFileError {
+    config::parse(Path::new("/etc/dhcp/server.toml"), text).expect_err("a bad config")
+}
+
+/// The first error as `line:column: field: what`, without the file.
+fn first(text: &str) -> String {
+    let e = errors(text);
+    let s = e.errors[0].to_string();
+    s.strip_prefix("/etc/dhcp/server.toml:")
+        .unwrap_or_else(|| panic!("no file name in {s}"))
+        .to_string()
+}
+
+const SUBNET: &str =
+    "[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2.20\"]\n";
+
+#[test]
+fn syntax_and_type_mistakes_name_line_column_and_field() {
+    let cases: &[(&str, &str)] = &[
+        ("journal = \"x\"\nbogus = 1\n", "2:1: bogus: unknown field `bogus`"),
+        ("offer_hold = \"long\"\n", "1:14: offer_hold: invalid type: string \"long\", expected u32"),
+        ("authoritative = yes\n", "1:17: authoritative: "),
+        ("[[subnet]]\nnetwork = \"192.0.2.0/33\"\n", "2:11: network: prefix length 33 in \"192.0.2.0/33\" is over 32"),
+        ("[[subnet]]\nnetwork = \"192.0.2.0\"\n", "2:11: network: \"192.0.2.0\" is not a network"),
+        ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2\"]\n", "3:9: pools: \"192.0.2\" is not an IPv4 address"),
+        ("[options]\nrouters = [\"192.0.2.300\"]\n", "2:12: routers: invalid IPv4 address syntax"),
+        ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\n[[subnet.reservation]]\nmac = \"00:11:22\"\naddress = \"192.0.2.5\"\n", "4:7: mac: \"00:11:22\" is not a MAC address"),
+        ("[lease]\ntime = -5\n", "2:8: time: invalid value: integer `-5`, expected u32"),
+    ];
+    for (text, want) in cases {
+        let got = first(text);
+        assert!(
+            got.starts_with(want),
+            "config:\n{text}\nwant: {want}\ngot:  {got}"
+        );
+    }
+}
+
+#[test]
+fn model_mistakes_point_at_their_subnet_pool_or_field() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{SUBNET}[[subnet]]\nnetwork = \"192.0.2.128/25\"\npools = [\"192.0.2.130-192.0.2.140\"]\n"),
+            "4:1: subnet[1]: subnet 192.0.2.128/25: overlaps subnet 192.0.2.0/24",
+        ),
+        (
+            "[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2.20\", \"198.51.100.1-198.51.100.9\"]\n".to_string(),
+            "3:35: subnet[0].pools[1]: subnet 192.0.2.0/24 pool 1 (198.51.100.1-198.51.100.9): is not inside 192.0.2.0/24",
+        ),
+        (
+            format!("[lease]\ntime = 600\nrenewal = 400\nrebinding = 300\n{SUBNET}"),
+            "1:1: lease: server: T1 400 s must be below T2 300 s",
+        ),
+        (
+            format!("{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\nclient_id = \"01:02\"\naddress = \"192.0.2.5\"\n"),
+            "4:1: subnet[0].reservation[0]: give exactly one of mac, client_id, circuit_id, remote_id",
+        ),
+        (
+            format!("log_level = \"loud\"\n{SUBNET}"),
+            "1:13: log_level: \"loud\" is not one of error, warn, info, debug, trace",
+        ),
+        (
+            format!("[options]\ndomain_search = [\"a..b\"]\n{SUBNET}"),
+            "1:1: options.domain_search: ",
+        ),
+        (
+            format!("[options]\nraw = [{{ code = 53, hex = \"01\" }}]\n{SUBNET}"),
+            "1:1: options.raw: ",
+        ),
+    ];
+    for (text, want) in &cases {
+        let got = first(text);
+        assert!(
+            got.starts_with(want),
+            "config:\n{text}\nwant: {want}\ngot:  {got}"
+        );
+    }
+}
+
+#[test]
+fn every_mistake_is_reported_at_once() {
+    let text = format!(
+        "log_level = \"loud\"\n{SUBNET}[[subnet]]\nnetwork = \"192.0.2.0/25\"\npools = [\"192.0.2.15-192.0.2.25\"]\n"
+    );
+    let e = errors(&text);
+    assert!(e.errors.len() >= 3, "{e}");
+    let shown = e.to_string();
+    assert_eq!(shown.lines().count(), e.errors.len());
+    assert!(
+        shown
+            .lines()
+            .all(|l| l.starts_with("/etc/dhcp/server.toml:")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_missing_file_says_so() {
+    let e = config::load("/nonexistent/dhcp.toml").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/dhcp.toml:0:0: cannot read:"),
+        "{e}"
+    );
+}

@@ -1,0 +1,188 @@
+//! The lease journal: records read back as written, a torn last line cut off, a corrupt
+//! line skipped with its line number, compaction keeping every live lease, the lock.
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+
+use dhcp_host::clock::unix_now;
+use dhcp_host::dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
+use dhcp_host::journal::{format_record, parse_record, Journal};
+use dhcp_host::store::{LeaseStore, StoreError};
+
+fn record(seq: u64, last: u8, kind: RecordKind, expires: u64, host: Option<&[u8]>) -> LeaseRecord {
+    LeaseRecord {
+        seq,
+        address: Ipv4Addr::new(192, 0, 2, last),
+        client: ClientKey::hardware(1, &[2, 0, 0, 0, 0, last]),
+        kind,
+        expires,
+        host_name: host.map(<[u8]>::to_vec),
+    }
+}
+
+#[test]
+fn lines_read_back_as_written() {
+    let later = unix_now() + 3600;
+    let records = [
+        record(1, 10, RecordKind::Bound, later, Some(b"laptop")),
+        record(
+            2,
+            11,
+            RecordKind::Bound,
+            later,
+            Some(b"odd name; $(rm -rf /) 100%"),
+        ),
+        record(3, 10, RecordKind::Released, later, None),
+        record(4, 12, RecordKind::Declined, later, None),
+    ];
+    for r in &records {
+        let line = format_record(r);
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "{line}"
+        );
+        assert_eq!(parse_record(line.trim_end()).unwrap(), *r);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.journal");
+    {
+        let mut j = Journal::open(&path).unwrap();
+        assert!(j.load().unwrap().is_empty());
+        assert_eq!(j.commit(&records[..2]).unwrap(), Vec::<u64>::new());
+        j.commit(&records[2..]).unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# dhcp lease journal v1"));
+    assert!(
+        text.contains("1 bound 192.0.2.10 01:02:00:00:00:00:0a "),
+        "{text}"
+    );
+    let mut j = Journal::open(&path).unwrap();
+    assert!(j.bad_lines().is_empty());
+    assert_eq!(j.load().unwrap(), records);
+}
+
+#[test]
+fn a_torn_last_line_is_cut_off_and_later_records_start_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.journal");
+    let later = unix_now() + 3600;
+    {
+        let mut j = Journal::open(&path).unwrap();
+        j.commit(&[record(1, 10, RecordKind::Bound, later, None)])
+            .unwrap();
+    }
+    // A crash in the middle of writing the second record.
+    let torn = format_record(&record(2, 11, RecordKind::Bound, later, None));
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(&torn.as_bytes()[..20]).unwrap();
+    drop(f);
+    {
+        let mut j = Journal::open(&path).unwrap();
+        let loaded = j.load().unwrap();
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].seq, 1);
+        j.commit(&[record(3, 12, RecordKind::Bound, later, None)])
+            .unwrap();
+    }
+    let mut j = Journal::open(&path).unwrap();
+    assert!(j.bad_lines().is_empty(), "{:?}", j.bad_lines());
+    let seqs: Vec<u64> = j.load().unwrap().iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, [1, 3]);
+}
+
+#[test]
+fn a_corrupt_line_is_reported_by_number_and_the_lines_after_it_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.journal");
+    let later = unix_now() + 3600;
+    {
+        let mut j = Journal::open(&path).unwrap();
+        let batch: Vec<_> = (1..=4)
+            .map(|i| record(i, 10 + i as u8, RecordKind::Bound, later, None))
+            .collect();
+        j.commit(&batch).unwrap();
+    }
+    // Line 3 (the second record): one address digit changed, and a line of garbage.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen("192.0.2.12", "192.0.2.13", 1);
+    lines.insert(3, "\u{1}garbage".to_string());
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let mut j = Journal::open(&path).unwrap();
+    let bad: Vec<usize> = j.bad_lines().iter().map(|b| b.line).collect();
+    assert_eq!(bad, [3, 4]);
+    assert!(j.bad_lines()[0].what.contains("checksum"));
+    let seqs: Vec<u64> = j.load().unwrap().iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, [1, 3, 4]);
+}
+
+#[test]
+fn compaction_keeps_every_live_lease_and_drops_long_expired_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.journal");
+    let now = unix_now();
+    let mut expected = std::collections::BTreeMap::new();
+    {
+        let mut j = Journal::open(&path).unwrap();
+        j.set_compact_after(10);
+        let mut seq = 0;
+        for round in 0..40u64 {
+            let batch: Vec<_> = (0..50u8)
+                .map(|a| {
+                    seq += 1;
+                    let kind = if (round + u64::from(a)) % 7 == 0 {
+                        RecordKind::Released
+                    } else {
+                        RecordKind::Bound
+                    };
+                    record(seq, a + 1, kind, now + 600 + round, Some(b"h"))
+                })
+                .collect();
+            for r in &batch {
+                expected.insert(r.address, r.clone());
+            }
+            j.commit(&batch).unwrap();
+            j.maintain().unwrap();
+        }
+        // An address whose lease ended two days ago is not kept.
+        seq += 1;
+        j.commit(&[record(seq, 200, RecordKind::Bound, now - 2 * 86_400, None)])
+            .unwrap();
+        j.compact().unwrap();
+    }
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(lines, 1 + 50, "header and one line per live address");
+    let mut j = Journal::open(&path).unwrap();
+    let loaded = j.load().unwrap();
+    let got: std::collections::BTreeMap<_, _> =
+        loaded.into_iter().map(|r| (r.address, r)).collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_second_server_cannot_open_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.journal");
+    let first = Journal::open(&path).unwrap();
+    match Journal::open(&path) {
+        Err(StoreError::Locked { path: lock }) => {
+            assert!(lock.to_string_lossy().ends_with("leases.journal.lock"));
+            let msg = StoreError::Locked { path: lock }.to_string();
+            assert!(msg.contains("locked by another running server"), "{msg}");
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    // Compaction renames a new file into place; the lock still holds.
+    let mut first = first;
+    first.compact().unwrap();
+    assert!(matches!(
+        Journal::open(&path),
+        Err(StoreError::Locked { .. })
+    ));
+    drop(first);
+    Journal::open(&path).unwrap();
+}
