@@ -2,14 +2,10 @@
 //!
 //! `sudo cargo run --example server -- examples/server.toml`
 
-use dhcp::{config, shutdown, Server};
+use dhcp::{config, shutdown, Error, Server};
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "examples/server.toml".to_string());
-    let file = config::load(&path)?;
+async fn serve(path: &str) -> Result<(), Error> {
+    let file = config::load(path)?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -25,4 +21,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let summary = server.run_until(shutdown()).await?;
     println!("stopped with {} leases bound", summary.leases);
     Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "examples/server.toml".to_string());
+    if let Err(e) = serve(&path).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
 }

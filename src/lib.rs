@@ -47,3 +47,8 @@ pub use dhcp_runtime_async_std::*;
     feature = "runtime-smol"
 ))]
 pub use dhcp_runtime_smol::*;
+
+/// The README's code blocks, compiled (and run, unless marked `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -68,6 +68,35 @@ for rt in tokio async-std smol; do
     echo "   client, advanced, server: ok"
 done
 
+echo "== errors an operator can act on"
+chmod 755 "$work"
+mkdir -m 777 "$work/open"
+sed -e '/^interfaces/d' -e "s|^journal = .*|journal = \"$work/open/leases.journal\"|" \
+    examples/server.toml > "$work/open/server.toml"
+chmod 644 "$work/open/server.toml"
+if ip netns exec "$srv" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    target/debug/examples/server "$work/open/server.toml" > "$work/unprivileged.log" 2>&1; then
+    fail "an unprivileged server bound port 67"
+fi
+grep -q '^error: port 67 needs root or CAP_NET_BIND_SERVICE$' "$work/unprivileged.log" \
+    || fail "no clear message without the privilege"
+ip netns exec "$srv" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 67))
+time.sleep(10)' &
+holder=$!
+sleep 0.5
+if ip netns exec "$srv" target/debug/examples/server "$work/open/server.toml" > "$work/taken.log" 2>&1; then
+    fail "a server bound a port another process holds"
+fi
+kill "$holder" 2>/dev/null || true
+grep -q '^error: port 67 is already in use' "$work/taken.log" || fail "no clear message for a taken port"
+printf '[[subnet]]\nnetwork = "192.0.2.0/33"\n' > "$work/bad.toml"
+if target/debug/examples/server "$work/bad.toml" > "$work/bad.log" 2>&1; then fail "a bad config was taken"; fi
+grep -q "^error: $work/bad.toml:2:11: network: prefix length 33" "$work/bad.log" || fail "bad config message"
+echo "   no privilege, port taken, bad config: ok"
+
 echo "== blocking example (no async runtime)"
 cargo build -q --example blocking
 ip netns exec "$srv" target/debug/examples/blocking server veth-srv > "$work/blocking-server.log" 2>&1 &
