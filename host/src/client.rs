@@ -81,6 +81,8 @@ pub enum ClientEvent {
     Rebound(DhcpConfig),
     /// The lease expired: the address must go.
     Expired(Ipv4Addr),
+    /// A server refused the address asked for (DHCPNAK); the client starts over.
+    Nak,
     /// The lease was lost (a NAK while renewing): the address must go.
     LeaseLost(Ipv4Addr),
     /// The lease was released (on stop).
@@ -370,15 +372,21 @@ impl<R: Runtime> Client<R> {
             Some(a) => self.machine.start_reboot(now, a),
             None => self.machine.start(now),
         }
+        // The machine drops its lease before it reports the loss: remember the address.
+        let mut held: Option<Ipv4Addr> = None;
         loop {
             self.transmit().await?;
             while let Some(e) = self.machine.poll_event() {
+                if matches!(e, Event::Bound | Event::Renewed | Event::Rebound) {
+                    held = self.last_address();
+                }
                 let report = match e {
                     Event::Bound => lease_config(&self.machine).ok().map(ClientEvent::Bound),
                     Event::Renewed => lease_config(&self.machine).ok().map(ClientEvent::Renewed),
                     Event::Rebound => lease_config(&self.machine).ok().map(ClientEvent::Rebound),
-                    Event::Expired => self.last_address().map(ClientEvent::Expired),
-                    Event::LeaseLost => self.last_address().map(ClientEvent::LeaseLost),
+                    Event::Expired => held.take().map(ClientEvent::Expired),
+                    Event::LeaseLost => held.take().map(ClientEvent::LeaseLost),
+                    Event::Nak => Some(ClientEvent::Nak),
                     Event::Ipv6OnlyPreferred(d) => Some(ClientEvent::Ipv6OnlyPreferred(d)),
                     Event::ProbeAddress(_) => {
                         // No ARP probing in this host yet: bind at once.

@@ -171,6 +171,65 @@ pub fn parse_record(line: &str) -> Result<LeaseRecord, String> {
     })
 }
 
+/// What reading a journal found.
+struct Scan {
+    records: Vec<LeaseRecord>,
+    bad: Vec<BadLine>,
+    /// Where the last complete line ends: anything after it is a torn line.
+    good_end: u64,
+    lines: usize,
+}
+
+fn scan(path: &Path, mut reader: impl BufRead) -> Result<Scan, StoreError> {
+    let mut scan = Scan {
+        records: Vec::new(),
+        bad: Vec::new(),
+        good_end: 0,
+        lines: 0,
+    };
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        let read = reader.read_until(b'\n', &mut raw).map_err(io_err(path))?;
+        if read == 0 {
+            break;
+        }
+        let n = scan.lines + 1;
+        if !raw.ends_with(b"\n") {
+            tracing::warn!(
+                "{}:{n}: torn last line (a crash mid-write) cut off",
+                path.display()
+            );
+            break;
+        }
+        scan.good_end += read as u64;
+        scan.lines = n;
+        let parsed = match std::str::from_utf8(&raw[..raw.len() - 1]) {
+            Ok(text) if text.starts_with('#') || text.is_empty() => continue,
+            Ok(text) => parse_record(text),
+            Err(_) => Err("not text".to_string()),
+        };
+        match parsed {
+            Ok(r) => scan.records.push(r),
+            Err(what) => {
+                tracing::warn!("{}:{n}: skipped: {what}", path.display());
+                scan.bad.push(BadLine { line: n, what });
+            }
+        }
+    }
+    Ok(scan)
+}
+
+/// Reads the journal at `path` without opening it for writing or taking its lock (a
+/// running server may hold it): every record in order, and the lines that could not be
+/// read. A torn last line is ignored.
+pub fn read(path: impl AsRef<Path>) -> Result<(Vec<LeaseRecord>, Vec<BadLine>), StoreError> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(io_err(path))?;
+    let scan = scan(path, BufReader::new(file))?;
+    Ok((scan.records, scan.bad))
+}
+
 impl Journal {
     /// Opens (or creates) the journal at `path`, locks it, and reads every record. A torn
     /// last line is cut off; bad lines are skipped and listed in [`bad_lines`](Self::bad_lines).
@@ -244,61 +303,16 @@ impl Journal {
 
     fn read_all(&mut self, file: &mut File) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let mut reader = BufReader::new(&mut *file);
-        let mut line = String::new();
-        let mut good_end = 0u64;
-        let mut n = 0;
-        loop {
-            line.clear();
-            let read = match reader.read_line(&mut line) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    // Not UTF-8: skip to the next newline by bytes.
-                    let mut raw = Vec::new();
-                    let k = reader.read_until(b'\n', &mut raw).map_err(io_err(&path))?;
-                    n += 1;
-                    self.bad.push(BadLine {
-                        line: n,
-                        what: "not text".to_string(),
-                    });
-                    if k == 0 || !raw.ends_with(b"\n") {
-                        break;
-                    }
-                    good_end = reader.stream_position().map_err(io_err(&path))?;
-                    continue;
-                }
-                Err(e) => return Err(io_err(&path)(e)),
-            };
-            n += 1;
-            if !line.ends_with('\n') {
-                tracing::warn!(
-                    "{}:{n}: torn last line (a crash mid-write) cut off",
-                    path.display()
-                );
-                break;
-            }
-            good_end += read as u64;
-            self.lines += 1;
-            let text = line.trim_end_matches('\n');
-            if text.starts_with('#') || text.is_empty() {
-                continue;
-            }
-            match parse_record(text) {
-                Ok(r) => {
-                    self.live.insert(r.address, r.clone());
-                    self.loaded.push(r);
-                }
-                Err(what) => {
-                    tracing::warn!("{}:{n}: skipped: {what}", path.display());
-                    self.bad.push(BadLine { line: n, what });
-                }
-            }
+        let scan = scan(&path, BufReader::new(&mut *file))?;
+        for r in &scan.records {
+            self.live.insert(r.address, r.clone());
         }
-        drop(reader);
+        self.loaded = scan.records;
+        self.bad = scan.bad;
+        self.lines = scan.lines;
         let len = file.metadata().map_err(io_err(&path))?.len();
-        if len > good_end {
-            file.set_len(good_end).map_err(io_err(&path))?;
+        if len > scan.good_end {
+            file.set_len(scan.good_end).map_err(io_err(&path))?;
             file.sync_data().map_err(io_err(&path))?;
         }
         file.seek(SeekFrom::End(0)).map_err(io_err(&path))?;

@@ -15,8 +15,15 @@ pub mod client;
 pub mod clock;
 pub mod config;
 mod error;
+pub mod hook;
 pub mod journal;
 mod mac;
+#[cfg(target_os = "linux")]
+pub mod netconf;
+#[cfg(target_os = "linux")]
+pub mod netns;
+#[cfg(target_os = "linux")]
+pub mod privilege;
 pub mod runtime;
 pub mod server;
 pub mod signal;

@@ -206,8 +206,8 @@ impl<R: Runtime> Server<R> {
                 Ev::Outcome(o) => self.apply(o),
                 Ev::Packet(n, meta) => {
                     let packet = &buf[..n];
-                    if tracing::enabled!(tracing::Level::DEBUG) {
-                        log_message("received", packet, meta.source);
+                    if tracing::enabled!(tracing::Level::INFO) {
+                        log_message("Received", packet, meta.source);
                     }
                     self.machine.handle_packet(now, &meta, packet);
                 }
@@ -259,8 +259,8 @@ impl<R: Runtime> Server<R> {
                 .find(|l| l.index == t.interface || l.index == 0)
                 .or(self.listeners.first());
             let Some(l) = l else { break };
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                log_message("sent", data, t.destination);
+            if tracing::enabled!(tracing::Level::INFO) {
+                log_message("Sent", data, t.destination);
             }
             let r = poll_fn(|cx| {
                 l.socket
@@ -274,7 +274,9 @@ impl<R: Runtime> Server<R> {
     }
 }
 
-/// One debug line per message, as `sent DHCP ACK 10.0.0.7 to 10.0.0.7:68 xid 0x1234`.
+/// One line per message, as `Sent DHCP ACK 192.0.2.7 to 02:00:00:00:00:01
+/// (192.0.2.7:68), xid 0x00001234` (at info level, as dnsmasq logs each message;
+/// `log_level = "warn"` turns them off).
 fn log_message(verb: &str, packet: &[u8], peer: SocketAddrV4) {
     match Message::parse(packet) {
         Ok(m) => {
@@ -282,20 +284,21 @@ fn log_message(verb: &str, packet: &[u8], peer: SocketAddrV4) {
                 .message_type()
                 .ok()
                 .flatten()
-                .map(|t| t.to_string())
+                .map(|t| t.name().to_uppercase())
                 .unwrap_or_else(|| "BOOTP".to_string());
-            tracing::debug!(
-                "{verb} DHCP {kind} {} {} {peer}, xid {:#010x}, chaddr {}",
-                if m.yiaddr().is_unspecified() {
-                    m.ciaddr()
-                } else {
-                    m.yiaddr()
-                },
-                if verb == "sent" { "to" } else { "from" },
-                m.xid(),
+            let address = [m.yiaddr(), m.ciaddr()]
+                .into_iter()
+                .chain(m.requested_ip().ok().flatten())
+                .find(|a| !a.is_unspecified())
+                .map(|a| format!(" {a}"))
+                .unwrap_or_default();
+            tracing::info!(
+                "{verb} DHCP {kind}{address} {} {} ({peer}), xid {:#010x}",
+                if verb == "Sent" { "to" } else { "from" },
                 crate::client::hex(m.chaddr()),
+                m.xid(),
             )
         }
-        Err(e) => tracing::debug!("{verb} a malformed packet from {peer}: {e}"),
+        Err(e) => tracing::info!("{verb} a malformed packet ({peer}): {e}"),
     }
 }

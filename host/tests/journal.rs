@@ -111,11 +111,18 @@ fn a_corrupt_line_is_reported_by_number_and_the_lines_after_it_count() {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[2] = lines[2].replacen("192.0.2.12", "192.0.2.13", 1);
     lines.insert(3, "\u{1}garbage".to_string());
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let mut bytes = (lines[..4].join("\n") + "\n").into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe not text\n");
+    bytes.extend_from_slice((lines[4..].join("\n") + "\n").as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let (records, bad) = dhcp_host::journal::read(&path).unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(bad.len(), 3);
     let mut j = Journal::open(&path).unwrap();
     let bad: Vec<usize> = j.bad_lines().iter().map(|b| b.line).collect();
-    assert_eq!(bad, [3, 4]);
+    assert_eq!(bad, [3, 4, 5]);
     assert!(j.bad_lines()[0].what.contains("checksum"));
+    assert_eq!(j.bad_lines()[2].what, "not text");
     let seqs: Vec<u64> = j.load().unwrap().iter().map(|r| r.seq).collect();
     assert_eq!(seqs, [1, 3, 4]);
 }

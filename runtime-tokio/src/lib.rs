@@ -29,6 +29,18 @@ impl Runtime for Tokio {
     }
 }
 
+/// Runs `future` to completion on a new single-threaded tokio runtime with its I/O and
+/// time drivers (what the `dhcp` command uses).
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(future),
+        Err(e) => panic!("cannot start a tokio runtime: {e}"),
+    }
+}
+
 #[derive(Debug)]
 struct Socket(tokio::net::UdpSocket);
 

@@ -14,11 +14,20 @@ use dhcp_host::client::{Client, ClientEvent};
 use dhcp_host::config;
 use dhcp_host::dhcp_core::server::LeaseRecord;
 use dhcp_host::journal::Journal;
+use dhcp_host::netns::Pair;
 use dhcp_host::runtime::Runtime;
 use dhcp_host::server::{Server, Summary};
 use dhcp_host::store::{LeaseStore, StoreError};
 use dhcp_host::MacAddress;
-use dhcp_tests::{can_netns, Pair};
+
+/// Whether the namespace tests can run (root, iproute2); CI runs them as root.
+fn can_netns() -> bool {
+    let ok = dhcp_host::netns::can_netns();
+    if !ok {
+        eprintln!("SKIPPED: network namespace tests need root and iproute2 (CI runs them)");
+    }
+    ok
+}
 
 trait Exec: 'static {
     type R: Runtime;
@@ -209,7 +218,7 @@ fn seed_api<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::new();
+    let pair = Pair::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server::<E>(&pair, dir.path(), 600, None);
     let (first, lease, renewed) = on_client::<E, _, _>(&pair, || async {
@@ -269,7 +278,7 @@ fn ack_after_commit<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::new();
+    let pair = Pair::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let durable = Arc::new(Mutex::new(Vec::new()));
     let server = start_server::<E>(&pair, dir.path(), 600, Some(durable.clone()));
@@ -304,7 +313,7 @@ fn restart_keeps_leases<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::new();
+    let pair = Pair::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server::<E>(&pair, dir.path(), 600, None);
     let lease = on_client::<E, _, _>(&pair, || async {
@@ -333,7 +342,7 @@ fn reservation<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::with_mac("02:00:00:00:00:42");
+    let pair = Pair::with_mac("02:00:00:00:00:42").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server::<E>(&pair, dir.path(), 600, None);
     let lease = on_client::<E, _, _>(&pair, || async {
@@ -357,7 +366,7 @@ fn every_interface<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::new();
+    let pair = Pair::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server_on::<E>(&pair, dir.path(), 600, None, "");
     let lease = on_client::<E, _, _>(&pair, || async {
@@ -377,11 +386,12 @@ fn unicast_to_chaddr<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::with_mac("02:00:00:00:00:42");
+    let pair = Pair::with_mac("02:00:00:00:00:42").unwrap();
     Pair::ip_in(
         &pair.client,
         &["addr", "add", "192.0.2.42/24", "dev", &pair.client_if],
-    );
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server::<E>(&pair, dir.path(), 600, None);
     let lease = on_client::<E, _, _>(&pair, || async {
@@ -394,7 +404,7 @@ fn unicast_to_chaddr<E: Exec>() {
             .unwrap();
         c.discover(None, None).await.unwrap()
     });
-    let neigh = Pair::ip_in(&pair.server, &["neigh", "show", "192.0.2.42"]);
+    let neigh = Pair::ip_in(&pair.server, &["neigh", "show", "192.0.2.42"]).unwrap();
     server.stop();
     assert_eq!(lease.your_ip_address, Ipv4Addr::new(192, 0, 2, 42));
     assert!(neigh.contains("lladdr 02:00:00:00:00:42"), "{neigh}");
@@ -406,7 +416,7 @@ fn keeps_the_lease<E: Exec>() {
     if !can_netns() {
         return;
     }
-    let pair = Pair::new();
+    let pair = Pair::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server::<E>(&pair, dir.path(), 4, None);
     let ns = pair.client.clone();
@@ -426,7 +436,7 @@ fn keeps_the_lease<E: Exec>() {
                 let Ok(e) = rx.recv().await else { break };
                 if let ClientEvent::Bound(cfg) = &e {
                     let cidr = format!("{}/24", cfg.your_ip_address);
-                    Pair::ip_in(&ns, &["addr", "add", &cidr, "dev", &dev]);
+                    Pair::ip_in(&ns, &["addr", "add", &cidr, "dev", &dev]).unwrap();
                 }
                 let renewed = matches!(e, ClientEvent::Renewed(_));
                 seen.push(e);

@@ -294,14 +294,41 @@ impl fmt::Display for Message<'_> {
             let Some(data) = self.option(opt.code) else {
                 continue;
             };
-            write!(f, "\n\t    {}, length {}: ", opt.code, data.len())?;
-            match value(f, opt.code, data) {
-                Ok(()) => {}
-                Err(Fail::Fmt) => return Err(fmt::Error),
-                Err(Fail::Bad(e)) => write!(f, "{data:x} (malformed: {e})")?,
-            }
+            write!(
+                f,
+                "\n\t    {}, length {}: {}",
+                opt.code,
+                data.len(),
+                OptionValue::new(opt.code, data)
+            )?;
         }
         Ok(())
+    }
+}
+
+/// One option's value rendered as `tcpdump -v` shows it: typed when the code is known and
+/// the value valid, else hex (with the reason when the value is malformed). Bytes from the
+/// wire are escaped, so nothing a peer sends can forge a line.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionValue<'a> {
+    code: OptionCode,
+    data: OptionData<'a>,
+}
+
+impl<'a> OptionValue<'a> {
+    /// The value `data` of option `code` (the concatenation, for an option sent in pieces).
+    pub fn new(code: OptionCode, data: OptionData<'a>) -> Self {
+        OptionValue { code, data }
+    }
+}
+
+impl fmt::Display for OptionValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match value(f, self.code, self.data) {
+            Ok(()) => Ok(()),
+            Err(Fail::Fmt) => Err(fmt::Error),
+            Err(Fail::Bad(e)) => write!(f, "{:x} (malformed: {e})", self.data),
+        }
     }
 }
 

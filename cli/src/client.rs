@@ -1,0 +1,300 @@
+//! `dhcp client IFACE`: get a lease and keep it, optionally applying it to the interface
+//! (`--apply`, Linux) and running a udhcpc-compatible hook (`--script`).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dhcp::host::client::{Client, ClientEvent, DhcpConfig};
+use dhcp::host::runtime::Runtime;
+use dhcp::host::{hook, socket, MacAddress};
+
+use crate::runtime::{on_runtime, RuntimeName};
+use crate::Outcome;
+
+/// `dhcp client` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The interface.
+    interface: String,
+    /// Run this program on every change, udhcpc-style: the event (`deconfig`, `bound`,
+    /// `renew`, `nak`) as its argument, the lease in environment variables.
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Configure the interface (address, prefix, default route, classless routes) and
+    /// take it all off again on release or expiry. Linux.
+    #[arg(long)]
+    apply: bool,
+    /// Get a lease, print it, and exit (the lease is kept, not released).
+    #[arg(long)]
+    once: bool,
+    /// With --once: print the lease as JSON.
+    #[arg(long, requires = "once")]
+    json: bool,
+    /// Host name to send (12); default: this host's name.
+    #[arg(long)]
+    hostname: Option<String>,
+    /// Send no host name.
+    #[arg(long, conflicts_with = "hostname")]
+    no_hostname: bool,
+    /// Client identifier to send (61), hex with the type byte (`01:00:11:22:33:44:55`).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Lease time to ask for, seconds.
+    #[arg(long)]
+    lease_time: Option<u32>,
+    /// Address to ask for.
+    #[arg(long)]
+    request: Option<Ipv4Addr>,
+    /// With --once: give up after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+fn hex_bytes(s: &str) -> Result<Vec<u8>, String> {
+    let digits: String = s.chars().filter(|c| !matches!(c, ':' | '-')).collect();
+    if digits.is_empty() || digits.len() % 2 == 1 {
+        return Err(format!("{s:?} is not hex bytes"));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("{s:?} is not hex bytes"))
+        })
+        .collect()
+}
+
+fn system_hostname() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let h = nix::unistd::gethostname().ok()?.into_string().ok()?;
+        let short = h.split('.').next().unwrap_or("").to_string();
+        hook::is_valid_name(&short).then_some(short)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+pub(crate) fn run(runtime: RuntimeName, args: Args) -> Outcome {
+    crate::init_logging("info");
+    let iface = socket::interface(&args.interface)?;
+    let mac = iface
+        .mac
+        .ok_or_else(|| format!("{} has no hardware address", args.interface))?;
+    let client_id = args.client_id.as_deref().map(hex_bytes).transpose()?;
+    let host_name = if args.no_hostname {
+        None
+    } else {
+        args.hostname.clone().or_else(system_hostname)
+    };
+    on_runtime!(runtime, |R| async {
+        let mut b = Client::<R>::builder(MacAddress::new(mac))
+            .interface(&args.interface)
+            .timeout(Duration::from_secs(args.timeout))
+            .configure(|c| c.lease_time = args.lease_time);
+        if let Some(id) = &client_id {
+            b = b.client_id(id);
+        }
+        if let Some(h) = &host_name {
+            b = b.host_name(h);
+        }
+        let mut client = b.build().await?;
+        if args.once {
+            once(&mut client, &args, iface.index).await
+        } else {
+            keep(&mut client, &args, iface.index).await
+        }
+    })
+}
+
+async fn once<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Outcome {
+    let cfg = client.discover(args.request, args.lease_time).await?;
+    if args.apply {
+        apply(index, &cfg)?;
+    }
+    if let Some(script) = &args.script {
+        run_hook(script, "bound", &args.interface, Some(&cfg)).await;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&lease_json(&args.interface, &cfg))?
+        );
+    } else {
+        print_lease(&args.interface, &cfg);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Outcome {
+    let (tx, rx) = async_channel::unbounded();
+    if let Some(script) = &args.script {
+        run_hook(script, "deconfig", &args.interface, None).await;
+    }
+    let consumer = async {
+        #[cfg(target_os = "linux")]
+        let mut applied: Option<dhcp::host::netconf::Applied> = None;
+        while let Ok(event) = rx.recv().await {
+            let (hook_event, cfg) = match &event {
+                ClientEvent::Bound(c) => ("bound", Some(c)),
+                ClientEvent::Renewed(c) | ClientEvent::Rebound(c) => ("renew", Some(c)),
+                ClientEvent::Expired(_) | ClientEvent::LeaseLost(_) | ClientEvent::Released(_) => {
+                    ("deconfig", None)
+                }
+                ClientEvent::Nak => ("nak", None),
+                ClientEvent::Ipv6OnlyPreferred(d) => {
+                    tracing::info!("the network prefers IPv6-only: DHCPv4 pauses for {d:?}");
+                    continue;
+                }
+            };
+            match &event {
+                ClientEvent::Bound(c) | ClientEvent::Renewed(c) | ClientEvent::Rebound(c) => {
+                    tracing::info!(
+                        "{} {} from {} for {}",
+                        hook_event,
+                        c.your_ip_address,
+                        c.server_ip_address,
+                        c.lease_time
+                            .map_or("ever".to_string(), |d| format!("{} s", d.as_secs()))
+                    );
+                }
+                other => tracing::info!("{other:?}"),
+            }
+            #[cfg(target_os = "linux")]
+            if args.apply {
+                if let Some(c) = cfg {
+                    let address = (c.your_ip_address, c.lease.prefix_len().unwrap_or(32));
+                    if let Some(old) = applied.take() {
+                        if old.address != address {
+                            let _ = dhcp::host::netconf::remove(&old);
+                        }
+                    }
+                    match dhcp::host::netconf::apply(index, &c.lease) {
+                        Ok(a) => applied = Some(a),
+                        Err(e) => tracing::error!("applying the lease to {}: {e}", args.interface),
+                    }
+                } else if hook_event == "deconfig" {
+                    if let Some(old) = applied.take() {
+                        if let Err(e) = dhcp::host::netconf::remove(&old) {
+                            tracing::error!("removing the lease from {}: {e}", args.interface);
+                        }
+                    }
+                }
+            }
+            #[cfg(not(target_os = "linux"))]
+            let _ = index;
+            if let Some(script) = &args.script {
+                run_hook(script, hook_event, &args.interface, cfg).await;
+            }
+        }
+    };
+    let run = async {
+        let r = client
+            .run_until(args.request, &tx, dhcp::host::signal::shutdown())
+            .await;
+        tx.close();
+        r
+    };
+    let (r, ()) = futures_lite::future::zip(run, consumer).await;
+    r?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(target_os = "linux")]
+fn apply(index: u32, cfg: &DhcpConfig) -> Result<(), Box<dyn std::error::Error>> {
+    dhcp::host::netconf::apply(index, &cfg.lease)?;
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn apply(_: u32, _: &DhcpConfig) -> Result<(), Box<dyn std::error::Error>> {
+    Err("--apply is only supported on Linux".into())
+}
+
+async fn run_hook(
+    script: &std::path::Path,
+    event: &str,
+    interface: &str,
+    cfg: Option<&DhcpConfig>,
+) {
+    let vars = hook::variables(interface, cfg.map(|c| &c.lease));
+    match hook::run_async(script, event, vars).await {
+        Ok(s) if s.success() => {}
+        Ok(s) => tracing::warn!("hook {} {event}: {s}", script.display()),
+        Err(e) => tracing::warn!("hook {} {event}: {e}", script.display()),
+    }
+}
+
+fn print_lease(interface: &str, c: &DhcpConfig) {
+    let l = &c.lease;
+    let list = |v: &[Ipv4Addr]| {
+        v.iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("interface     {interface}");
+    println!(
+        "address       {}/{}",
+        c.your_ip_address,
+        l.prefix_len().unwrap_or(32)
+    );
+    println!("server        {}", c.server_ip_address);
+    if let Some(m) = c.subnet_mask {
+        println!("subnet mask   {m}");
+    }
+    println!("routers       {}", list(&c.routers));
+    println!("dns servers   {}", list(&c.domain_name_servers));
+    if let Some(d) = &c.domain_name {
+        println!("domain        {d}");
+    }
+    for r in l.classless_routes().into_iter().flat_map(|r| r.iter()) {
+        println!(
+            "route         {}/{} via {}",
+            r.destination, r.prefix_len, r.router
+        );
+    }
+    match l.lease_time() {
+        Some(t) => println!("lease time    {} s", t.as_secs()),
+        None => println!("lease time    infinite"),
+    }
+}
+
+/// The lease as JSON: addresses, times, and the options most hosts act on.
+pub(crate) fn lease_json(interface: &str, c: &DhcpConfig) -> serde_json::Value {
+    let l = &c.lease;
+    let ips = |v: Option<dhcp::core::wire::typed::Ipv4List<'_>>| -> Vec<String> {
+        v.map(|l| l.iter().map(|a| a.to_string()).collect())
+            .unwrap_or_default()
+    };
+    let routes: Vec<serde_json::Value> = l
+        .classless_routes()
+        .into_iter()
+        .flat_map(|r| r.iter())
+        .map(|r| {
+            serde_json::json!({
+                "destination": r.destination.to_string(),
+                "prefix_len": r.prefix_len,
+                "router": r.router.to_string(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "interface": interface,
+        "address": c.your_ip_address.to_string(),
+        "prefix_len": l.prefix_len(),
+        "subnet_mask": c.subnet_mask.map(|m| m.to_string()),
+        "server_id": c.server_ip_address.to_string(),
+        "routers": ips(l.routers()),
+        "dns_servers": ips(l.dns_servers()),
+        "ntp_servers": ips(l.ntp_servers()),
+        "domain_name": c.domain_name,
+        "broadcast_address": l.broadcast_address().map(|a| a.to_string()),
+        "mtu": l.mtu(),
+        "classless_routes": routes,
+        "lease_time": l.lease_time().map(|d| d.as_secs()),
+        "renewal_time": l.renewal_time().map(|d| d.as_secs()),
+        "rebinding_time": l.rebinding_time().map(|d| d.as_secs()),
+    })
+}

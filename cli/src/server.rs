@@ -1,0 +1,70 @@
+//! `dhcp server`: serve from a config file, or `--check` it.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use dhcp::host::config;
+use dhcp::host::server::Server;
+
+use crate::runtime::{on_runtime, RuntimeName};
+use crate::Outcome;
+
+pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
+    let file = match config::load(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!(
+                "{}: {} mistake(s); nothing served",
+                path.display(),
+                e.errors.len()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if check {
+        let pools: usize = file.server.subnets.iter().map(|s| s.pools.len()).sum();
+        println!(
+            "{}: OK ({} subnet(s), {} pool(s), journal {})",
+            path.display(),
+            file.server.subnets.len(),
+            pools,
+            file.journal.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::init_logging(&file.log_level);
+    on_runtime!(runtime, |R| async {
+        let server = Server::<R>::bind(&file).await?;
+        if let Some(user) = &file.user {
+            drop_privileges(user, &file.journal)?;
+        }
+        tracing::info!(
+            "serving {} subnet(s) on {}",
+            file.server.subnets.len(),
+            if file.interfaces.is_empty() {
+                "every interface".to_string()
+            } else {
+                file.interfaces.join(", ")
+            }
+        );
+        let summary = server.run_until(dhcp::host::signal::shutdown()).await?;
+        tracing::info!("stopped; {} leases bound", summary.leases);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn drop_privileges(user: &str, journal: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = journal
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    dhcp::host::privilege::drop_to(user, dir)?;
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_privileges(user: &str, _: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    Err(format!("`user = {user:?}`: dropping privileges is only supported on Linux").into())
+}
