@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dhcp::host::client::{Client, ClientEvent, DhcpConfig};
+use dhcp::host::client::{Client, ClientCommand, ClientEvent, DhcpConfig};
 use dhcp::host::runtime::Runtime;
 use dhcp::host::{hook, socket, MacAddress};
 
@@ -50,6 +50,17 @@ pub(crate) struct Args {
     /// With --once: give up after this many seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Keep the lease in this file (JSON), and after a restart ask for its address again
+    /// first (INIT-REBOOT) instead of starting over.
+    #[arg(long)]
+    lease_file: Option<PathBuf>,
+}
+
+/// The address a lease file remembers.
+fn remembered(path: &std::path::Path) -> Option<Ipv4Addr> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["address"].as_str()?.parse().ok()
 }
 
 fn hex_bytes(s: &str) -> Result<Vec<u8>, String> {
@@ -129,6 +140,11 @@ async fn once<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
 
 async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Outcome {
     let (tx, rx) = async_channel::unbounded();
+    let start_with = args
+        .request
+        .or_else(|| args.lease_file.as_deref().and_then(remembered));
+    let (commands_tx, commands) = async_channel::unbounded();
+    let signals = signals();
     if let Some(script) = &args.script {
         run_hook(script, "deconfig", &args.interface, None).await;
     }
@@ -148,11 +164,15 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
                     continue;
                 }
             };
+            let verb = match &event {
+                ClientEvent::Bound(_) => "bound",
+                ClientEvent::Renewed(_) => "renewed",
+                _ => "rebound",
+            };
             match &event {
                 ClientEvent::Bound(c) | ClientEvent::Renewed(c) | ClientEvent::Rebound(c) => {
                     tracing::info!(
-                        "{} {} from {} for {}",
-                        hook_event,
+                        "{verb} {} from {} for {}",
                         c.your_ip_address,
                         c.server_ip_address,
                         c.lease_time
@@ -160,6 +180,21 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
                     );
                 }
                 other => tracing::info!("{other:?}"),
+            }
+            if let Some(path) = &args.lease_file {
+                let r = match cfg {
+                    Some(c) => serde_json::to_string_pretty(&lease_json(&args.interface, c))
+                        .map_err(std::io::Error::other)
+                        .and_then(|text| std::fs::write(path, text + "\n")),
+                    None if hook_event == "deconfig" => match std::fs::remove_file(path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                        _ => Ok(()),
+                    },
+                    None => Ok(()),
+                };
+                if let Err(e) = r {
+                    tracing::warn!("lease file {}: {e}", path.display());
+                }
             }
             #[cfg(target_os = "linux")]
             if args.apply {
@@ -191,14 +226,50 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     };
     let run = async {
         let r = client
-            .run_until(args.request, &tx, dhcp::host::signal::shutdown())
+            .run_with_commands(start_with, &tx, &commands, dhcp::host::signal::shutdown())
             .await;
         tx.close();
         r
     };
-    let (r, ()) = futures_lite::future::zip(run, consumer).await;
+    let forward = async {
+        // SIGUSR1: renew now; SIGUSR2: release now (as udhcpc).
+        while let Ok(command) = signals.recv().await {
+            let _ = commands_tx.send(command).await;
+        }
+    };
+    let both = futures_lite::future::zip(run, consumer);
+    let (r, ()) = futures_lite::future::or(both, async {
+        forward.await;
+        std::future::pending().await
+    })
+    .await;
     r?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGUSR1 and SIGUSR2 as commands.
+fn signals() -> async_channel::Receiver<ClientCommand> {
+    let (tx, rx) = async_channel::unbounded();
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::Signal;
+        let raw = dhcp::host::signal::watch(&[Signal::SIGUSR1 as i32, Signal::SIGUSR2 as i32]);
+        std::thread::spawn(move || {
+            while let Ok(sig) = raw.recv_blocking() {
+                let c = if sig == Signal::SIGUSR1 as i32 {
+                    ClientCommand::Renew
+                } else {
+                    ClientCommand::Release
+                };
+                if tx.send_blocking(c).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    std::mem::forget(tx);
+    rx
 }
 
 #[cfg(target_os = "linux")]

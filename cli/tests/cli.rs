@@ -666,6 +666,29 @@ fn demo_runs_and_leaves_nothing_behind_even_when_interrupted() {
 }
 
 #[test]
+fn demo_without_root_says_it_needs_root() {
+    if !netns_ok() {
+        return;
+    }
+    let o = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            DHCP,
+            "demo",
+        ])
+        .output()
+        .expect("setpriv (util-linux)");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: dhcp demo needs root"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn server_drops_to_its_user_keeping_only_network_capabilities() {
     let Some((pair, dir)) = namespaces() else {
         return;

@@ -91,6 +91,22 @@ pub enum ClientEvent {
     Ipv6OnlyPreferred(Duration),
 }
 
+/// What a long-running client can be told ([`Client::run_with_commands`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCommand {
+    /// Renew now (or, when idle after a release, get a lease again).
+    Renew,
+    /// Release the lease now and stay idle until told to renew.
+    Release,
+}
+
+/// What woke the long-running loop.
+enum Woke {
+    Stop,
+    Command(ClientCommand),
+    Wait(Result<Option<usize>, Error>),
+}
+
 /// Builds a [`Client`] with more choices than [`Client::new`] offers.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder<R: Runtime> {
@@ -365,6 +381,20 @@ impl<R: Runtime> Client<R> {
         events: &async_channel::Sender<ClientEvent>,
         stop: impl Future<Output = ()>,
     ) -> Result<(), Error> {
+        let (_keep, commands) = async_channel::bounded(1);
+        self.run_with_commands(remembered, events, &commands, stop)
+            .await
+    }
+
+    /// As [`run_until`](Self::run_until), also taking [`ClientCommand`]s while it runs
+    /// (what udhcpc does on SIGUSR1 and SIGUSR2).
+    pub async fn run_with_commands(
+        &mut self,
+        remembered: Option<Ipv4Addr>,
+        events: &async_channel::Sender<ClientEvent>,
+        commands: &async_channel::Receiver<ClientCommand>,
+        stop: impl Future<Output = ()>,
+    ) -> Result<(), Error> {
         let mut stop = pin!(stop);
         self.fresh(self.config.clone());
         let now = self.clock.now();
@@ -388,6 +418,10 @@ impl<R: Runtime> Client<R> {
                     Event::LeaseLost => held.take().map(ClientEvent::LeaseLost),
                     Event::Nak => Some(ClientEvent::Nak),
                     Event::Ipv6OnlyPreferred(d) => Some(ClientEvent::Ipv6OnlyPreferred(d)),
+                    Event::Released(a) => {
+                        held = None;
+                        Some(ClientEvent::Released(a))
+                    }
                     Event::ProbeAddress(_) => {
                         // No ARP probing in this host yet: bind at once.
                         self.machine.probe_result(self.clock.now(), false);
@@ -417,25 +451,38 @@ impl<R: Runtime> Client<R> {
             let got = {
                 let wait = self.wait(deadline);
                 let mut wait = pin!(wait);
+                let command = commands.recv();
+                let mut command = pin!(command);
                 poll_fn(|cx| {
                     if stop.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(None);
+                        return Poll::Ready(Woke::Stop);
                     }
-                    wait.as_mut().poll(cx).map(Some)
+                    if let Poll::Ready(Ok(c)) = command.as_mut().poll(cx) {
+                        return Poll::Ready(Woke::Command(c));
+                    }
+                    wait.as_mut().poll(cx).map(Woke::Wait)
                 })
                 .await
             };
+            let now = self.clock.now();
             match got {
-                None => break,
-                Some(r) => self.take(r?),
+                Woke::Stop => break,
+                Woke::Wait(r) => self.take(r?),
+                Woke::Command(ClientCommand::Renew) => match self.machine.state() {
+                    State::Idle => self.machine.start(now),
+                    _ => self.machine.renew(now),
+                },
+                Woke::Command(ClientCommand::Release) => self.machine.release(now),
             }
         }
-        if let Some(l) = self.machine.lease() {
-            let address = l.address();
+        if self.machine.lease().is_some() {
             self.machine.release(self.clock.now());
-            while self.machine.poll_event().is_some() {}
             self.transmit().await?;
-            let _ = events.send(ClientEvent::Released(address)).await;
+            while let Some(e) = self.machine.poll_event() {
+                if let Event::Released(a) = e {
+                    let _ = events.send(ClientEvent::Released(a)).await;
+                }
+            }
         }
         Ok(())
     }

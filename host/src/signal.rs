@@ -34,3 +34,33 @@ pub fn shutdown() -> impl Future<Output = ()> + Send + 'static {
         }
     }
 }
+
+/// The signals in `signals` as they arrive (unix; elsewhere nothing ever arrives), watched
+/// on a thread of its own. A signal watched here no longer has its default action.
+pub fn watch(signals: &[i32]) -> async_channel::Receiver<i32> {
+    let (tx, rx) = async_channel::unbounded::<i32>();
+    #[cfg(unix)]
+    match signal_hook::iterator::Signals::new(signals) {
+        Ok(mut s) => {
+            let spawned = std::thread::Builder::new()
+                .name("dhcp-signal-watch".into())
+                .spawn(move || {
+                    for sig in s.forever() {
+                        if tx.send_blocking(sig).is_err() {
+                            break;
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!("not watching signals {signals:?}: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("not watching signals {signals:?}: {e}"),
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = signals;
+        std::mem::forget(tx);
+    }
+    rx
+}
