@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Load benchmark: perfdhcp against our server (each runtime), Kea (memfile, with and
+without multi-threading) and dnsmasq, interleaved, in network namespaces this script makes
+and removes. perfdhcp acts as a relay (giaddr = its address), so every server serves the
+relay's subnet, 10.0.0.0/12, with the same pool and lease time.
+
+    sudo benches/load.py --dhcp target/release/dhcp [--rounds 3] [--trial 10]
+
+For each server and round it finds the highest rate with under 1 % drops (full DORA
+exchanges): doubling from --start until a trial fails, then bisecting between the last
+pass and the first failure. Each trial starts a fresh server. It prints, per server:
+DORA/s (median, min, max over the rounds), perfdhcp's average and max DORA delay at that
+rate, server CPU seconds per 1 000 DORAs, peak RSS, and the ratio of ours to each peer.
+Our server runs with its durable journal on disk (fdatasync before each ACK, group
+commit): no shortcut a real deployment wouldn't use.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import interop  # noqa: E402  (namespaces, processes, waits)
+from interop import Fail, Flow, read, run  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+POOL = ("10.0.1.0", "10.15.255.254")  # ~1 million addresses: no trial exhausts it
+LEASE = 3600
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    fields = read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def peak_rss_kib(pid):
+    m = re.search(r"VmHWM:\s+(\d+) kB", read(f"/proc/{pid}/status"))
+    return int(m.group(1)) if m else 0
+
+
+def server_argv(kind, d, iface, dhcp):
+    """The command line (and environment) that starts `kind` serving 10.0.0.0/12."""
+    if kind.startswith("ours-"):
+        runtime = kind.split("-", 1)[1]
+        cfg = os.path.join(d, "server.toml")
+        with open(cfg, "w") as f:
+            f.write(f"""interfaces = ["{iface}"]
+journal = "{d}/leases.journal"
+log_level = "error"
+authoritative = true
+[lease]
+time = {LEASE}
+[[subnet]]
+network = "10.0.0.0/12"
+pools = ["{POOL[0]}-{POOL[1]}"]
+""")
+        return [dhcp, "--runtime", runtime, "server", "--config", cfg], dict(os.environ, RUST_LOG="error")
+    if kind.startswith("kea"):
+        cfg = os.path.join(d, "kea.json")
+        mt = kind == "kea-mt"
+        with open(cfg, "w") as f:
+            json.dump({"Dhcp4": {
+                "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "udp"},
+                "lease-database": {"type": "memfile", "persist": True,
+                                   "name": f"{d}/kea-leases4.csv", "lfc-interval": 0},
+                "multi-threading": {"enable-multi-threading": mt, "thread-pool-size": 2,
+                                    "packet-queue-size": 64},
+                "authoritative": True,
+                "valid-lifetime": LEASE,
+                "subnet4": [{"id": 1, "subnet": "10.0.0.0/12",
+                             "pools": [{"pool": f"{POOL[0]} - {POOL[1]}"}]}],
+                "loggers": [{"name": "kea-dhcp4", "severity": "ERROR",
+                             "output_options": [{"output": "stdout"}]}],
+            }}, f)
+        return ["kea-dhcp4", "-c", cfg], dict(os.environ, KEA_PIDFILE_DIR=d, KEA_LOCKFILE_DIR=d)
+    if kind == "dnsmasq":
+        return ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--user=root",
+                f"--interface={iface}", "--bind-interfaces", "--dhcp-authoritative",
+                f"--dhcp-leasefile={d}/dnsmasq.leases", f"--pid-file={d}/dnsmasq.pid",
+                "--no-ping", "--dhcp-lease-max=2000000",
+                f"--dhcp-range={POOL[0]},{POOL[1]},255.240.0.0,{LEASE}"], None
+    raise ValueError(kind)
+
+
+def trial(kind, rate, seconds, dhcp, workdir):
+    """One perfdhcp run at `rate` against a fresh `kind`: its figures."""
+    flow = Flow(f"{kind} at {rate}/s")
+    try:
+        s, p = flow.ns("s"), flow.ns("p")
+        si, pi = f"s{flow.id}", f"p{flow.id}"
+        flow.link(s, si, p, pi)
+        flow.ip(s, "addr", "add", "10.0.0.1/12", "dev", si)
+        flow.ip(p, "addr", "add", "10.0.0.2/12", "dev", pi)
+        d = tempfile.mkdtemp(prefix=f"{kind}-", dir=workdir)
+        argv, env = server_argv(kind, d, si, dhcp)
+        log = os.path.join(d, "server.log")
+        server = flow.spawn(s, argv, log, env=env)
+        time.sleep(1.5)
+        if server.poll() is not None:
+            raise Fail(f"{kind} exited: {read(log)[-2000:]}")
+        cpu0 = cpu_seconds(server.pid)
+        out = os.path.join(d, "perfdhcp.log")
+        perf = flow.spawn(p, ["perfdhcp", "-4", "-l", pi, "-r", str(rate), "-p", str(seconds),
+                              "-W", "1000000", "-R", "1000000", "10.0.0.1"], out)
+        try:
+            perf.wait(seconds + 30)
+        except subprocess.TimeoutExpired:
+            raise Fail("perfdhcp ran over its time")
+        cpu = cpu_seconds(server.pid) - cpu0
+        rss = peak_rss_kib(server.pid)
+        text = read(out)
+        sent = [int(x) for x in re.findall(r"sent packets: (\d+)", text)]
+        recv = [int(x) for x in re.findall(r"received packets: (\d+)", text)]
+        delays = [float(x) for x in re.findall(r"avg delay: ([\d.]+) ms", text)]
+        maxes = [float(x) for x in re.findall(r"max delay: ([\d.]+) ms", text)]
+        if len(sent) < 2 or len(recv) < 2:
+            raise Fail(f"perfdhcp said: {text[-1500:]}")
+        drop = max((s_ - r_) / s_ if s_ else 1.0 for s_, r_ in zip(sent[:2], recv[:2]))
+        acks = recv[1]
+        return {
+            "rate": rate,
+            "dora_s": acks / seconds,
+            "drop": drop,
+            "delay_ms": sum(delays[:2]) if len(delays) >= 2 else float("nan"),
+            "max_delay_ms": sum(maxes[:2]) if len(maxes) >= 2 else float("nan"),
+            "cpu_per_1000": cpu / acks * 1000 if acks else float("nan"),
+            "rss_mib": rss / 1024,
+        }
+    finally:
+        flow.close()
+
+
+def best_rate(kind, args, log):
+    """Highest rate with under 1 % drops: double, then bisect."""
+    good, bad = None, None
+    rate = args.start
+    while rate <= args.max_rate:
+        r = trial(kind, rate, args.trial, args.dhcp, args.workdir)
+        log(f"  {kind:15} {rate:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %")
+        if r["drop"] < 0.01:
+            good = r
+            rate *= 2
+        else:
+            bad = r
+            break
+    if good is None:
+        return bad
+    if bad is not None:
+        lo, hi = good["rate"], bad["rate"]
+        for _ in range(args.bisect):
+            mid = (lo + hi) // 2
+            r = trial(kind, mid, args.trial, args.dhcp, args.workdir)
+            log(f"  {kind:15} {mid:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %")
+            if r["drop"] < 0.01:
+                good, lo = r, mid
+            else:
+                hi = mid
+    return good
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dhcp", default="target/release/dhcp")
+    ap.add_argument("--servers", default="ours-tokio,ours-async-std,ours-smol,kea-mt,kea,dnsmasq")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--trial", type=int, default=10, help="seconds per perfdhcp run")
+    ap.add_argument("--start", type=int, default=250, help="first rate tried")
+    ap.add_argument("--max-rate", type=int, default=64000)
+    ap.add_argument("--bisect", type=int, default=2)
+    ap.add_argument("--workdir", default="/var/tmp", help="on disk: our journal fsyncs there")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    args.dhcp = os.path.abspath(args.dhcp)
+    interop.DHCP = args.dhcp
+    if os.geteuid() != 0:
+        sys.exit("the load benchmark needs root (network namespaces)")
+    servers = args.servers.split(",")
+    results = {k: [] for k in servers}
+
+    def log(msg):
+        print(msg, flush=True)
+
+    started = time.monotonic()
+    for rnd in range(args.rounds):
+        log(f"round {rnd + 1} of {args.rounds}")
+        for kind in servers:  # interleaved: ours, Kea, dnsmasq, ours, ...
+            results[kind].append(best_rate(kind, args, log))
+    log(f"\n{args.rounds} rounds, {args.trial} s trials, {time.monotonic() - started:.0f} s in all\n")
+    head = f"{'server':15} {'DORA/s median':>13} {'min':>7} {'max':>7} {'avg delay':>10} " \
+           f"{'max delay':>10} {'CPU s/1000':>10} {'peak RSS':>9}"
+    log(head)
+    log("-" * len(head))
+    summary = {}
+    for kind, rs in results.items():
+        rates = [r["dora_s"] for r in rs]
+        med = statistics.median(rates)
+        at_med = min(rs, key=lambda r: abs(r["dora_s"] - med))
+        summary[kind] = {"median": med, "min": min(rates), "max": max(rates), **at_med}
+        log(f"{kind:15} {med:13.0f} {min(rates):7.0f} {max(rates):7.0f} "
+            f"{at_med['delay_ms']:8.2f}ms {at_med['max_delay_ms']:8.2f}ms "
+            f"{at_med['cpu_per_1000']:10.3f} {at_med['rss_mib']:7.1f}MiB")
+    ours = [k for k in servers if k.startswith("ours-")]
+    peers = [k for k in servers if not k.startswith("ours-")]
+    if ours and peers:
+        log("\nratio of ours to each peer (median DORA/s)")
+        log(f"{'':15} " + " ".join(f"{p:>9}" for p in peers))
+        for o in ours:
+            log(f"{o:15} " + " ".join(f"{summary[o]['median'] / summary[p]['median']:9.2f}"
+                                      for p in peers))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rounds": results, "summary": summary}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
