@@ -73,11 +73,15 @@ _ids_lock = threading.Lock()
 
 
 class Flow:
-    """Namespaces, processes and files of one flow; `close` removes them all."""
+    """Namespaces, processes and files of one flow; `close` removes them all (and
+    `close_all` every flow's, whatever happened to it)."""
+
+    made = []
 
     def __init__(self, name):
         with _ids_lock:
             self.id = next(_ids)
+            Flow.made.append(self)
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"interop-{self.id}-")
         os.chmod(self.dir, 0o755)
@@ -131,6 +135,11 @@ class Flow:
                 p.kill()
                 p.wait(5)
         return p.returncode
+
+    @classmethod
+    def close_all(cls):
+        for f in cls.made:
+            f.close()
 
     def close(self):
         for p in reversed(self.procs):
@@ -728,7 +737,7 @@ pools = ["10.0.1.0-10.0.255.254"]
 
 # ---- the matrix -------------------------------------------------------------------------
 
-def report(flows_by_key, verbose_fail=True):
+def report(flows_by_key):
     rows = []
     failed = 0
     for (peer, runtime), flow in flows_by_key:
@@ -743,17 +752,16 @@ def report(flows_by_key, verbose_fail=True):
     print(line.format(*("-" * w for w in widths)))
     for r in rows:
         print(line.format(*r))
-    if verbose_fail:
-        for (peer, runtime), flow in flows_by_key:
-            bad = [r for r in flow.results if r[1] is False]
-            if not bad:
-                continue
-            print(f"\n===== FAILED: {peer} on {runtime}: {bad[0][0]}\n{bad[0][3]}")
-            for log in flow.logs:
-                print(f"----- {log}\n{read(log)[-4000:]}")
-            if flow.capture and os.path.exists(flow.capture):
-                dec = run([DHCP, "decode", flow.capture], check=False)
-                print(f"----- capture ({flow.capture})\n{dec.stdout[-6000:]}")
+    for (peer, runtime), flow in flows_by_key:
+        bad = [r for r in flow.results if r[1] is False]
+        if not bad:
+            continue
+        print(f"\n===== FAILED: {peer} on {runtime}: {bad[0][0]}\n{bad[0][3]}")
+        for log in flow.logs:
+            print(f"----- {log}\n{read(log)[-4000:]}")
+        if flow.capture and os.path.exists(flow.capture):
+            dec = run([DHCP, "decode", flow.capture], check=False)
+            print(f"----- capture ({flow.capture})\n{dec.stdout[-6000:]}")
     return failed
 
 
@@ -790,35 +798,24 @@ def main():
 
     def go(job):
         key, fn = job
-        flow = None
         try:
             flow = fn()
-        finally:
-            if flow:
-                flow.close()
+        except Exception:  # noqa: BLE001 - a flow that crashed is a failed flow
+            flow = Flow(key[0])
+            flow.results.append(("setup", False, 0.0, traceback.format_exc()))
+        flow.close()
         return key, flow
 
     def run_all(batch, workers):
-        out = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as ex:
-            futures = [ex.submit(lambda j=j: go_safe(j)) for j in batch]
-            for f in futures:
-                out.append(f.result())
-        return out
+            return list(ex.map(go, batch))
 
-    def go_safe(job):
-        key, fn = job
-        try:
-            return go(job)
-        except Exception:  # noqa: BLE001 - a flow that crashed is a failed flow
-            f = Flow(key[0])
-            f.results.append(("setup", False, 0.0, traceback.format_exc()))
-            f.close()
-            return key, f
-
-    done += run_all(jobs, args.jobs)
-    # perfdhcp needs the machine's cores to itself: one run at a time, after the rest.
-    done += run_all(perf, 1)
+    try:
+        done += run_all(jobs, args.jobs)
+        # perfdhcp needs the machine's cores to itself: one run at a time, after the rest.
+        done += run_all(perf, 1)
+    finally:
+        Flow.close_all()
     failed = report(done)
     print(f"\ninterop: {sum(len(f.results) for _, f in done)} scenarios, {failed} failed, "
           f"{time.monotonic() - started:.0f} s")

@@ -11,6 +11,16 @@ use dhcp::host::runtime::Runtime;
 use dhcp::host::{hook, socket, MacAddress};
 
 use crate::runtime::{on_runtime, RuntimeName};
+
+#[cfg(unix)]
+const SIGUSR1: i32 = nix::sys::signal::Signal::SIGUSR1 as i32;
+#[cfg(unix)]
+const SIGUSR2: i32 = nix::sys::signal::Signal::SIGUSR2 as i32;
+// Not watched where there are no such signals (`watch` then never yields).
+#[cfg(not(unix))]
+const SIGUSR1: i32 = 10;
+#[cfg(not(unix))]
+const SIGUSR2: i32 = 12;
 use crate::Outcome;
 
 /// `dhcp client` options.
@@ -63,19 +73,6 @@ fn remembered(path: &std::path::Path) -> Option<Ipv4Addr> {
     v["address"].as_str()?.parse().ok()
 }
 
-fn hex_bytes(s: &str) -> Result<Vec<u8>, String> {
-    let digits: String = s.chars().filter(|c| !matches!(c, ':' | '-')).collect();
-    if digits.is_empty() || digits.len() % 2 == 1 {
-        return Err(format!("{s:?} is not hex bytes"));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("{s:?} is not hex bytes"))
-        })
-        .collect()
-}
-
 fn system_hostname() -> Option<String> {
     #[cfg(unix)]
     {
@@ -93,7 +90,11 @@ pub(crate) fn run(runtime: RuntimeName, args: Args) -> Outcome {
     let mac = iface
         .mac
         .ok_or_else(|| format!("{} has no hardware address", args.interface))?;
-    let client_id = args.client_id.as_deref().map(hex_bytes).transpose()?;
+    let client_id = args
+        .client_id
+        .as_deref()
+        .map(dhcp::host::config::parse_hex)
+        .transpose()?;
     let host_name = if args.no_hostname {
         None
     } else {
@@ -144,7 +145,7 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
         .request
         .or_else(|| args.lease_file.as_deref().and_then(remembered));
     let (commands_tx, commands) = async_channel::unbounded();
-    let signals = signals();
+    let signals = dhcp::host::signal::watch(&[SIGUSR1, SIGUSR2]);
     if let Some(script) = &args.script {
         run_hook(script, "deconfig", &args.interface, None).await;
     }
@@ -233,7 +234,12 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     };
     let forward = async {
         // SIGUSR1: renew now; SIGUSR2: release now (as udhcpc).
-        while let Ok(command) = signals.recv().await {
+        while let Ok(sig) = signals.recv().await {
+            let command = if sig == SIGUSR1 {
+                ClientCommand::Renew
+            } else {
+                ClientCommand::Release
+            };
             let _ = commands_tx.send(command).await;
         }
     };
@@ -245,31 +251,6 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     .await;
     r?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// SIGUSR1 and SIGUSR2 as commands.
-fn signals() -> async_channel::Receiver<ClientCommand> {
-    let (tx, rx) = async_channel::unbounded();
-    #[cfg(unix)]
-    {
-        use nix::sys::signal::Signal;
-        let raw = dhcp::host::signal::watch(&[Signal::SIGUSR1 as i32, Signal::SIGUSR2 as i32]);
-        std::thread::spawn(move || {
-            while let Ok(sig) = raw.recv_blocking() {
-                let c = if sig == Signal::SIGUSR1 as i32 {
-                    ClientCommand::Renew
-                } else {
-                    ClientCommand::Release
-                };
-                if tx.send_blocking(c).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    #[cfg(not(unix))]
-    std::mem::forget(tx);
-    rx
 }
 
 #[cfg(target_os = "linux")]

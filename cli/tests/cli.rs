@@ -16,6 +16,13 @@ fn golden() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/golden")
 }
 
+/// `dhcp` run inside namespace `ns`.
+fn dhcp_in(ns: &str) -> Command {
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", ns, DHCP]);
+    c
+}
+
 fn dhcp(args: &[&str]) -> Output {
     Command::new(DHCP).args(args).output().expect("run dhcp")
 }
@@ -368,8 +375,8 @@ routers = ["192.0.2.1"]
 
 /// `dhcp server` in the pair's server namespace, once it says it serves.
 fn start_server(pair: &Pair, config: &Path, log: &Path) -> Running {
-    let child = Command::new("ip")
-        .args(["netns", "exec", &pair.server, DHCP, "server", "--config"])
+    let child = dhcp_in(&pair.server)
+        .args(["server", "--config"])
         .arg(config)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
@@ -391,16 +398,8 @@ fn client_once_prints_the_lease_on_every_runtime_and_leases_lists_it() {
     let mut server = start_server(&pair, &config, &dir.path().join("server.log"));
     let mut addresses = Vec::new();
     for rt in ["tokio", "async-std", "smol"] {
-        let o = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &pair.client,
-                DHCP,
-                "--runtime",
-                rt,
-                "client",
-            ])
+        let o = dhcp_in(&pair.client)
+            .args(["--runtime", rt, "client"])
             .args([
                 &pair.client_if,
                 "--once",
@@ -495,16 +494,8 @@ fn client_applies_the_lease_runs_the_hook_with_inert_data_and_cleans_up() {
     std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let log = dir.path().join("client.log");
     let mut client = Running(
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &pair.client,
-                DHCP,
-                "client",
-                &pair.client_if,
-                "--apply",
-            ])
+        dhcp_in(&pair.client)
+            .args(["client", &pair.client_if, "--apply"])
             .arg("--script")
             .arg(&hook)
             .stdout(Stdio::null())
@@ -711,16 +702,8 @@ fn server_drops_to_its_user_keeping_only_network_capabilities() {
     assert_eq!(field("CapEff:"), "0000000000003400");
     assert_eq!(field("CapPrm:"), "0000000000003400");
     // It still serves and journals.
-    let o = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &pair.client,
-            DHCP,
-            "client",
-            &pair.client_if,
-            "--once",
-        ])
+    let o = dhcp_in(&pair.client)
+        .args(["client", &pair.client_if, "--once"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));

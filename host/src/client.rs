@@ -433,16 +433,6 @@ impl<R: Runtime> Client<R> {
                     let _ = events.send(r).await;
                 }
             }
-            let stopped = poll_fn(|cx| {
-                if stop.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(true);
-                }
-                Poll::Ready(false)
-            })
-            .await;
-            if stopped {
-                break;
-            }
             let deadline = self
                 .machine
                 .poll_timeout()

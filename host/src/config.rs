@@ -149,24 +149,30 @@ deserialize_from_str!(Net, Pool);
 #[derive(Debug, Clone)]
 struct Hex(Vec<u8>);
 
+/// Bytes written as hex, separated by `:`, `-` or spaces, or not at all
+/// (`01:00:11:22:33:44:55`, `0100112233`).
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("{s:?} is not hex bytes (like \"01:00:11:22:33:44:55\")");
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(|c| !matches!(c, b':' | b'-' | b' '))
+        .collect();
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+            u8::from_str_radix(pair, 16).map_err(|_| bad())
+        })
+        .collect()
+}
+
 impl FromStr for Hex {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let digits: String = s
-            .chars()
-            .filter(|c| !matches!(c, ':' | '-' | ' '))
-            .collect();
-        if digits.is_empty() || !digits.len().is_multiple_of(2) {
-            return Err(format!(
-                "{s:?} is not hex bytes (like \"01:00:11:22:33:44:55\")"
-            ));
-        }
-        (0..digits.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&digits[i..i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map(Hex)
-            .map_err(|_| format!("{s:?} is not hex bytes (like \"01:00:11:22:33:44:55\")"))
+        parse_hex(s).map(Hex)
     }
 }
 deserialize_from_str!(Hex);

@@ -23,12 +23,10 @@
 //! | `lease` | lease time (51), seconds |
 //! | `serverid` | server identifier (54) |
 //! | `staticroutes` | classless routes (121): `net/len gateway` pairs, space-separated |
-//! | `message` | the server's message (56), for `nak`, printable ASCII only |
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io;
-use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -141,21 +139,6 @@ pub fn variables(interface: &str, lease: Option<&Lease>) -> Vec<(&'static str, S
     v
 }
 
-/// A server's message (56) made safe for a variable: printable ASCII only.
-pub fn message_variable(message: &[u8]) -> (&'static str, String) {
-    let clean: String = message
-        .iter()
-        .map(|&b| {
-            if (0x20..0x7f).contains(&b) {
-                char::from(b)
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    ("message", clean)
-}
-
 /// Runs `script event` with `vars` (and `PATH`) as its whole environment, and waits for
 /// it, at most [`HOOK_TIMEOUT`] (then it is killed).
 pub fn run(script: &Path, event: &str, vars: &[(&str, String)]) -> io::Result<ExitStatus> {
@@ -205,15 +188,6 @@ pub async fn run_async(
     rx.recv()
         .await
         .unwrap_or_else(|_| Err(io::Error::other("the hook thread ended without a result")))
-}
-
-/// Formats an address list as the variables do (for callers building their own).
-pub fn join(addrs: &[Ipv4Addr]) -> String {
-    addrs
-        .iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

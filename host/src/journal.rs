@@ -260,12 +260,10 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
+        let appender = file.try_clone().map_err(io_err(&path))?;
         let mut j = Journal {
             path,
-            file: file.try_clone().map_err(|e| StoreError::Io {
-                path: PathBuf::new(),
-                source: e,
-            })?,
+            file: appender,
             _lock: lock,
             live: BTreeMap::new(),
             lines: 0,

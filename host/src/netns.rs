@@ -14,20 +14,20 @@ pub fn can_netns() -> bool {
     nix::unistd::geteuid().is_root() && Command::new("ip").arg("-V").output().is_ok()
 }
 
-fn ip(args: &[&str]) -> Result<(), String> {
+/// Runs `ip` with `args`: its stdout, or what went wrong.
+fn ip(args: &[&str]) -> Result<String, String> {
     let out = Command::new("ip")
         .args(args)
         .output()
         .map_err(|e| format!("running ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
+    if !out.status.success() {
+        return Err(format!(
             "ip {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        ));
     }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -126,19 +126,9 @@ impl Pair {
 
     /// `ip` in namespace `ns`: its stdout, or what went wrong.
     pub fn ip_in(ns: &str, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("ip")
-            .args(["-n", ns])
-            .args(args)
-            .output()
-            .map_err(|e| format!("running ip: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "ip -n {ns} {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let mut all = vec!["-n", ns];
+        all.extend_from_slice(args);
+        ip(&all)
     }
 
     /// Whether namespace `ns` exists.

@@ -6,30 +6,12 @@ use std::future::Future;
 /// signals is not watched: the future then never completes). Watching starts when this
 /// is called, on a thread of its own.
 pub fn shutdown() -> impl Future<Output = ()> + Send + 'static {
-    let (tx, rx) = async_channel::bounded::<i32>(1);
     #[cfg(unix)]
-    {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
-            Ok(mut signals) => {
-                let spawned = std::thread::Builder::new()
-                    .name("dhcp-signals".into())
-                    .spawn(move || {
-                        if let Some(sig) = signals.forever().next() {
-                            let _ = tx.send_blocking(sig);
-                        }
-                    });
-                if let Err(e) = spawned {
-                    tracing::warn!("not watching for SIGINT/SIGTERM: {e}");
-                }
-            }
-            Err(e) => tracing::warn!("not watching for SIGINT/SIGTERM: {e}"),
-        }
-    }
+    let signals = watch(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]);
     #[cfg(not(unix))]
-    std::mem::forget(tx);
+    let signals = watch(&[]);
     async move {
-        if let Ok(sig) = rx.recv().await {
+        if let Ok(sig) = signals.recv().await {
             tracing::info!("signal {sig}: stopping");
         }
     }
