@@ -264,8 +264,48 @@ fn walk_for(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
     })
 }
 
+/// `DHCP_BENCH_COUNT=NAME:N`: runs benchmark NAME's work N times and exits, without
+/// criterion, so that `valgrind --tool=callgrind` can count its instructions.
+fn count_mode(packets: &[(&'static str, Vec<u8>)]) -> bool {
+    let Ok(spec) = std::env::var("DHCP_BENCH_COUNT") else {
+        return false;
+    };
+    let (name, n) = spec.split_once(':').expect("DHCP_BENCH_COUNT=NAME:N");
+    let n: usize = n.parse().expect("N is a count");
+    let mut buf = [0u8; 1500];
+    let mut vec = Vec::with_capacity(1500);
+    let (group, theirs) = match name.strip_suffix("_dhcproto") {
+        Some(g) => (g, true),
+        None => (name, false),
+    };
+    let packet = packets
+        .iter()
+        .find(|(p, _)| group.strip_prefix("parse_") == Some(*p))
+        .map(|(_, bytes)| bytes.as_slice());
+    let bytes = packet.unwrap_or_default();
+    let mut work: Box<dyn FnMut() -> usize> = match (group, theirs, packet) {
+        ("emit_offer", false, _) => Box::new(|| emit_ours(black_box(MessageType::Offer), &mut buf)),
+        ("emit_ack", false, _) => Box::new(|| emit_ours(black_box(MessageType::Ack), &mut buf)),
+        ("emit_offer", true, _) => {
+            Box::new(|| emit_dhcproto(black_box(v4::MessageType::Offer), &mut vec))
+        }
+        ("emit_ack", true, _) => {
+            Box::new(|| emit_dhcproto(black_box(v4::MessageType::Ack), &mut vec))
+        }
+        (_, false, Some(_)) => Box::new(|| read_ours(black_box(bytes))),
+        (_, true, Some(_)) => Box::new(|| read_dhcproto(black_box(bytes))),
+        _ => panic!("no benchmark {name}"),
+    };
+    let sum: usize = (0..n).map(|_| work()).sum();
+    println!("{name} x {n}: {sum}");
+    true
+}
+
 fn main() {
     let packets = golden();
+    if count_mode(&packets) {
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c, &packets);
     c.final_summary();

@@ -148,6 +148,9 @@ pub fn parse_record(line: &str) -> Result<LeaseRecord, String> {
         .map_err(|_| format!("bad expiry {expires:?}"))?;
     let host_name = if *host == "-" {
         None
+    } else if host.is_empty() {
+        // `format_record` writes `-` for no name; an empty field is not one of its lines.
+        return Err("empty host field".to_string());
     } else {
         let mut out = Vec::new();
         let mut bytes = host.bytes();

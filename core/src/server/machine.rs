@@ -1,6 +1,6 @@
 //! [`Server`]: one DHCPv4 server machine for every client of every subnet, sans I/O.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, VecDeque};
 
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -13,6 +13,7 @@ use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
 use super::options::OptionTable;
 use super::pool::Pool;
+use super::timers::{Deadline, Timers};
 use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
 use crate::wire::OptionData;
@@ -55,15 +56,6 @@ enum BindingState {
     Declined,
     /// Persisting failed (another server holds it, or the store is down): out of use.
     Conflict,
-}
-
-/// A deadline in whole seconds after the server's epoch (rounded up, so never early):
-/// four bytes a binding instead of eight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct Deadline(u32);
-
-impl Deadline {
-    const NEVER: Deadline = Deadline(u32::MAX);
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +132,7 @@ pub struct Server {
     collided: BTreeMap<ClientKey, u32>,
     hash_key: u64,
     /// One entry per binding: when it next needs attention.
-    timers: BTreeSet<(Deadline, u32)>,
+    timers: Timers,
     replies: VecDeque<Encoded>,
     waiting: VecDeque<(u64, Encoded)>,
     /// Buffers of sent replies, reused for the next ones.
@@ -211,7 +203,7 @@ impl Server {
             clients: HashMap::with_hasher(FixedState::with_seed(unix_now.rotate_left(17))),
             collided: BTreeMap::new(),
             hash_key: crate::rng::Rng::new(unix_now ^ 0x5eed).next_u64(),
-            timers: BTreeSet::new(),
+            timers: Timers::default(),
             replies: VecDeque::new(),
             waiting: VecDeque::new(),
             spare: Vec::new(),
@@ -270,7 +262,7 @@ impl Server {
 
     /// The next deadline (an offer or a lease expiring).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| self.instant(*t))
+        self.timers.first().map(|t| self.instant(t))
     }
 
     /// Copies the next reply into `buf` and says where it goes. A reply never exceeds the
@@ -319,10 +311,9 @@ impl Server {
         let until = self.deadline(self.now + self.offer_hold);
         if let Some(b) = self.bindings.get_mut(&a) {
             b.state = BindingState::Conflict;
-            let old = core::mem::replace(&mut b.until, until);
+            b.until = until;
             let client = b.client.clone();
-            self.timers.remove(&(old, a));
-            self.timers.insert((until, a));
+            self.add_timer(until, a);
             self.unindex_client(&client, a);
         }
     }
@@ -354,7 +345,7 @@ impl Server {
             if let Some(p) = self.subnets[subnet].pool_of(a) {
                 p.take_specific(a);
             }
-            self.timers.insert((until, a));
+            self.add_timer(until, a);
         }
         if state != BindingState::Declined {
             self.forget_other_address(&record.client, a);
@@ -374,11 +365,9 @@ impl Server {
     /// Expires offers, leases and declined addresses whose time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.clock(now);
-        while let Some(&(t, a)) = self.timers.first() {
-            if self.instant(t) > now {
-                break;
-            }
-            self.timers.pop_first();
+        let since = now.saturating_duration_since(self.anchor.0).as_secs();
+        let due = Deadline(u32::try_from(since).unwrap_or(u32::MAX).min(u32::MAX - 1));
+        while let Some((t, a)) = self.timers.pop_due(due) {
             let Some(b) = self.bindings.get(&a) else {
                 continue;
             };
@@ -459,11 +448,24 @@ impl Server {
         }
     }
 
+    /// Adds a deadline for `a`, and drops the stale entries when they come to outnumber
+    /// the bindings (amortized O(1)).
+    fn add_timer(&mut self, until: Deadline, a: u32) {
+        self.timers.insert(until, a);
+        if self.timers.len() > 2 * self.bindings.len() + 1024 {
+            let bindings = &self.bindings;
+            self.timers.retain(|d, a| {
+                bindings
+                    .get(&a)
+                    .is_some_and(|b| b.until == d && b.state != BindingState::Recent)
+            });
+        }
+    }
+
     /// Frees `a` in its pool and forgets its binding.
     fn unbind(&mut self, a: u32) {
         if let Some(b) = self.bindings.remove(&a) {
             self.unindex_client(&b.client, a);
-            self.timers.remove(&(b.until, a));
             if b.state != BindingState::Recent {
                 self.give_back(usize::from(b.subnet), a);
             }
@@ -480,8 +482,6 @@ impl Server {
         }
         b.state = BindingState::Recent;
         let subnet = usize::from(b.subnet);
-        let until = b.until;
-        self.timers.remove(&(until, a));
         self.give_back(subnet, a);
     }
 
@@ -511,8 +511,9 @@ impl Server {
             {
                 let old = core::mem::replace(&mut b.until, until);
                 b.state = state;
-                self.timers.remove(&(old, a));
-                self.timers.insert((until, a));
+                if old != until {
+                    self.add_timer(until, a);
+                }
                 return;
             }
         }
@@ -521,9 +522,8 @@ impl Server {
             Some(b) => b.state == BindingState::Recent,
         };
         if let Some(old) = self.bindings.get(&a) {
-            let (old_client, old_until) = (old.client.clone(), old.until);
-            self.timers.remove(&(old_until, a));
-            if old_client != *client {
+            if old.client != *client {
+                let old_client = old.client.clone();
                 self.unindex_client(&old_client, a);
             }
         }
@@ -549,7 +549,7 @@ impl Server {
                 subnet: subnet as u16,
             },
         );
-        self.timers.insert((until, a));
+        self.add_timer(until, a);
     }
 
     fn client_hash(&self, c: &ClientKey) -> u64 {
@@ -980,10 +980,9 @@ impl Server {
         let until = self.deadline(until_instant);
         if let Some(b) = self.bindings.get_mut(&a) {
             b.state = BindingState::Declined;
-            let old = core::mem::replace(&mut b.until, until);
-            self.timers.remove(&(old, a));
+            b.until = until;
         }
-        self.timers.insert((until, a));
+        self.add_timer(until, a);
         self.unindex_client(client, a);
         self.record(a, client, RecordKind::Declined, until_instant, None);
         Ok(())
@@ -1050,6 +1049,7 @@ impl Server {
     }
 
     /// The reply to the request in `ctx`, and where it goes (RFC 2131 section 4.1).
+    #[inline(always)]
     fn build<'r>(
         &self,
         ctx: &Ctx<'_, 'r>,
@@ -1213,12 +1213,9 @@ impl Server {
                 if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
                     continue;
                 }
+                // `value` knows exactly the must-haves: one that does not fit is an error.
                 if let Some(v) = value(code) {
-                    if musts.contains(&code) {
-                        b.option(OptionCode(code), &v)?;
-                    } else {
-                        let _ = b.option(OptionCode(code), &v);
-                    }
+                    b.option(OptionCode(code), &v)?;
                 } else if let Some(v) = configured(code) {
                     let _ = b.option(OptionCode(code), v);
                 }

@@ -9,6 +9,7 @@ mod lease;
 mod machine;
 mod options;
 mod pool;
+mod timers;
 
 pub use config::{
     ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,

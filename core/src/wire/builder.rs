@@ -410,7 +410,7 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Writes option `code` with `value` as it is.
-    #[inline]
+    #[inline(always)]
     pub fn option(&mut self, code: OptionCode, value: &[u8]) -> Result<&mut Self, EmitError> {
         let (at, len) = (self.pos, value.len());
         if len <= INSTANCE_MAX
@@ -431,7 +431,15 @@ impl<'b> MessageBuilder<'b> {
                 return Ok(self);
             }
         }
-        self.option_with(code, len, |w| w.put(value))
+        self.option_split(code, value)
+    }
+
+    /// [`option`](Self::option) when the value does not go in one piece here: split, or
+    /// continued in `file`/`sname`, or refused.
+    #[cold]
+    #[inline(never)]
+    fn option_split(&mut self, code: OptionCode, value: &[u8]) -> Result<&mut Self, EmitError> {
+        self.option_with(code, value.len(), |w| w.put(value))
     }
 
     /// Writes option `code` with a value read from another message (possibly split).

@@ -328,6 +328,26 @@ impl Iterator for Bytes<'_> {
             },
         }
     }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            BytesRepr::One(it) => it.size_hint(),
+            BytesRepr::Split { current, .. } => (current.len(), None),
+        }
+    }
+
+    /// Whole slices at a time, so that `sum`, `for_each` and friends run as tight loops.
+    #[inline]
+    fn fold<B, F: FnMut(B, u8) -> B>(self, init: B, mut f: F) -> B {
+        match self.inner {
+            BytesRepr::One(it) => it.copied().fold(init, f),
+            BytesRepr::Split { segments, current } => {
+                let acc = current.iter().copied().fold(init, &mut f);
+                segments.fold(acc, |acc, piece| piece.iter().copied().fold(acc, &mut f))
+            }
+        }
+    }
 }
 
 impl<'a> Bytes<'a> {

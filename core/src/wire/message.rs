@@ -45,7 +45,7 @@ fn c_string(field: &[u8]) -> &[u8] {
 
 impl<'a> Message<'a> {
     /// Checks `buf` and returns a view of it. Bytes after the end option are ignored.
-    #[inline]
+    #[inline(always)]
     pub fn parse(buf: &'a [u8]) -> Result<Self, ParseError> {
         let Some(header) = buf.first_chunk::<OPTIONS_OFFSET>() else {
             return Err(ParseError::Truncated { len: buf.len() });
@@ -219,7 +219,7 @@ impl<'a> Message<'a> {
     }
 
     /// The value of option `code`: all its instances concatenated (RFC 3396), or `None`.
-    #[inline]
+    #[inline(always)]
     pub fn option(&self, code: OptionCode) -> Option<OptionData<'a>> {
         match self.index.lookup(code.0) {
             Some(None) => None,
@@ -232,7 +232,7 @@ impl<'a> Message<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn typed<T>(
         &self,
         code: OptionCode,
@@ -243,7 +243,7 @@ impl<'a> Message<'a> {
 
     /// A fixed-size option, read without building an [`OptionData`] when it is a single
     /// instance in the `options` field (nearly always).
-    #[inline]
+    #[inline(always)]
     fn fixed<const N: usize>(&self, code: OptionCode) -> Result<Option<[u8; N]>, OptionError> {
         match self.index.lookup(code.0) {
             Some(None) => Ok(None),
@@ -368,7 +368,7 @@ impl<'a> Message<'a> {
     }
 
     /// DHCP message type (53). A message without it is plain BOOTP.
-    #[inline]
+    #[inline(always)]
     pub fn message_type(&self) -> Result<Option<MessageType>, OptionError> {
         let code = OptionCode::MESSAGE_TYPE;
         match self.fixed::<1>(code)? {

@@ -100,55 +100,46 @@ impl<'a> Iterator for RawOptions<'a> {
     }
 }
 
-/// Where each option code first appears, and which codes appear more than once: filled
-/// while [`validate`] walks the areas, so that a lookup is one table read.
+/// Where each option code appears: filled while [`validate`] walks the areas, so that a
+/// lookup is one table read.
 #[derive(Clone, Copy)]
 pub(crate) struct OptionIndex {
     /// Per code below 128 (the ones read often): 0 when absent; else 1 + the offset of
-    /// its first instance from the start of the `options` field, when that is below 254;
-    /// else [`FAR`] (the caller walks). Codes from 128 up are always walked for.
+    /// its only instance from the start of the `options` field, when that is below 254;
+    /// else [`WALK`]: the code appears more than once (an RFC 3396 split value), or far
+    /// into the message, or in `file` or `sname`, and the caller walks. Codes from 128 up
+    /// are always walked for.
     slot: [u8; 128],
-    /// One bit per code seen more than once (an RFC 3396 split value).
-    repeated: [u64; 4],
 }
 
-/// A code that is present, but too far into the message for a slot to say where.
-const FAR: u8 = u8::MAX;
+/// A code that is present, but not as one instance a slot can point at.
+const WALK: u8 = u8::MAX;
 
 impl OptionIndex {
     pub(crate) const fn new() -> Self {
-        OptionIndex {
-            slot: [0; 128],
-            repeated: [0; 4],
-        }
+        OptionIndex { slot: [0; 128] }
     }
 
     /// Records an option whose code byte is `offset` bytes into the `options` field
     /// (`None` for one in `file` or `sname`).
     #[inline]
     fn record(&mut self, code: u8, offset: Option<usize>) {
-        let Some(slot) = self.slot.get_mut(usize::from(code)) else {
-            return;
-        };
-        if *slot != 0 {
-            self.repeated[usize::from(code >> 6)] |= 1 << (code & 63);
-        } else {
+        if let Some(slot) = self.slot.get_mut(usize::from(code)) {
             *slot = match offset {
-                Some(o) if o < usize::from(FAR) - 1 => o as u8 + 1,
-                _ => FAR,
+                Some(o) if *slot == 0 && o < usize::from(WALK) - 1 => o as u8 + 1,
+                _ => WALK,
             };
         }
     }
 
     /// What the index knows of `code`: `Some(None)` when it is absent, `Some(Some(offset))`
     /// for the only instance's offset in the `options` field, `None` when the caller must
-    /// walk (repeated, or far in the message).
+    /// walk.
     #[inline]
     pub(crate) fn lookup(&self, code: u8) -> Option<Option<usize>> {
         match *self.slot.get(usize::from(code))? {
             0 => Some(None),
-            FAR => None,
-            _ if self.repeated[usize::from(code >> 6)] & (1 << (code & 63)) != 0 => None,
+            WALK => None,
             s => Some(Some(usize::from(s) - 1)),
         }
     }
@@ -165,6 +156,7 @@ impl core::fmt::Debug for OptionIndex {
 /// Checks that every option in `area` lies inside it, records each in `index`, and returns
 /// the value of the first option overload (52) found, if any. `base` is the area's offset
 /// in the message.
+#[inline]
 pub(crate) fn validate(
     area: &[u8],
     which: Area,
@@ -172,38 +164,36 @@ pub(crate) fn validate(
     index: &mut OptionIndex,
 ) -> Result<Option<u8>, ParseError> {
     let mut overload = None;
-    let len = area.len();
+    let in_options = which == Area::Options;
     let mut pos = 0;
-    // Every index below is checked against `len` first, so none can panic.
-    while pos < len {
-        let code = area[pos];
-        if code == 0 {
-            pos += 1;
-            continue;
+    while let Some(&code) = area.get(pos) {
+        match code {
+            0 => {
+                pos += 1;
+                continue;
+            }
+            255 => break,
+            _ => {}
         }
-        if code == 255 {
-            break;
-        }
-        let next = if pos + 1 < len {
-            pos + 2 + usize::from(area[pos + 1])
-        } else {
-            usize::MAX
-        };
-        if next > len {
+        let value = area
+            .get(pos + 1)
+            .map(|&len| pos + 2..pos + 2 + usize::from(len))
+            .and_then(|r| area.get(r));
+        let Some(value) = value else {
             return Err(ParseError::OptionOverrun {
                 code,
                 offset: base + pos,
                 area: which,
             });
-        }
+        };
         if code == OptionCode::OVERLOAD.0 && overload.is_none() {
-            match &area[pos + 2..next] {
+            match value {
                 [v @ 1..=3] => overload = Some(*v),
                 _ => return Err(ParseError::BadOverload),
             }
         }
-        index.record(code, (which == Area::Options).then_some(pos));
-        pos = next;
+        index.record(code, in_options.then_some(pos));
+        pos += 2 + value.len();
     }
     Ok(overload)
 }

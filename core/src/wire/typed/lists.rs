@@ -123,7 +123,7 @@ impl<'a> ParameterList<'a> {
     /// Whether `code` is asked for.
     #[inline]
     pub fn contains(&self, code: OptionCode) -> bool {
-        self.data.bytes().any(|c| c == code.0)
+        self.data.segments().any(|piece| piece.contains(&code.0))
     }
 
     /// The codes in order.

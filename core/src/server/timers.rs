@@ -1,0 +1,168 @@
+//! [`Timers`]: when each binding next needs attention, in deadline order.
+
+use alloc::collections::{BTreeSet, VecDeque};
+use alloc::vec::Vec;
+
+/// A deadline in whole seconds after the server's epoch (rounded up, so never early):
+/// four bytes a binding instead of eight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Deadline(pub(crate) u32);
+
+impl Deadline {
+    pub(crate) const NEVER: Deadline = Deadline(u32::MAX);
+}
+
+/// How many in-order runs are kept before out-of-order deadlines go to the tree.
+const RUNS: usize = 8;
+
+/// Deadlines of addresses, earliest first.
+///
+/// Nearly every deadline is `now + d` for one of a few durations `d` (the offer hold, a
+/// subnet's lease time, the decline probation), so deadlines of one duration arrive in
+/// order: each such run is a FIFO queue, and adding to it is O(1) whatever the number of
+/// leases. A deadline that fits no run goes to a B-tree.
+///
+/// Entries are never taken out early. An entry whose address's binding has since moved
+/// to another deadline, or gone, is stale: [`Timers::pop_due`] returns it and the caller
+/// skips it by comparing with the binding. A stale entry lives until its own deadline,
+/// so a binding usually has one or two entries (a renewal adds one before the old one is
+/// due); clients that renew again and again would pile up more, so the owner calls
+/// [`Timers::retain`] when [`Timers::len`] outgrows its bindings.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    runs: Vec<VecDeque<(Deadline, u32)>>,
+    other: BTreeSet<(Deadline, u32)>,
+    len: usize,
+}
+
+impl Timers {
+    /// Adds `until` for address `a`. A deadline that never comes is not kept.
+    pub(crate) fn insert(&mut self, until: Deadline, a: u32) {
+        if until == Deadline::NEVER {
+            return;
+        }
+        self.len += 1;
+        // The run whose last deadline is the latest one not after `until` keeps the runs
+        // tight; an empty run takes anything.
+        let mut best: Option<(usize, Option<Deadline>)> = None;
+        for (i, run) in self.runs.iter().enumerate() {
+            let last = run.back().map(|&(d, _)| d);
+            if last.is_some_and(|d| d > until) {
+                continue;
+            }
+            if best.is_none_or(|(_, b)| last > b) {
+                best = Some((i, last));
+            }
+        }
+        match best {
+            Some((i, _)) => self.runs[i].push_back((until, a)),
+            None if self.runs.len() < RUNS => {
+                let mut run = VecDeque::new();
+                run.push_back((until, a));
+                self.runs.push(run);
+            }
+            None => {
+                if !self.other.insert((until, a)) {
+                    self.len -= 1;
+                }
+            }
+        }
+    }
+
+    /// The earliest deadline held (possibly a stale one).
+    pub(crate) fn first(&self) -> Option<Deadline> {
+        let runs = self.runs.iter().filter_map(|r| r.front().map(|&(d, _)| d));
+        runs.chain(self.other.first().map(|&(d, _)| d)).min()
+    }
+
+    /// Takes the earliest entry if its deadline is at or before `now`.
+    pub(crate) fn pop_due(&mut self, now: Deadline) -> Option<(Deadline, u32)> {
+        let mut best: Option<(usize, Deadline)> = None;
+        for (i, run) in self.runs.iter().enumerate() {
+            if let Some(&(d, _)) = run.front() {
+                if d <= now && best.is_none_or(|(_, b)| d < b) {
+                    best = Some((i, d));
+                }
+            }
+        }
+        let tree = self.other.first().copied().filter(|&(d, _)| d <= now);
+        let popped = match (best, tree) {
+            (Some((_, d)), Some(t)) if t.0 < d => self.other.pop_first(),
+            (Some((i, _)), _) => self.runs[i].pop_front(),
+            (None, Some(_)) => self.other.pop_first(),
+            (None, None) => None,
+        };
+        self.len -= usize::from(popped.is_some());
+        popped
+    }
+
+    /// Entries held, stale ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Keeps only the entries `live` says are not stale. O(entries).
+    pub(crate) fn retain(&mut self, mut live: impl FnMut(Deadline, u32) -> bool) {
+        for run in &mut self.runs {
+            run.retain(|&(d, a)| live(d, a));
+        }
+        self.other.retain(|&(d, a)| live(d, a));
+        self.len = self.runs.iter().map(VecDeque::len).sum::<usize>() + self.other.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_deadline_order_whatever_the_insert_order() {
+        let mut t = Timers::default();
+        // Three durations interleaved, plus deadlines out of any order (more than RUNS).
+        let mut expected = Vec::new();
+        for i in 0..50u32 {
+            for (k, d) in [(0, 60), (1, 3600), (2, 86_400)] {
+                let at = Deadline(i * 7 + d);
+                t.insert(at, i * 3 + k);
+                expected.push((at, i * 3 + k));
+            }
+            let odd = Deadline((i * 7919) % 5000);
+            t.insert(odd, 100_000 + i);
+            expected.push((odd, 100_000 + i));
+        }
+        t.insert(Deadline::NEVER, 7);
+        assert_eq!(t.len(), expected.len());
+        expected.sort();
+        let mut popped = Vec::new();
+        while let Some(e) = t.pop_due(Deadline(u32::MAX - 1)) {
+            popped.push(e);
+        }
+        let deadlines = |v: &[(Deadline, u32)]| v.iter().map(|e| e.0).collect::<Vec<_>>();
+        assert_eq!(deadlines(&popped), deadlines(&expected));
+        assert_eq!(t.first(), None);
+    }
+
+    #[test]
+    fn retain_drops_stale_entries() {
+        let mut t = Timers::default();
+        for a in 0..10 {
+            t.insert(Deadline(100 + a), a);
+        }
+        t.retain(|_, a| a % 2 == 0);
+        assert_eq!(t.len(), 5);
+        assert_eq!(t.pop_due(Deadline(1000)), Some((Deadline(100), 0)));
+        assert_eq!(t.pop_due(Deadline(1000)), Some((Deadline(102), 2)));
+    }
+
+    #[test]
+    fn only_due_entries_pop() {
+        let mut t = Timers::default();
+        t.insert(Deadline(10), 1);
+        t.insert(Deadline(20), 2);
+        assert_eq!(t.first(), Some(Deadline(10)));
+        assert_eq!(t.pop_due(Deadline(9)), None);
+        assert_eq!(t.pop_due(Deadline(15)), Some((Deadline(10), 1)));
+        assert_eq!(t.pop_due(Deadline(15)), None);
+        assert_eq!(t.first(), Some(Deadline(20)));
+    }
+}
