@@ -49,7 +49,11 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
             }
         );
         let summary = server.run_until(dhcp::host::signal::shutdown()).await?;
-        tracing::info!("stopped; {} leases bound", summary.leases);
+        tracing::info!(
+            "stopped; {} leases bound; {}",
+            summary.leases,
+            summary.stats
+        );
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -701,6 +701,147 @@ fn persist_failure_withholds_the_ack_and_moves_the_client_on() {
 }
 
 #[test]
+fn a_store_that_cannot_write_withholds_new_leases_and_answers_renewals_from_durable_ones() {
+    let mut s = server(config());
+    // Client 1 holds a durable lease from t=1 (3600 s).
+    let a1 = dora(&mut s, at(1), 1);
+    // The store goes down. Client 2's new lease is withheld and undone.
+    let o = exchange(&mut s, at(10), &req(MessageType::Discover, 2));
+    let a2 = o[0].msg().yiaddr();
+    let r2 = req(MessageType::Request, 2).with(|r| {
+        r.requested = Some(a2);
+        r.server_id = Some(SERVER_ID);
+    });
+    s.handle_packet(at(11), &meta(), &r2.bytes());
+    let rec = s.poll_persist().unwrap();
+    s.persist_unavailable(rec.seq);
+    assert!(
+        drain(&mut s).is_empty(),
+        "no ACK for a lease the store never held"
+    );
+    assert!(s.bound_to(a2).is_none(), "the new lease is undone");
+    // Client 1 renews at t=1001: the ACK promises only what the store holds (until
+    // t=1+3600, a second rounded up), with T1 and T2 for that.
+    let renew = req(MessageType::Request, 1).with(|r| r.ciaddr = a1);
+    s.handle_packet(at(1001), &meta(), &renew.bytes());
+    let rec = s.poll_persist().unwrap();
+    s.persist_unavailable(rec.seq);
+    let ack = drain(&mut s);
+    assert_eq!(ack.len(), 1);
+    let m = ack[0].msg();
+    assert_eq!(m.message_type().unwrap(), Some(MessageType::Ack));
+    let lease = m.lease_time().unwrap().unwrap();
+    assert!((2599..=2601).contains(&lease), "lease {lease}");
+    assert_eq!(m.renewal_time().unwrap(), Some(lease / 2));
+    assert_eq!(
+        m.rebinding_time().unwrap(),
+        Some(lease / 8 * 7 + lease % 8 * 7 / 8)
+    );
+    assert_eq!(s.bound_to(a1), Some(&key(1)));
+    assert_eq!(s.stats().persist_failures, 2);
+    assert_eq!(s.stats().acks_from_durable, 1);
+    // The store writes again: client 2's retry gets its lease, client 1's renewal a
+    // full one.
+    let o = exchange(&mut s, at(1100), &req(MessageType::Discover, 2));
+    let a2 = o[0].msg().yiaddr();
+    let ack = exchange(
+        &mut s,
+        at(1100),
+        &req(MessageType::Request, 2).with(|r| {
+            r.requested = Some(a2);
+            r.server_id = Some(SERVER_ID);
+        }),
+    );
+    assert_eq!(ack[0].kind(), MessageType::Ack);
+    let ack = exchange(&mut s, at(1200), &renew);
+    assert_eq!(ack[0].msg().lease_time().unwrap(), Some(3600));
+}
+
+#[test]
+fn a_discover_flood_is_capped_and_known_clients_are_still_answered() {
+    let mut c = config();
+    c.max_offers = 3;
+    let mut s = server(c);
+    // Client 1 holds a lease; clients 10..=12 fill the offers; 13 is dropped.
+    let a1 = dora(&mut s, at(1), 1);
+    for n in 10..=12 {
+        assert_eq!(
+            exchange(&mut s, at(2), &req(MessageType::Discover, n)).len(),
+            1
+        );
+    }
+    assert!(exchange(&mut s, at(2), &req(MessageType::Discover, 13)).is_empty());
+    assert_eq!(s.stats().dropped(DropReason::TooManyOffers), 1);
+    // A client asking again for its own offer, the bound client and the reserved one are
+    // answered all the same.
+    assert_eq!(
+        exchange(&mut s, at(3), &req(MessageType::Discover, 10)).len(),
+        1
+    );
+    let o = exchange(&mut s, at(3), &req(MessageType::Discover, 1));
+    assert_eq!(o[0].msg().yiaddr(), a1);
+    let o = exchange(&mut s, at(3), &req(MessageType::Discover, 0x77));
+    assert_eq!(o[0].msg().yiaddr(), ip("192.0.2.50"));
+    // Once the offers expire (60 s hold), new clients are served again.
+    s.handle_timeout(at(100));
+    assert_eq!(
+        exchange(&mut s, at(100), &req(MessageType::Discover, 13)).len(),
+        1
+    );
+}
+
+#[test]
+fn the_rate_limit_drops_a_clients_excess_and_counts_it() {
+    let mut c = config();
+    c.rate_limit = Some(2);
+    let mut s = server(c);
+    let answered = (0..5)
+        .filter(|_| !exchange(&mut s, at(5), &req(MessageType::Discover, 1)).is_empty())
+        .count();
+    assert_eq!(answered, 2);
+    assert_eq!(s.stats().dropped(DropReason::RateLimited), 3);
+    // Another client is not held back, and the next second starts over.
+    assert_eq!(
+        exchange(&mut s, at(5), &req(MessageType::Discover, 2)).len(),
+        1
+    );
+    assert_eq!(
+        exchange(&mut s, at(6), &req(MessageType::Discover, 1)).len(),
+        1
+    );
+}
+
+/// Found by the server driver's durability check: an ACK whose record stayed pending for
+/// longer than the lease must not go out once the address has expired and moved on.
+#[test]
+fn an_ack_whose_lease_ran_out_while_its_record_waited_is_dropped() {
+    let mut c = config();
+    c.lease.default = Some(120);
+    c.lease.min = Some(10);
+    c.authoritative = true;
+    let mut s = server(c);
+    let o = exchange(&mut s, at(1), &req(MessageType::Discover, 1));
+    let a = o[0].msg().yiaddr();
+    let r = req(MessageType::Request, 1).with(|r| {
+        r.requested = Some(a);
+        r.server_id = Some(SERVER_ID);
+    });
+    s.handle_packet(at(2), &meta(), &r.bytes());
+    let first = s.poll_persist().unwrap();
+    // The store is slow: the lease runs out, and client 2 asks for the same address.
+    s.handle_timeout(at(200));
+    let r2 = req(MessageType::Request, 2).with(|r| r.requested = Some(a));
+    s.handle_packet(at(201), &meta(), &r2.bytes());
+    let second = s.poll_persist().unwrap();
+    assert_eq!(second.address, a);
+    s.persisted(first.seq.max(second.seq));
+    let sent = drain(&mut s);
+    assert_eq!(sent.len(), 1, "only the live lease's ACK goes out");
+    assert_eq!(sent[0].msg().chaddr(), &mac(2)[..]);
+    assert_eq!(s.stats().stale_acks, 1);
+}
+
+#[test]
 fn replies_respect_the_max_message_size_and_echo_the_client_id() {
     let mut c = config();
     let long = "x".repeat(200);

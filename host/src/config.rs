@@ -190,6 +190,8 @@ struct FileTop {
     rapid_commit: Option<bool>,
     offer_hold: Option<u32>,
     decline_probation: Option<u32>,
+    max_offers: Option<usize>,
+    rate_limit: Option<Spanned<u32>>,
     #[serde(default)]
     lease: Lease,
     #[serde(default)]
@@ -436,6 +438,19 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
     }
     if let Some(s) = top.offer_hold {
         server.offer_hold = std::time::Duration::from_secs(u64::from(s));
+    }
+    if let Some(n) = top.max_offers {
+        server.max_offers = n;
+    }
+    if let Some(r) = &top.rate_limit {
+        if *r.get_ref() == 0 {
+            report.at(
+                r.span(),
+                "rate_limit",
+                "must be at least 1 request a second (leave it out for no limit)".to_string(),
+            );
+        }
+        server.rate_limit = Some(*r.get_ref());
     }
     if let Some(s) = top.decline_probation {
         server.decline_probation = std::time::Duration::from_secs(u64::from(s));

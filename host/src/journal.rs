@@ -93,6 +93,8 @@ pub fn format_record(r: &LeaseRecord) -> String {
         r.expires
     );
     match &r.host_name {
+        // A name that is just `-` would read back as no name.
+        Some(h) if h == b"-" => s.push_str("%2d"),
         Some(h) if !h.is_empty() => {
             for &b in h {
                 if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
@@ -320,11 +322,16 @@ impl Journal {
         Ok(())
     }
 
+    /// Appends `text` and makes it durable; on failure the file is cut back to where it
+    /// was, so a partial write (a full disk) leaves no half line for the next append to
+    /// run into, and no record the caller was told failed.
     fn append(&mut self, text: &str) -> Result<(), StoreError> {
         let before = self.file.metadata().map_err(io_err(&self.path))?.len();
-        if let Err(e) = self.file.write_all(text.as_bytes()) {
-            // A partial write (a full disk) must not leave half a line for the next append
-            // to run into.
+        if let Err(e) = self
+            .file
+            .write_all(text.as_bytes())
+            .and_then(|()| self.file.sync_data())
+        {
             let _ = self.file.set_len(before);
             return Err(io_err(&self.path)(e));
         }
@@ -343,10 +350,15 @@ impl Journal {
         for r in self.live.values() {
             out.push_str(&format_record(r));
         }
-        {
-            let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
-            f.write_all(out.as_bytes()).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
+        let written = File::create(&tmp).and_then(|mut f| {
+            f.write_all(out.as_bytes())?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            // A full disk: the journal stays as it was, and the partial copy must not
+            // keep the space.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_err(&tmp)(e));
         }
         std::fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -380,7 +392,6 @@ impl LeaseStore for Journal {
             text.push_str(&format_record(r));
         }
         self.append(&text)?;
-        self.file.sync_data().map_err(io_err(&self.path))?;
         for r in batch {
             self.live.insert(r.address, r.clone());
         }

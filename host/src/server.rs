@@ -39,6 +39,8 @@ pub struct Server<R: Runtime> {
     listeners: Vec<Listener>,
     committer: Committer,
     clock: Clock,
+    /// The store's last batch failed (logged once per outage).
+    store_down: bool,
 }
 
 /// What a server that stopped did.
@@ -138,6 +140,7 @@ impl<R: Runtime> Server<R> {
             listeners,
             committer,
             clock,
+            store_down: false,
         })
     }
 
@@ -232,15 +235,23 @@ impl<R: Runtime> Server<R> {
     fn apply(&mut self, o: Outcome) {
         match o {
             Outcome::Durable { upto, refused } => {
+                if std::mem::take(&mut self.store_down) {
+                    tracing::warn!("lease store writes again: granting new leases");
+                }
                 for seq in refused {
                     self.machine.persist_failed(seq);
                 }
                 self.machine.persisted(upto);
             }
             Outcome::Failed { seqs, error } => {
-                tracing::error!("lease records not durable ({error}): ACKs withheld");
+                if !std::mem::replace(&mut self.store_down, true) {
+                    tracing::error!(
+                        "lease store cannot write ({error}): no new leases until it can; \
+                         renewals are answered with the leases it already holds"
+                    );
+                }
                 for seq in seqs {
-                    self.machine.persist_failed(seq);
+                    self.machine.persist_unavailable(seq);
                 }
             }
         }

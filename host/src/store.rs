@@ -105,7 +105,10 @@ impl Committer {
                             refused,
                         },
                         Err(e) => {
-                            tracing::error!("lease store: {e}; withholding {} ACKs", batch.len());
+                            tracing::debug!(
+                                "lease store: {e}; {} records not durable",
+                                batch.len()
+                            );
                             Outcome::Failed {
                                 seqs: batch.iter().map(|r| r.seq).collect(),
                                 error: e.to_string(),

@@ -16,6 +16,8 @@ fn the_annotated_example_loads() {
     assert_eq!(f.log_level, "info");
     assert!(f.server.authoritative);
     assert_eq!(f.server.lease.default, Some(3600));
+    assert_eq!(f.server.max_offers, 65536);
+    assert_eq!(f.server.rate_limit, Some(20));
     let s = &f.server.subnets[0];
     assert_eq!(s.subnet.to_string(), "192.0.2.0/24");
     assert_eq!(s.pools[0].start, Ipv4Addr::new(192, 0, 2, 100));
@@ -31,6 +33,14 @@ fn the_annotated_example_loads() {
     );
     assert_eq!(s.reservations[0].address, Ipv4Addr::new(192, 0, 2, 42));
     assert_eq!(s.reservations[0].host_name.as_deref(), Some("printer"));
+}
+
+#[test]
+fn a_zero_rate_limit_is_refused_where_it_is_written() {
+    assert_eq!(
+        first(&format!("rate_limit = 0\n{SUBNET}")),
+        "1:14: rate_limit: must be at least 1 request a second (leave it out for no limit)"
+    );
 }
 
 fn errors(text: &str) -> ConfigFileError {

@@ -32,6 +32,8 @@ fn lines_read_back_as_written() {
             later,
             Some(b"odd name; $(rm -rf /) 100%"),
         ),
+        // Found by the `journal` fuzz target: a name that is only `-`.
+        record(5, 13, RecordKind::Bound, later, Some(b"-")),
         record(3, 10, RecordKind::Released, later, None),
         record(4, 12, RecordKind::Declined, later, None),
     ];

@@ -209,6 +209,13 @@ pub struct ServerConfig {
     pub authoritative: bool,
     /// Answer a DISCOVER with rapid commit (80) by an ACK (RFC 4039).
     pub rapid_commit: bool,
+    /// Most offers held at once; past it, DISCOVERs from clients that hold nothing and
+    /// have no reservation are dropped (a starvation flood fills this, not the memory).
+    /// A client holds at most one offer whatever.
+    pub max_offers: usize,
+    /// Most requests a second taken from one client (by client id, else hardware
+    /// address); the excess is dropped and counted. `None`: no limit.
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for ServerConfig {
@@ -228,6 +235,8 @@ impl Default for ServerConfig {
             decline_probation: Duration::from_secs(86_400),
             authoritative: false,
             rapid_commit: false,
+            max_offers: 65_536,
+            rate_limit: None,
         }
     }
 }

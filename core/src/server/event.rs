@@ -53,6 +53,11 @@ crate::macros::drop_reasons! {
     Unknown,
     /// A DECLINE or RELEASE for an address the client does not hold.
     NotHeld,
+    /// Over the client's rate limit ([`ServerConfig::rate_limit`](super::ServerConfig::rate_limit)).
+    RateLimited,
+    /// A DISCOVER from a new client while the server holds its maximum of offers
+    /// ([`ServerConfig::max_offers`](super::ServerConfig::max_offers)).
+    TooManyOffers,
 }
 
 /// Counters of what the server received, sent and dropped.
@@ -60,9 +65,14 @@ crate::macros::drop_reasons! {
 pub struct ServerStats {
     received: [u64; 19],
     sent: [u64; 19],
-    dropped: [u64; 9],
-    /// ACKs withheld because persisting their lease failed.
+    dropped: [u64; 11],
+    /// ACKs whose lease record could not be made durable (refused, or the store down).
     pub persist_failures: u64,
+    /// Of those, renewals answered with the lease the store already held, shortened.
+    pub acks_from_durable: u64,
+    /// ACKs dropped when their record became durable because the lease had meanwhile
+    /// run out or been renewed again (the client retries, or has the newer ACK).
+    pub stale_acks: u64,
     /// Offers that expired without a REQUEST.
     pub offers_expired: u64,
     /// Leases that expired.
@@ -101,5 +111,39 @@ impl ServerStats {
     /// Packets dropped for `r`.
     pub fn dropped(&self, r: DropReason) -> u64 {
         self.dropped.get(r as usize).copied().unwrap_or(0)
+    }
+}
+
+/// One line for logs: every non-zero counter, as
+/// `received DISCOVER=3 REQUEST=3; sent OFFER=3 ACK=3; dropped RateLimited=2; ...`.
+impl core::fmt::Display for ServerStats {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let kinds = (1..=18u8).filter_map(crate::wire::MessageType::from_u8);
+        for (what, counts) in [("received", &self.received), ("sent", &self.sent)] {
+            f.write_str(what)?;
+            for t in kinds.clone() {
+                match counts.get(t as usize) {
+                    Some(&n) if n > 0 => write!(f, " {t}={n}")?,
+                    _ => {}
+                }
+            }
+            f.write_str("; ")?;
+        }
+        f.write_str("dropped")?;
+        for &r in DropReason::ALL {
+            match self.dropped(r) {
+                0 => {}
+                n => write!(f, " {r:?}={n}")?,
+            }
+        }
+        write!(
+            f,
+            "; persist failures {} ({} answered from durable leases); stale ACKs {}; offers expired {}; leases expired {}",
+            self.persist_failures,
+            self.acks_from_durable,
+            self.stale_acks,
+            self.offers_expired,
+            self.leases_expired
+        )
     }
 }

@@ -11,6 +11,7 @@ use hashbrown::HashMap;
 use super::config::{ConfigError, Ipv4Net, LeaseTimes, Reservation, ReservationKey, ServerConfig};
 use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
+use super::limit::RateLimit;
 use super::options::OptionTable;
 use super::pool::Pool;
 use super::timers::{Deadline, Timers};
@@ -63,6 +64,9 @@ struct Binding {
     client: ClientKey,
     state: BindingState,
     until: Deadline,
+    /// For a bound lease: the expiry of its last durable record (0: none yet), which an
+    /// ACK may promise while the store cannot write.
+    durable: Deadline,
     subnet: u16,
 }
 
@@ -134,7 +138,8 @@ pub struct Server {
     /// One entry per binding: when it next needs attention.
     timers: Timers,
     replies: VecDeque<Encoded>,
-    waiting: VecDeque<(u64, Encoded)>,
+    /// ACKs waiting for their record: its sequence number and the lease's deadline.
+    waiting: VecDeque<(u64, Deadline, Encoded)>,
     /// Buffers of sent replies, reused for the next ones.
     spare: Vec<Vec<u8>>,
     records: VecDeque<LeaseRecord>,
@@ -142,6 +147,20 @@ pub struct Server {
     anchor: (Instant, u64),
     now: Instant,
     stats: ServerStats,
+    /// Bindings in the `Offered` state, and the most there may be.
+    offered: usize,
+    max_offers: usize,
+    rate_limit: Option<RateLimit>,
+}
+
+/// Keeps the count of offers held as a binding goes from `old` to `new` (`None`: none).
+fn tally(offered: &mut usize, old: Option<BindingState>, new: Option<BindingState>) {
+    if old == Some(BindingState::Offered) {
+        *offered = offered.saturating_sub(1);
+    }
+    if new == Some(BindingState::Offered) {
+        *offered += 1;
+    }
 }
 
 fn heapless_from<const N: usize>(bytes: impl Iterator<Item = u8>) -> heapless::Vec<u8, N> {
@@ -212,6 +231,9 @@ impl Server {
             anchor: (now, unix_now),
             now,
             stats: ServerStats::default(),
+            offered: 0,
+            max_offers: config.max_offers,
+            rate_limit: config.rate_limit.map(RateLimit::new),
         })
     }
 
@@ -289,32 +311,88 @@ impl Server {
 
     /// Records up to `seq` are durable: their ACKs may go.
     pub fn persisted(&mut self, seq: u64) {
-        while self.waiting.front().is_some_and(|(s, _)| *s <= seq) {
-            if let Some((_, r)) = self.waiting.pop_front() {
-                self.replies.push_back(r);
+        while self.waiting.front().is_some_and(|(s, _, _)| *s <= seq) {
+            let Some((_, until, r)) = self.waiting.pop_front() else {
+                break;
+            };
+            // While the record waited, the lease may have run out (and the address gone to
+            // another client) or been renewed again: then this ACK would promise what is
+            // no longer so, and it is dropped.
+            match self.bindings.get_mut(&u32::from(r.yiaddr)) {
+                Some(b) if b.state == BindingState::Bound && b.until == until => {
+                    b.durable = until;
+                    self.replies.push_back(r);
+                }
+                _ => {
+                    self.stats.stale_acks += 1;
+                    self.spare.push(r.bytes);
+                }
             }
         }
     }
 
-    /// The record `seq` could not be made durable (the store is down, or another server
-    /// holds the address): its ACK is withheld and the address taken out of use for the
-    /// offer hold time, so the client's retry gets another one.
+    /// The store refused record `seq` (another server holds the address): its ACK is
+    /// withheld and the address taken out of use for the offer hold time, so the client's
+    /// retry gets another one.
     pub fn persist_failed(&mut self, seq: u64) {
-        let Some(i) = self.waiting.iter().position(|(s, _)| *s == seq) else {
+        let Some(i) = self.waiting.iter().position(|(s, _, _)| *s == seq) else {
             return;
         };
-        let Some((_, r)) = self.waiting.remove(i) else {
+        let Some((_, _, r)) = self.waiting.remove(i) else {
             return;
         };
         self.stats.persist_failures += 1;
         let a = u32::from(r.yiaddr);
         let until = self.deadline(self.now + self.offer_hold);
         if let Some(b) = self.bindings.get_mut(&a) {
+            tally(
+                &mut self.offered,
+                Some(b.state),
+                Some(BindingState::Conflict),
+            );
             b.state = BindingState::Conflict;
             b.until = until;
             let client = b.client.clone();
             self.add_timer(until, a);
             self.unindex_client(&client, a);
+        }
+    }
+
+    /// The store could not write record `seq` (a full disk, a database that is down).
+    /// A renewal whose lease has a durable record still running is answered with that
+    /// lease, shortened to what the store holds; any other ACK is withheld, and a lease
+    /// that was new is undone, its address free again. The client retries, and gets its
+    /// lease once the store writes again.
+    pub fn persist_unavailable(&mut self, seq: u64) {
+        let Some(i) = self.waiting.iter().position(|(s, _, _)| *s == seq) else {
+            return;
+        };
+        let Some((_, until, mut r)) = self.waiting.remove(i) else {
+            return;
+        };
+        self.stats.persist_failures += 1;
+        let a = u32::from(r.yiaddr);
+        let now = self.deadline(self.now);
+        let Some(b) = self.bindings.get_mut(&a) else {
+            return;
+        };
+        // As in `persisted`: a lease that ran out or moved on meanwhile is not answered.
+        if b.state != BindingState::Bound || b.until != until {
+            return;
+        }
+        if b.durable > now {
+            let left = b.durable.0 - now.0;
+            let durable = b.durable;
+            if left > 0 && set_lease_times(&mut r.bytes[..r.len], left) {
+                b.until = durable;
+                self.add_timer(durable, a);
+                self.stats.acks_from_durable += 1;
+                self.replies.push_back(r);
+                return;
+            }
+        }
+        if b.durable == Deadline(0) {
+            self.unbind(a);
         }
     }
 
@@ -351,15 +429,21 @@ impl Server {
             self.forget_other_address(&record.client, a);
             self.index_client(&record.client, a);
         }
-        self.bindings.insert(
+        let old = self.bindings.insert(
             a,
             Binding {
                 client: record.client.clone(),
                 state,
                 until,
+                durable: if state == BindingState::Bound {
+                    until
+                } else {
+                    Deadline(0)
+                },
                 subnet: subnet as u16,
             },
         );
+        tally(&mut self.offered, old.map(|b| b.state), Some(state));
     }
 
     /// Expires offers, leases and declined addresses whose time has come.
@@ -465,6 +549,7 @@ impl Server {
     /// Frees `a` in its pool and forgets its binding.
     fn unbind(&mut self, a: u32) {
         if let Some(b) = self.bindings.remove(&a) {
+            tally(&mut self.offered, Some(b.state), None);
             self.unindex_client(&b.client, a);
             if b.state != BindingState::Recent {
                 self.give_back(usize::from(b.subnet), a);
@@ -480,7 +565,9 @@ impl Server {
         if b.state == BindingState::Recent {
             return;
         }
+        tally(&mut self.offered, Some(b.state), Some(BindingState::Recent));
         b.state = BindingState::Recent;
+        b.durable = Deadline(0);
         let subnet = usize::from(b.subnet);
         self.give_back(subnet, a);
     }
@@ -510,6 +597,7 @@ impl Server {
             if b.client == *client && matches!(b.state, BindingState::Offered | BindingState::Bound)
             {
                 let old = core::mem::replace(&mut b.until, until);
+                tally(&mut self.offered, Some(b.state), Some(state));
                 b.state = state;
                 if old != until {
                     self.add_timer(until, a);
@@ -540,15 +628,17 @@ impl Server {
         }
         self.forget_other_address(client, a);
         self.index_client(client, a);
-        self.bindings.insert(
+        let old = self.bindings.insert(
             a,
             Binding {
                 client: client.clone(),
                 state,
                 until,
+                durable: Deadline(0),
                 subnet: subnet as u16,
             },
         );
+        tally(&mut self.offered, old.map(|b| b.state), Some(state));
         self.add_timer(until, a);
     }
 
@@ -752,6 +842,15 @@ impl Server {
             Ok(Some(id)) => ClientKey::new(&id.data().bytes().collect::<heapless::Vec<u8, 255>>()),
             _ => ClientKey::hardware(m.htype(), m.chaddr()),
         };
+        if self.rate_limit.is_some() {
+            let hash = self.client_hash(&client);
+            let second = self.deadline(now).0;
+            if let Some(limit) = &mut self.rate_limit {
+                if !limit.allow(hash, second) {
+                    return Err(DropReason::RateLimited);
+                }
+            }
+        }
         let relay = m.relay_agent_info().ok().flatten();
         let link = relay
             .and_then(|r| r.link_selection().ok().flatten())
@@ -803,10 +902,15 @@ impl Server {
             self.commit(now, ctx, client, a);
             return Ok(());
         }
-        let bound = self
+        let held = self
             .bindings
             .get(&a)
-            .is_some_and(|b| b.client == *client && b.state == BindingState::Bound);
+            .filter(|b| b.client == *client)
+            .map(|b| b.state);
+        if held.is_none() && ctx.reservation.is_none() && self.offered >= self.max_offers {
+            return Err(DropReason::TooManyOffers);
+        }
+        let bound = held == Some(BindingState::Bound);
         if !bound {
             self.bind(
                 ctx.subnet,
@@ -839,7 +943,8 @@ impl Server {
             .map(|h| h.data().bytes().collect());
         self.record(a, client, RecordKind::Bound, until, host_name);
         if let Some(r) = self.encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
-            self.waiting.push_back((self.seq, r));
+            let until = self.deadline(until);
+            self.waiting.push_back((self.seq, until, r));
         }
     }
 
@@ -979,6 +1084,11 @@ impl Server {
         let until_instant = now + self.decline_probation;
         let until = self.deadline(until_instant);
         if let Some(b) = self.bindings.get_mut(&a) {
+            tally(
+                &mut self.offered,
+                Some(b.state),
+                Some(BindingState::Declined),
+            );
             b.state = BindingState::Declined;
             b.until = until;
         }
@@ -1244,6 +1354,41 @@ impl Server {
         }
         b.finish()
     }
+}
+
+/// Rewrites the lease time (51) of an encoded reply to `lease` seconds, and T1 (58) and T2
+/// (59) to the RFC 2131 defaults for it (1/2 and 7/8), in place. False when the reply
+/// carries no lease time in its `options` field (the caller then must not send it).
+fn set_lease_times(reply: &mut [u8], lease: u32) -> bool {
+    let mut found = false;
+    let mut at = crate::wire::OPTIONS_OFFSET;
+    while let Some(&code) = reply.get(at) {
+        match code {
+            0 => {
+                at += 1;
+                continue;
+            }
+            255 => break,
+            _ => {}
+        }
+        let Some(&len) = reply.get(at + 1) else {
+            break;
+        };
+        let value = match code {
+            51 => Some(lease),
+            58 => Some(lease / 2),
+            59 => Some((u64::from(lease) * 7 / 8) as u32),
+            _ => None,
+        };
+        if let (Some(v), 4) = (value, len) {
+            if let Some(dst) = reply.get_mut(at + 2..at + 6) {
+                dst.copy_from_slice(&v.to_be_bytes());
+                found |= code == 51;
+            }
+        }
+        at += 2 + usize::from(len);
+    }
+    found
 }
 
 /// A request being handled, and what was worked out about it.

@@ -6,6 +6,7 @@
 mod config;
 mod event;
 mod lease;
+mod limit;
 mod machine;
 mod options;
 mod pool;

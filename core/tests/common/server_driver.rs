@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::vec::Vec;
 
 use dhcp_core::server::{
-    Ipv4Net, LeaseRecord, PoolRange, RecvMeta, Reservation, ReservationKey, Server, ServerConfig,
-    SubnetConfig,
+    ClientKey, Ipv4Net, LeaseRecord, PoolRange, RecordKind, RecvMeta, Reservation, ReservationKey,
+    Server, ServerConfig, SubnetConfig,
 };
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
@@ -157,8 +157,13 @@ pub fn drive(data: &[u8]) {
                     if op & 0x80 != 0 {
                         server.persist_failed(seq);
                         journal.retain(|r| r.seq != seq);
+                    } else if op & 0x40 != 0 {
+                        server.persist_unavailable(seq);
+                        journal.retain(|r| r.seq != seq);
                     } else {
+                        // Everything up to `seq` is durable now.
                         server.persisted(seq);
+                        pending.retain(|&s| s > seq);
                     }
                 }
             }
@@ -192,6 +197,7 @@ pub fn drive(data: &[u8]) {
             let m = Message::parse(&buf[..t.len]).expect("the server sends well-formed messages");
             assert_eq!(m.op(), Op::BootReply);
             assert!(t.len <= 1500);
+            check_ack_is_durable(&m, &journal, &pending);
         }
         let mut clients = BTreeSet::new();
         for (a, client, _) in server.leases() {
@@ -205,4 +211,28 @@ pub fn drive(data: &[u8]) {
             assert!(inside, "lease {a} outside every subnet");
         }
     }
+}
+
+/// An ACK that grants a lease goes out only once a record of that lease, for that client,
+/// is durable (the last durable record of the address). (How long it runs is checked by
+/// the table tests: here an ACK may leave well after it was written.)
+fn check_ack_is_durable(m: &Message<'_>, journal: &[LeaseRecord], pending: &[u64]) {
+    if m.message_type() != Ok(Some(MessageType::Ack)) || !matches!(m.lease_time(), Ok(Some(_))) {
+        return;
+    }
+    let a = m.yiaddr();
+    let key = match m.client_id() {
+        Ok(Some(id)) => ClientKey::new(&id.data().bytes().collect::<Vec<u8>>()),
+        _ => ClientKey::hardware(m.htype(), m.chaddr()),
+    };
+    let record = journal
+        .iter()
+        .rev()
+        .find(|r| r.address == a && !pending.contains(&r.seq))
+        .unwrap_or_else(|| panic!("ACK of {a} with no durable record"));
+    assert_eq!(record.kind, RecordKind::Bound, "ACK of {a}: {record:?}");
+    assert_eq!(
+        record.client, key,
+        "ACK of {a} to another client than its record's"
+    );
 }
