@@ -138,8 +138,9 @@ pub struct Server {
     /// One entry per binding: when it next needs attention.
     timers: Timers,
     replies: VecDeque<Encoded>,
-    /// ACKs waiting for their record: its sequence number and the lease's deadline.
-    waiting: VecDeque<(u64, Deadline, Encoded)>,
+    /// ACKs waiting for their record: its sequence number, and the lease's deadline and
+    /// client (to tell, when the record is durable, whether the lease is still that one).
+    waiting: VecDeque<(u64, Deadline, ClientKey, Encoded)>,
     /// Buffers of sent replies, reused for the next ones.
     spare: Vec<Vec<u8>>,
     records: VecDeque<LeaseRecord>,
@@ -311,15 +312,17 @@ impl Server {
 
     /// Records up to `seq` are durable: their ACKs may go.
     pub fn persisted(&mut self, seq: u64) {
-        while self.waiting.front().is_some_and(|(s, _, _)| *s <= seq) {
-            let Some((_, until, r)) = self.waiting.pop_front() else {
+        while self.waiting.front().is_some_and(|(s, _, _, _)| *s <= seq) {
+            let Some((_, until, owner, r)) = self.waiting.pop_front() else {
                 break;
             };
             // While the record waited, the lease may have run out (and the address gone to
             // another client) or been renewed again: then this ACK would promise what is
             // no longer so, and it is dropped.
             match self.bindings.get_mut(&u32::from(r.yiaddr)) {
-                Some(b) if b.state == BindingState::Bound && b.until == until => {
+                Some(b)
+                    if b.state == BindingState::Bound && b.until == until && b.client == owner =>
+                {
                     b.durable = until;
                     self.replies.push_back(r);
                 }
@@ -335,16 +338,21 @@ impl Server {
     /// withheld and the address taken out of use for the offer hold time, so the client's
     /// retry gets another one.
     pub fn persist_failed(&mut self, seq: u64) {
-        let Some(i) = self.waiting.iter().position(|(s, _, _)| *s == seq) else {
+        let Some(i) = self.waiting.iter().position(|(s, _, _, _)| *s == seq) else {
             return;
         };
-        let Some((_, _, r)) = self.waiting.remove(i) else {
+        let Some((_, leased, owner, r)) = self.waiting.remove(i) else {
             return;
         };
         self.stats.persist_failures += 1;
         let a = u32::from(r.yiaddr);
         let until = self.deadline(self.now + self.offer_hold);
-        if let Some(b) = self.bindings.get_mut(&a) {
+        // Only the lease the record was for is taken out, not one that replaced it since.
+        if let Some(b) = self
+            .bindings
+            .get_mut(&a)
+            .filter(|b| b.until == leased && b.client == owner)
+        {
             tally(
                 &mut self.offered,
                 Some(b.state),
@@ -364,10 +372,10 @@ impl Server {
     /// that was new is undone, its address free again. The client retries, and gets its
     /// lease once the store writes again.
     pub fn persist_unavailable(&mut self, seq: u64) {
-        let Some(i) = self.waiting.iter().position(|(s, _, _)| *s == seq) else {
+        let Some(i) = self.waiting.iter().position(|(s, _, _, _)| *s == seq) else {
             return;
         };
-        let Some((_, until, mut r)) = self.waiting.remove(i) else {
+        let Some((_, until, owner, mut r)) = self.waiting.remove(i) else {
             return;
         };
         self.stats.persist_failures += 1;
@@ -377,7 +385,7 @@ impl Server {
             return;
         };
         // As in `persisted`: a lease that ran out or moved on meanwhile is not answered.
-        if b.state != BindingState::Bound || b.until != until {
+        if b.state != BindingState::Bound || b.until != until || b.client != owner {
             return;
         }
         if b.durable > now {
@@ -839,7 +847,9 @@ impl Server {
             .ok_or(DropReason::Unexpected)?;
         self.stats.received(kind);
         let client = match m.client_id() {
-            Ok(Some(id)) => ClientKey::new(&id.data().bytes().collect::<heapless::Vec<u8, 255>>()),
+            // RFC 3396 pieces can add up past what any client id is: refused, not cut.
+            Ok(Some(id)) if id.data().len() > 255 => return Err(DropReason::BadOption),
+            Ok(Some(id)) => ClientKey::new(&heapless_from::<255>(id.data().bytes())),
             _ => ClientKey::hardware(m.htype(), m.chaddr()),
         };
         if self.rate_limit.is_some() {
@@ -944,7 +954,7 @@ impl Server {
         self.record(a, client, RecordKind::Bound, until, host_name);
         if let Some(r) = self.encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
             let until = self.deadline(until);
-            self.waiting.push_back((self.seq, until, r));
+            self.waiting.push_back((self.seq, until, client.clone(), r));
         }
     }
 
