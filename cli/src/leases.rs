@@ -29,6 +29,16 @@ fn host(r: &LeaseRecord) -> String {
 
 pub(crate) fn run(config_path: &Path, json: bool, all: bool) -> Outcome {
     let file = config::load(config_path)?;
+    #[cfg(unix)]
+    if !all {
+        if let Some(path) = &file.control_socket {
+            if let Some(answer) =
+                dhcp::host::control::request(path, &serde_json::json!({ "command": "leases" }))?
+            {
+                return from_server(&answer, json);
+            }
+        }
+    }
     let (records, bad) = journal::read(&file.journal)?;
     for b in &bad {
         eprintln!("{}:{}: skipped: {}", file.journal.display(), b.line, b.what);
@@ -79,5 +89,36 @@ pub(crate) fn run(config_path: &Path, json: bool, all: bool) -> Outcome {
         );
     }
     println!("{} lease(s)", shown.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the running server's answer to `leases` (its live table).
+#[cfg(unix)]
+fn from_server(answer: &serde_json::Value, json: bool) -> Outcome {
+    if answer["ok"] != true {
+        return Err(format!("the server: {}", answer["error"]).into());
+    }
+    let leases = answer["leases"].as_array().cloned().unwrap_or_default();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&leases)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<15}  {:<8}  {:<22}  {:<10}  host",
+        "address", "state", "client", "expires in"
+    );
+    for l in &leases {
+        let left = l["expires_in"]
+            .as_u64()
+            .map_or_else(|| "never".to_string(), |s| format!("{s} s"));
+        println!(
+            "{:<15}  {:<8}  {:<22}  {:<10}",
+            l["address"].as_str().unwrap_or_default(),
+            l["state"].as_str().unwrap_or_default(),
+            l["client"].as_str().unwrap_or_default(),
+            left
+        );
+    }
+    println!("{} lease(s), from the running server", leases.len());
     Ok(ExitCode::SUCCESS)
 }

@@ -69,12 +69,22 @@ enum Command {
 
 /// Logs to stderr at `RUST_LOG` if set, else `default`.
 pub(crate) fn init_logging(default: &str) {
+    init_logging_as(default, false);
+}
+
+/// Logs to stderr at `default` level (`RUST_LOG` overrides), as text or one JSON object a
+/// line.
+pub(crate) fn init_logging_as(default: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn main() -> ExitCode {

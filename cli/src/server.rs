@@ -33,7 +33,7 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    crate::init_logging(&file.log_level);
+    crate::init_logging_as(&file.log_level, file.log_json);
     on_runtime!(runtime, |R| async {
         let server = Server::<R>::bind(&file).await?;
         if let Some(user) = &file.user {
@@ -48,7 +48,13 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
                 file.interfaces.join(", ")
             }
         );
-        let summary = server.run_until(dhcp::host::signal::shutdown()).await?;
+        notify("READY=1");
+        let summary = server
+            .run_until(async {
+                dhcp::host::signal::shutdown().await;
+                notify("STOPPING=1");
+            })
+            .await?;
         tracing::info!(
             "stopped; {} leases bound; {}",
             summary.leases,
@@ -56,6 +62,13 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Tells systemd (a `Type=notify` unit) how the server stands; nothing without one.
+fn notify(state: &str) {
+    if let Err(e) = dhcp::host::notify::notify(state) {
+        tracing::warn!("telling the service manager {state}: {e}");
+    }
 }
 
 #[cfg(target_os = "linux")]

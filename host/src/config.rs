@@ -80,6 +80,13 @@ pub struct ServerFile {
     pub log_level: String,
     /// The user to switch to after binding the sockets.
     pub user: Option<String>,
+    /// Where to serve metrics over HTTP (`GET /metrics`); off when `None`.
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Log lines as JSON objects instead of text.
+    pub log_json: bool,
+    /// The control socket ([`crate::control`]); by default beside the journal, named
+    /// after it with `.sock`; `control_socket = ""` turns it off.
+    pub control_socket: Option<PathBuf>,
 }
 
 /// `a.b.c.d/len`.
@@ -185,6 +192,9 @@ struct FileTop {
     journal: Option<PathBuf>,
     log_level: Option<Spanned<String>>,
     user: Option<String>,
+    metrics: Option<std::net::SocketAddr>,
+    log_format: Option<Spanned<String>>,
+    control_socket: Option<PathBuf>,
     server_id: Option<Ipv4Addr>,
     authoritative: Option<bool>,
     rapid_commit: Option<bool>,
@@ -439,6 +449,19 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
     if let Some(s) = top.offer_hold {
         server.offer_hold = std::time::Duration::from_secs(u64::from(s));
     }
+    let log_json = match &top.log_format {
+        Some(f) if f.get_ref() == "json" => true,
+        Some(f) if f.get_ref() == "text" => false,
+        Some(f) => {
+            report.at(
+                f.span(),
+                "log_format",
+                format!("{:?}: the formats are \"text\" and \"json\"", f.get_ref()),
+            );
+            false
+        }
+        None => false,
+    };
     if let Some(n) = top.max_offers {
         server.max_offers = n;
     }
@@ -535,24 +558,29 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         });
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    let journal = top
-        .journal
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("leases.journal"));
+    let journal = dir.join(
+        top.journal
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("leases.journal")),
+    );
+    let control_socket = match top.control_socket {
+        Some(p) if p.as_os_str().is_empty() => None,
+        Some(p) => Some(dir.join(p)),
+        None => Some(journal.with_extension("sock")),
+    };
     Ok(ServerFile {
         path: path.to_path_buf(),
         server,
         interfaces: top.interfaces.into_iter().filter(|i| i != "*").collect(),
-        journal: if journal.is_relative() {
-            dir.join(journal)
-        } else {
-            journal
-        },
+        journal,
+        control_socket,
         log_level: top
             .log_level
             .map(|l| l.into_inner())
             .unwrap_or_else(|| "info".to_string()),
         user: top.user,
+        metrics: top.metrics,
+        log_json,
     })
 }
 

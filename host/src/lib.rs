@@ -14,14 +14,18 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+#[cfg(unix)]
+pub mod control;
 mod error;
 pub mod hook;
 pub mod journal;
 mod mac;
+pub mod metrics;
 #[cfg(target_os = "linux")]
 pub mod netconf;
 #[cfg(target_os = "linux")]
 pub mod netns;
+pub mod notify;
 #[cfg(target_os = "linux")]
 pub mod privilege;
 pub mod runtime;

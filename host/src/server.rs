@@ -1,19 +1,21 @@
 //! The async server: the core's [`Server`](dhcp_core::server::Server) machine on real
 //! sockets, a timer, and the lease journal's commit thread, over any [`Runtime`].
 
+use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use dhcp_core::server::{RecvMeta, Server as Machine, ServerStats};
+use dhcp_core::server::{RecvMeta, Reservation, ReservationKey, Server as Machine, ServerStats};
 use dhcp_core::wire::{Message, SERVER_PORT};
 use futures_lite::StreamExt;
 
 use crate::clock::{unix_now, Clock};
 use crate::config::ServerFile;
 use crate::journal::Journal;
+use crate::metrics::Metrics;
 use crate::runtime::{AsyncSocket, Runtime};
 use crate::socket::{self, bind_udp, recv_request, send_reply};
 use crate::store::{Committer, LeaseStore, Outcome};
@@ -41,7 +43,16 @@ pub struct Server<R: Runtime> {
     clock: Clock,
     /// The store's last batch failed (logged once per outage).
     store_down: bool,
+    /// Metrics, when the config asks for them, and when each request arrived (by xid),
+    /// for the reply latency.
+    metrics: Option<Metrics>,
+    arrived: HashMap<u32, std::time::Instant>,
+    #[cfg(unix)]
+    control: Option<crate::control::Control>,
 }
+
+/// Most requests remembered for the reply latency (a flood only loses samples).
+const ARRIVALS_KEPT: usize = 65_536;
 
 /// What a server that stopped did.
 #[derive(Debug, Clone)]
@@ -132,8 +143,24 @@ impl<R: Runtime> Server<R> {
             });
             tracing::info!("listening on {name} ({local}) port {SERVER_PORT}");
         }
-        let committer =
-            Committer::spawn(store).map_err(|e| Error::io("starting the commit thread", e))?;
+        let metrics = match file.metrics {
+            Some(address) => {
+                let m = Metrics::new();
+                m.serve(address)
+                    .map_err(|e| Error::io(format!("serving metrics on {address}"), e))?;
+                Some(m)
+            }
+            None => None,
+        };
+        let committer = Committer::spawn_with(store, metrics.as_ref().map(Metrics::commit))
+            .map_err(|e| Error::io("starting the commit thread", e))?;
+        #[cfg(unix)]
+        let control = match &file.control_socket {
+            Some(path) => Some(crate::control::Control::listen(path).map_err(|e| {
+                Error::io(format!("opening the control socket {}", path.display()), e)
+            })?),
+            None => None,
+        };
         Ok(Server {
             runtime,
             machine,
@@ -141,6 +168,10 @@ impl<R: Runtime> Server<R> {
             committer,
             clock,
             store_down: false,
+            metrics,
+            arrived: HashMap::new(),
+            #[cfg(unix)]
+            control,
         })
     }
 
@@ -164,14 +195,30 @@ impl<R: Runtime> Server<R> {
             Outcome(Outcome),
             Packet(usize, RecvMeta),
             Timer,
+            #[cfg(unix)]
+            Control(crate::control::Call),
         }
+        #[cfg(unix)]
+        let calls = self.control.as_ref().map(|c| c.calls().clone());
+        #[cfg(unix)]
+        let mut calls = calls.map(Box::pin);
+        let mut refresh_at = std::time::Instant::now();
         loop {
             self.flush(&mut out).await;
-            let deadline = self
+            if let Some(m) = &mut self.metrics {
+                if std::time::Instant::now() >= refresh_at {
+                    m.refresh(&self.machine);
+                    refresh_at = std::time::Instant::now() + crate::metrics::REFRESH;
+                }
+            }
+            let mut deadline = self
                 .machine
                 .poll_timeout()
                 .map(|t| self.clock.std(t))
                 .unwrap_or_else(|| std::time::Instant::now() + far);
+            if self.metrics.is_some() {
+                deadline = deadline.min(refresh_at);
+            }
             timer.as_mut().reset(deadline);
             let ev = poll_fn(|cx| {
                 if shutdown.as_mut().poll(cx).is_ready() {
@@ -179,6 +226,12 @@ impl<R: Runtime> Server<R> {
                 }
                 if let Poll::Ready(Some(o)) = outcomes.as_mut().poll_next(cx) {
                     return Poll::Ready(Ev::Outcome(o));
+                }
+                #[cfg(unix)]
+                if let Some(calls) = calls.as_mut() {
+                    if let Poll::Ready(Some(c)) = calls.as_mut().poll_next(cx) {
+                        return Poll::Ready(Ev::Control(c));
+                    }
                 }
                 for l in &self.listeners {
                     let mut meta = None;
@@ -212,9 +265,20 @@ impl<R: Runtime> Server<R> {
                     if tracing::enabled!(tracing::Level::INFO) {
                         log_message("Received", packet, meta.source);
                     }
+                    if self.metrics.is_some() {
+                        if self.arrived.len() >= ARRIVALS_KEPT {
+                            self.arrived.clear();
+                        }
+                        if let Some(xid) = packet.get(4..8) {
+                            let xid = u32::from_be_bytes([xid[0], xid[1], xid[2], xid[3]]);
+                            self.arrived.insert(xid, std::time::Instant::now());
+                        }
+                    }
                     self.machine.handle_packet(now, &meta, packet);
                 }
                 Ev::Timer => self.machine.handle_timeout(now),
+                #[cfg(unix)]
+                Ev::Control(call) => self.control_call(call),
             }
         }
         tracing::info!("shutting down: committing queued lease records");
@@ -226,10 +290,141 @@ impl<R: Runtime> Server<R> {
             self.apply(o);
         }
         self.flush(&mut out).await;
+        if let Some(m) = &mut self.metrics {
+            m.refresh(&self.machine);
+        }
         Ok(Summary {
             stats: self.machine.stats().clone(),
             leases: self.machine.leases().count(),
         })
+    }
+
+    /// Answers one control socket request ([`crate::control`] lists them).
+    #[cfg(unix)]
+    fn control_call(&mut self, call: crate::control::Call) {
+        use crate::control::error;
+        use serde_json::{json, Value};
+        let command = call
+            .request
+            .get("command")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let text = |k: &str| {
+            call.request
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let address = text("address").and_then(|a| a.parse::<Ipv4Addr>().ok());
+        let no_address = || error("`address` is missing or not an IPv4 address");
+        let answer = match (command.as_str(), address) {
+            ("leases", _) => json!({ "ok": true, "leases": self.lease_list(None) }),
+            ("lease", Some(a)) => match self.lease_list(Some(a)).pop() {
+                Some(l) => json!({ "ok": true, "lease": l }),
+                None => error(format!("no lease on {a}")),
+            },
+            ("delete-lease", Some(a)) => {
+                if self.machine.delete_lease(a) {
+                    tracing::info!("control: lease on {a} deleted");
+                    json!({ "ok": true })
+                } else {
+                    error(format!("no lease on {a}"))
+                }
+            }
+            ("reservations", _) => {
+                let list: Vec<Value> = self
+                    .machine
+                    .reservations()
+                    .map(|(net, r)| {
+                        json!({
+                            "subnet": net.to_string(),
+                            "address": r.address.to_string(),
+                            "key": r.key.to_string(),
+                            "host_name": r.host_name,
+                        })
+                    })
+                    .collect();
+                json!({ "ok": true, "reservations": list })
+            }
+            ("add-reservation", Some(a)) => {
+                let key = match (text("mac"), text("client_id")) {
+                    (Some(m), None) => m
+                        .parse::<crate::MacAddress>()
+                        .map(|m| ReservationKey::HardwareAddress(m.as_bytes().to_vec()))
+                        .map_err(|e| e.to_string()),
+                    (None, Some(id)) => crate::config::parse_hex(&id).map(ReservationKey::ClientId),
+                    _ => Err("give exactly one of `mac` or `client_id`".to_string()),
+                };
+                match key {
+                    Ok(key) => {
+                        let r = Reservation {
+                            key,
+                            address: a,
+                            host_name: text("host_name"),
+                            options: Default::default(),
+                        };
+                        match self.machine.add_reservation(r) {
+                            Ok(()) => {
+                                tracing::info!("control: reservation of {a} added");
+                                json!({ "ok": true })
+                            }
+                            Err(e) => error(e),
+                        }
+                    }
+                    Err(e) => error(e),
+                }
+            }
+            ("remove-reservation", Some(a)) => {
+                if self.machine.remove_reservation(a) {
+                    tracing::info!("control: reservation of {a} removed");
+                    json!({ "ok": true })
+                } else {
+                    error(format!("no reservation of {a}"))
+                }
+            }
+            ("stats", _) => json!({
+                "ok": true,
+                "leases": self.machine.leases().count(),
+                "offers_held": self.machine.offers_held(),
+                "counters": self.machine.stats().to_string(),
+            }),
+            ("lease" | "delete-lease" | "add-reservation" | "remove-reservation", None) => {
+                no_address()
+            }
+            (other, _) => error(format!(
+                "unknown command {other:?}; the commands are leases, lease, delete-lease, \
+                 reservations, add-reservation, remove-reservation, stats"
+            )),
+        };
+        call.answer(answer);
+    }
+
+    /// The bound leases (or the one on `only`) as JSON objects, like `dhcp leases --json`.
+    #[cfg(unix)]
+    fn lease_list(&self, only: Option<Ipv4Addr>) -> Vec<serde_json::Value> {
+        let now = std::time::Instant::now();
+        let unix = unix_now();
+        self.machine
+            .leases()
+            .filter(|(a, _, _)| only.is_none_or(|o| o == *a))
+            .map(|(a, client, until)| {
+                let left = (until != dhcp_core::time::Instant::MAX).then(|| {
+                    self.clock
+                        .std(until)
+                        .saturating_duration_since(now)
+                        .as_secs()
+                });
+                serde_json::json!({
+                    "address": a.to_string(),
+                    "state": "bound",
+                    "client": client.to_string(),
+                    "host_name": null,
+                    "expires": left.map(|l| unix + l),
+                    "expires_in": left,
+                })
+            })
+            .collect()
     }
 
     fn apply(&mut self, o: Outcome) {
@@ -280,6 +475,14 @@ impl<R: Runtime> Server<R> {
             .await;
             if let Err(e) = r {
                 tracing::warn!("sending to {}: {e}", t.destination);
+            }
+            if let Some(m) = &self.metrics {
+                if let Some(x) = data.get(4..8) {
+                    let xid = u32::from_be_bytes([x[0], x[1], x[2], x[3]]);
+                    if let Some(t0) = self.arrived.remove(&xid) {
+                        m.replied(t0.elapsed().as_secs_f64());
+                    }
+                }
             }
         }
     }

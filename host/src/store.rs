@@ -83,7 +83,16 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the commit thread for `store`.
-    pub fn spawn(mut store: Box<dyn LeaseStore>) -> io::Result<Self> {
+    pub fn spawn(store: Box<dyn LeaseStore>) -> io::Result<Self> {
+        Self::spawn_with(store, None)
+    }
+
+    /// As [`spawn`](Self::spawn), feeding batch sizes, write+fsync times and failures to
+    /// `metrics`.
+    pub fn spawn_with(
+        mut store: Box<dyn LeaseStore>,
+        metrics: Option<crate::metrics::CommitMetrics>,
+    ) -> io::Result<Self> {
         let (records, rx) = async_channel::unbounded::<LeaseRecord>();
         let (tx, outcomes) = async_channel::unbounded();
         let thread = std::thread::Builder::new()
@@ -99,7 +108,15 @@ impl Committer {
                             Err(_) => break,
                         }
                     }
-                    let outcome = match store.commit(&batch) {
+                    let started = std::time::Instant::now();
+                    let result = store.commit(&batch);
+                    if let Some(m) = &metrics {
+                        match &result {
+                            Ok(_) => m.committed(batch.len(), started.elapsed().as_secs_f64()),
+                            Err(_) => m.failed(),
+                        }
+                    }
+                    let outcome = match result {
                         Ok(refused) => Outcome::Durable {
                             upto: batch.iter().map(|r| r.seq).max().unwrap_or(0),
                             refused,

@@ -8,7 +8,9 @@ use core::time::Duration;
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
-use super::config::{ConfigError, Ipv4Net, LeaseTimes, Reservation, ReservationKey, ServerConfig};
+use super::config::{
+    ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
+};
 use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
 use super::limit::RateLimit;
@@ -257,6 +259,139 @@ impl Server {
             let size = s.pools.iter().map(Pool::size).sum();
             (s.net, bound, free, size)
         })
+    }
+
+    /// Per pool: its subnet, its range, free addresses, and its size. O(pools).
+    pub fn pool_usage(&self) -> impl Iterator<Item = (Ipv4Net, PoolRange, u64, u64)> + '_ {
+        self.subnets.iter().flat_map(|s| {
+            s.pools.iter().map(move |p| {
+                let (start, end) = p.range();
+                let range = PoolRange {
+                    start: Ipv4Addr::from(start),
+                    end: Ipv4Addr::from(end),
+                };
+                (s.net, range, p.free(), p.size())
+            })
+        })
+    }
+
+    /// Offers held now (at most the configured `max_offers`).
+    pub fn offers_held(&self) -> usize {
+        self.offered
+    }
+
+    /// Deletes the lease (or offer) on `address`: the address is free again, and a
+    /// `Released` record is emitted so the deletion outlives a restart. False when the
+    /// address holds no lease or offer.
+    pub fn delete_lease(&mut self, address: Ipv4Addr) -> bool {
+        let a = u32::from(address);
+        let Some(b) = self.bindings.get(&a) else {
+            return false;
+        };
+        if !matches!(b.state, BindingState::Bound | BindingState::Offered) {
+            return false;
+        }
+        let (client, bound) = (b.client.clone(), b.state == BindingState::Bound);
+        self.unbind(a);
+        if bound {
+            self.record(a, &client, RecordKind::Released, self.now, None);
+        }
+        true
+    }
+
+    /// Adds a reservation at run time, to the subnet that contains its address. Refused
+    /// when the address is outside every subnet, already reserved, or held by another
+    /// client than the reservation's (delete that lease first). Runtime reservations last
+    /// until the server stops: put them in the config to keep them.
+    pub fn add_reservation(&mut self, r: Reservation) -> Result<(), ConfigError> {
+        let a = u32::from(r.address);
+        let at = alloc::format!("reservation {}", r.address);
+        let Some(i) = self.subnets.iter().position(|s| s.net.contains(r.address)) else {
+            return Err(ConfigError {
+                at,
+                what: "the address is in no configured subnet".into(),
+            });
+        };
+        let s = &self.subnets[i];
+        if s.by_address.contains_key(&a) || s.by_key.contains_key(&r.key) {
+            return Err(ConfigError {
+                at,
+                what: alloc::format!("{} or the address is already reserved", r.key),
+            });
+        }
+        let owner = match &r.key {
+            ReservationKey::HardwareAddress(mac) => Some(ClientKey::hardware(1, mac)),
+            ReservationKey::ClientId(id) => Some(ClientKey::new(id)),
+            _ => None,
+        };
+        if let Some(b) = self.bindings.get(&a) {
+            let held = matches!(b.state, BindingState::Bound | BindingState::Offered);
+            if held && owner.as_ref() != Some(&b.client) {
+                return Err(ConfigError {
+                    at,
+                    what: alloc::format!("the address is held by {}", b.client),
+                });
+            }
+        }
+        let free = !self.bindings.contains_key(&a)
+            || self
+                .bindings
+                .get(&a)
+                .is_some_and(|b| b.state == BindingState::Recent);
+        let s = &mut self.subnets[i];
+        if free {
+            if let Some(p) = s.pool_of(a) {
+                p.take_specific(a);
+            }
+        }
+        s.by_key.insert(r.key.clone(), s.reservations.len());
+        s.by_address.insert(a, s.reservations.len());
+        s.reservations.push(r);
+        Ok(())
+    }
+
+    /// Removes the reservation of `address`; a lease on it stays until it ends, and the
+    /// address then goes back to its pool. False when there is none.
+    pub fn remove_reservation(&mut self, address: Ipv4Addr) -> bool {
+        let a = u32::from(address);
+        let Some(i) = self
+            .subnets
+            .iter()
+            .position(|s| s.by_address.contains_key(&a))
+        else {
+            return false;
+        };
+        let held = self
+            .bindings
+            .get(&a)
+            .is_some_and(|b| !matches!(b.state, BindingState::Recent));
+        let s = &mut self.subnets[i];
+        s.reservations.retain(|r| r.address != address);
+        s.by_key = s
+            .reservations
+            .iter()
+            .enumerate()
+            .map(|(n, r)| (r.key.clone(), n))
+            .collect();
+        s.by_address = s
+            .reservations
+            .iter()
+            .enumerate()
+            .map(|(n, r)| (u32::from(r.address), n))
+            .collect();
+        if !held {
+            if let Some(p) = s.pool_of(a) {
+                p.give_back(a);
+            }
+        }
+        true
+    }
+
+    /// Every reservation: its subnet and itself.
+    pub fn reservations(&self) -> impl Iterator<Item = (Ipv4Net, &Reservation)> + '_ {
+        self.subnets
+            .iter()
+            .flat_map(|s| s.reservations.iter().map(move |r| (s.net, r)))
     }
 
     /// The client an address is bound to (offers and recent leases don't count).

@@ -39,6 +39,11 @@ impl Pool {
     }
 
     /// Number of addresses in the range.
+    /// First and last address.
+    pub(crate) fn range(&self) -> (u32, u32) {
+        (self.start, self.end)
+    }
+
     pub(crate) fn size(&self) -> u64 {
         u64::from(self.end) - u64::from(self.start) + 1
     }
