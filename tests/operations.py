@@ -8,6 +8,9 @@ removes:
   afterwards its counters must match what perfdhcp sent and received, the lease gauge the
   leases journaled, and the latency and journal histograms must have seen every reply
   and batch;
+- reload: `dhcp server --reload` and SIGHUP apply a new config without losing a lease
+  (a lease in a removed pool is not renewed, clients get the new options); a bad config
+  is refused with file:line:column and serving goes on;
 - notify: a `Type=notify` service manager (a datagram socket in $NOTIFY_SOCKET) hears
   READY=1 once the server serves and STOPPING=1 when it stops;
 - control: the control socket's commands (leases, lease, delete-lease, reservations,
@@ -321,6 +324,85 @@ def control():
     return flow
 
 
+RELOAD_CONFIG = """interfaces = ["br0"]
+journal = "{dir}/leases.journal"
+log_level = "info"
+authoritative = true
+
+[[subnet]]
+network = "192.0.2.0/24"
+pools = [{pools}]
+
+[subnet.options]
+dns_servers = ["{dns}"]
+"""
+
+
+def reload():
+    flow = Flow("reload")
+
+    def good_and_bad():
+        s, si, p, pi = reliability.two_links(flow)
+        cfg = os.path.join(flow.dir, "server.toml")
+
+        def write(pools, dns):
+            with open(cfg, "w") as f:
+                f.write(RELOAD_CONFIG.format(dir=flow.dir, pools=pools, dns=dns))
+
+        write('"192.0.2.100-192.0.2.101", "192.0.2.120-192.0.2.130"', "192.0.2.53")
+        srv, log = reliability.start_server(flow, s, cfg)
+        ca, ia = reliability.client_ns(flow, s, "a", "02:00:00:00:00:0a")
+        a, ev_a = reliability.udhcpc(flow, ca, ia, "a")
+        wait_for("client a's lease", lambda: reliability.bound(ev_a), 15)
+        ip_a = reliability.bound(ev_a)[-1][0]
+        if ip_a not in ("192.0.2.100", "192.0.2.101"):
+            raise Fail(f"client a got {ip_a}")
+        before = json.loads(run([interop.DHCP, "leases", "--config", cfg, "--json"]).stdout)
+        # A good reload: the first pool goes, the DNS server changes.
+        write('"192.0.2.120-192.0.2.130"', "192.0.2.54")
+        r = run([interop.DHCP, "server", "--config", cfg, "--reload"], check=False)
+        if r.returncode != 0 or "reloaded" not in r.stdout:
+            raise Fail(f"reload: {r.returncode} {r.stdout} {r.stderr}")
+        after = json.loads(run([interop.DHCP, "leases", "--config", cfg, "--json"]).stdout)
+        if [l["address"] for l in after] != [l["address"] for l in before]:
+            raise Fail(f"leases before {before}, after {after}")
+        # Client a's lease is in the removed pool: its renewal is refused, and it starts
+        # over in the pool that is left, with the new DNS server.
+        a.send_signal(signal.SIGUSR1)
+        wait_for("client a's new lease", lambda: any(
+            ip.startswith("192.0.2.12") or ip.startswith("192.0.2.13")
+            for ip, _ in reliability.bound(ev_a)), 20)
+        if "dns=192.0.2.54" not in read(ev_a).splitlines()[-1]:
+            raise Fail(f"client a's last event: {read(ev_a).splitlines()[-1]}")
+        # A bad reload: refused with file:line:column, and the old config keeps serving.
+        write('"10.9.9.1-10.9.9.9"', "192.0.2.54")
+        r = run([interop.DHCP, "server", "--config", cfg, "--reload"], check=False)
+        if r.returncode != 2 or not re.search(r"server\.toml:\d+:\d+: ", r.stderr):
+            raise Fail(f"a bad reload: exit {r.returncode}, {r.stderr}")
+        srv.send_signal(signal.SIGHUP)
+        wait_for("the SIGHUP refusal in the log", lambda: "SIGHUP: config refused" in read(log), 5)
+        cb, ib = reliability.client_ns(flow, s, "b", "02:00:00:00:00:0b")
+        b, ev_b = reliability.udhcpc(flow, cb, ib, "b")
+        wait_for("client b's lease after the refused reloads", lambda: reliability.bound(ev_b), 15)
+        ip_b = reliability.bound(ev_b)[-1][0]
+        # A good reload by SIGHUP.
+        write('"192.0.2.120-192.0.2.130"', "192.0.2.55")
+        srv.send_signal(signal.SIGHUP)
+        wait_for("the SIGHUP reload in the log", lambda: "SIGHUP: " in read(log) and "reloaded" in read(log), 5)
+        b.send_signal(signal.SIGUSR1)
+        wait_for("client b's renewal with the new DNS server", lambda: "dns=192.0.2.55" in read(ev_b), 15)
+        if reliability.bound(ev_b)[-1][0] != ip_b:
+            raise Fail(f"client b moved from {ip_b}: {reliability.bound(ev_b)}")
+        reliability.stop_and_stats(flow, srv, log)
+        figure(f"reload: --reload and SIGHUP applied without losing a lease ({len(before)} before and "
+               f"after); a lease in a removed pool was not renewed and its client moved to "
+               f"{reliability.bound(ev_a)[-1][0]} with the new DNS server; a bad config was refused "
+               f"with file:line:column (exit 2, and by SIGHUP) while serving went on; client b kept {ip_b}")
+
+    flow.scenario("reload: good applies, bad refused, leases kept", good_and_bad)
+    return flow
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dhcp", default=interop.DHCP)
@@ -331,8 +413,8 @@ def main():
         sys.exit("operations needs root (namespaces)")
     if not shutil.which("perfdhcp"):
         sys.exit("perfdhcp is not installed (.ci/run installs it)")
-    tests = {"metrics": metrics, "control": control, "notify": notify, "json-logs": json_logs,
-             "unit": unit}
+    tests = {"metrics": metrics, "control": control, "reload": reload, "notify": notify,
+             "json-logs": json_logs, "unit": unit}
     started = time.monotonic()
     flows = []
     try:

@@ -130,7 +130,7 @@ def udhcpc(flow, ns, iface, tag):
     script = os.path.join(d, "script")
     with open(script, "w") as f:
         f.write(f"""#!/bin/sh
-echo "$1 ip=$ip lease=$lease" >> {events}
+echo "$1 ip=$ip lease=$lease dns=$dns" >> {events}
 exit 0
 """)
     os.chmod(script, 0o755)

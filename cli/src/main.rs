@@ -36,6 +36,11 @@ enum Command {
         /// Check the config file and exit: every mistake with file:line:column and field.
         #[arg(long)]
         check: bool,
+        /// Make the server running with this config file reload it (through its control
+        /// socket): checked here first, then applied without losing a lease. SIGHUP does
+        /// the same.
+        #[arg(long, conflicts_with = "check")]
+        reload: bool,
     },
     /// Get a lease on an interface and keep it: renew, rebind, start over; release on exit.
     Client(client::Args),
@@ -90,7 +95,16 @@ pub(crate) fn init_logging_as(default: &str, json: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Server { config, check } => server::run(cli.runtime, &config, check),
+        Command::Server {
+            config,
+            check: _,
+            reload: true,
+        } => server::reload(&config),
+        Command::Server {
+            config,
+            check,
+            reload: false,
+        } => server::run(cli.runtime, &config, check),
         Command::Client(args) => client::run(cli.runtime, args),
         Command::Leases { config, json, all } => leases::run(&config, json, all),
         Command::Decode { file, json } => decode::run(file.as_deref(), json),

@@ -35,7 +35,7 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
     }
     crate::init_logging_as(&file.log_level, file.log_json);
     on_runtime!(runtime, |R| async {
-        let server = Server::<R>::bind(&file).await?;
+        let server = Server::<R>::bind(&file).await?.reload_on_sighup();
         if let Some(user) = &file.user {
             drop_privileges(user, &file.journal)?;
         }
@@ -62,6 +62,52 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `dhcp server --reload`: checks the file, then asks the server running with it to
+/// apply it. Exit 2 when the file (here or at the server) has mistakes, 1 when no server
+/// answers.
+pub(crate) fn reload(path: &Path) -> Outcome {
+    let file = match config::load(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!(
+                "{}: {} mistake(s); not reloaded",
+                path.display(),
+                e.errors.len()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    #[cfg(unix)]
+    {
+        let Some(socket) = &file.control_socket else {
+            return Err(format!(
+                "{}: control_socket is off; send the server SIGHUP instead",
+                path.display()
+            )
+            .into());
+        };
+        let request = serde_json::json!({ "command": "reload" });
+        match dhcp::host::control::request(socket, &request)? {
+            None => Err(format!("no server answers on {}", socket.display()).into()),
+            Some(a) if a["ok"] == true => {
+                println!("{}", a["message"].as_str().unwrap_or("reloaded"));
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(a) => {
+                eprintln!("{}", a["error"].as_str().unwrap_or("refused"));
+                Ok(ExitCode::from(2))
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    Err(format!(
+        "{}: reloading needs the control socket (Unix)",
+        path.display()
+    )
+    .into())
 }
 
 /// Tells systemd (a `Type=notify` unit) how the server stands; nothing without one.

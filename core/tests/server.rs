@@ -842,6 +842,52 @@ fn an_ack_whose_lease_ran_out_while_its_record_waited_is_dropped() {
 }
 
 #[test]
+fn reconfigure_keeps_every_lease_and_stops_renewing_those_of_a_removed_pool() {
+    let mut s = server(config());
+    let a1 = dora(&mut s, at(1), 1);
+    let o = exchange(&mut s, at(2), &req(MessageType::Discover, 2));
+    let offered = o[0].msg().yiaddr();
+    // The new config: the pool moves to .150-.159, a new DNS server, a reservation.
+    let mut c = config();
+    c.subnets[0].pools[0] = PoolRange {
+        start: ip("192.0.2.150"),
+        end: ip("192.0.2.159"),
+    };
+    c.options = Default::default();
+    c.options.dns_servers(&[ip("192.0.2.54")]).unwrap();
+    let mut bad = c.clone();
+    bad.subnets[0].pools[0].end = ip("10.0.0.1");
+    assert!(s.reconfigure(bad).is_err(), "a bad config is refused");
+    assert_eq!(s.bound_to(a1), Some(&key(1)), "and nothing changed");
+    s.reconfigure(c).unwrap();
+    // The lease is kept, but not renewed: its pool is gone.
+    assert_eq!(s.bound_to(a1), Some(&key(1)));
+    let renew = req(MessageType::Request, 1).with(|r| r.ciaddr = a1);
+    assert_eq!(exchange(&mut s, at(3), &renew)[0].kind(), MessageType::Nak);
+    // The client starts over in the new pool and gets the new options; client 2's offer
+    // from the old pool is not taken up either.
+    let o = exchange(&mut s, at(4), &req(MessageType::Discover, 1));
+    let m = o[0].msg();
+    assert!(
+        u32::from(m.yiaddr()) >= u32::from(ip("192.0.2.150")),
+        "{}",
+        m.yiaddr()
+    );
+    let dns: Vec<_> = m.dns_servers().unwrap().unwrap().iter().collect();
+    assert_eq!(dns, [ip("192.0.2.54")]);
+    let r2 = req(MessageType::Request, 2).with(|r| {
+        r.requested = Some(offered);
+        r.server_id = Some(SERVER_ID);
+    });
+    assert_eq!(exchange(&mut s, at(5), &r2)[0].kind(), MessageType::Nak);
+    // Reservations and relayed subnets still work, and the old lease runs out quietly.
+    let o = exchange(&mut s, at(6), &req(MessageType::Discover, 0x77));
+    assert_eq!(o[0].msg().yiaddr(), ip("192.0.2.50"));
+    s.handle_timeout(at(4000));
+    assert!(s.bound_to(a1).is_none());
+}
+
+#[test]
 fn replies_respect_the_max_message_size_and_echo_the_client_id() {
     let mut c = config();
     let long = "x".repeat(200);

@@ -5,8 +5,9 @@
 //! `{"command": "delete-lease", "address": ...}`, `{"command": "reservations"}`,
 //! `{"command": "add-reservation", "address": ..., "mac": "02:..." | "client_id": "01ab..",
 //! "host_name": ...}`, `{"command": "remove-reservation", "address": ...}`,
-//! `{"command": "stats"}`. Answers carry `"version": 1` and `"ok": true` with the result,
-//! or `"ok": false` and an `"error"`.
+//! `{"command": "reload"}` (read the config file again), `{"command": "stats"}`. Answers
+//! carry `"version": 1` and `"ok": true` with the result, or `"ok": false` and an
+//! `"error"`.
 //!
 //! Only root and the server's own user may use it: the socket file is mode 0600, and
 //! each connection's peer credentials are checked as well.

@@ -49,6 +49,10 @@ pub struct Server<R: Runtime> {
     arrived: HashMap<u32, std::time::Instant>,
     #[cfg(unix)]
     control: Option<crate::control::Control>,
+    /// The config as last loaded (reloads compare the host-level settings with it).
+    file: ServerFile,
+    /// SIGHUP, when [`reload_on_sighup`](Server::reload_on_sighup) asked for it.
+    hangups: Option<async_channel::Receiver<i32>>,
 }
 
 /// Most requests remembered for the reply latency (a flood only loses samples).
@@ -172,12 +176,74 @@ impl<R: Runtime> Server<R> {
             arrived: HashMap::new(),
             #[cfg(unix)]
             control,
+            file: file.clone(),
+            hangups: None,
         })
     }
 
     /// The protocol machine (counters, leases).
     pub fn machine(&self) -> &Machine {
         &self.machine
+    }
+
+    /// Reloads the config file on SIGHUP (as the `reload` control command does). A
+    /// library embedding the server leaves SIGHUP alone unless it calls this.
+    pub fn reload_on_sighup(mut self) -> Self {
+        #[cfg(unix)]
+        {
+            self.hangups = Some(crate::signal::watch(&[signal_hook::consts::SIGHUP]));
+        }
+        self
+    }
+
+    /// Reads the config file again and applies it ([`Machine::reconfigure`]): a bad file
+    /// changes nothing and its mistakes come back as `FILE:LINE:COLUMN: FIELD: what`. What
+    /// only a restart can change (interfaces, journal, metrics, control socket, user,
+    /// logging) is named in the answer and left as it was.
+    pub fn reload(&mut self) -> Result<String, String> {
+        let file = crate::config::load(&self.file.path).map_err(|e| e.to_string())?;
+        let mut later = Vec::new();
+        if file.interfaces != self.file.interfaces {
+            later.push("interfaces");
+        }
+        if file.journal != self.file.journal {
+            later.push("journal");
+        }
+        if file.metrics != self.file.metrics {
+            later.push("metrics");
+        }
+        if file.control_socket != self.file.control_socket {
+            later.push("control_socket");
+        }
+        if file.user != self.file.user {
+            later.push("user");
+        }
+        if file.log_level != self.file.log_level || file.log_json != self.file.log_json {
+            later.push("log_level/log_format");
+        }
+        self.machine
+            .reconfigure(file.server.clone())
+            .map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {e}", file.path.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        let subnets = file.server.subnets.len();
+        self.file.server = file.server;
+        let mut message = format!(
+            "{}: reloaded ({subnets} subnet(s)); {} leases kept",
+            self.file.path.display(),
+            self.machine.leases().count()
+        );
+        if !later.is_empty() {
+            message.push_str(&format!(
+                "; {} take effect at the next start",
+                later.join(", ")
+            ));
+        }
+        Ok(message)
     }
 
     /// Serves until `shutdown` completes, then commits what is queued, sends the ACKs that
@@ -197,7 +263,10 @@ impl<R: Runtime> Server<R> {
             Timer,
             #[cfg(unix)]
             Control(crate::control::Call),
+            Hangup,
         }
+        let hangups = self.hangups.clone();
+        let mut hangups = hangups.map(Box::pin);
         #[cfg(unix)]
         let calls = self.control.as_ref().map(|c| c.calls().clone());
         #[cfg(unix)]
@@ -226,6 +295,11 @@ impl<R: Runtime> Server<R> {
                 }
                 if let Poll::Ready(Some(o)) = outcomes.as_mut().poll_next(cx) {
                     return Poll::Ready(Ev::Outcome(o));
+                }
+                if let Some(h) = hangups.as_mut() {
+                    if let Poll::Ready(Some(_)) = h.as_mut().poll_next(cx) {
+                        return Poll::Ready(Ev::Hangup);
+                    }
                 }
                 #[cfg(unix)]
                 if let Some(calls) = calls.as_mut() {
@@ -279,6 +353,12 @@ impl<R: Runtime> Server<R> {
                 Ev::Timer => self.machine.handle_timeout(now),
                 #[cfg(unix)]
                 Ev::Control(call) => self.control_call(call),
+                Ev::Hangup => match self.reload() {
+                    Ok(m) => tracing::info!("SIGHUP: {m}"),
+                    Err(e) => {
+                        tracing::error!("SIGHUP: config refused, still serving the old one:\n{e}")
+                    }
+                },
             }
         }
         tracing::info!("shutting down: committing queued lease records");
@@ -383,6 +463,16 @@ impl<R: Runtime> Server<R> {
                     error(format!("no reservation of {a}"))
                 }
             }
+            ("reload", _) => match self.reload() {
+                Ok(m) => {
+                    tracing::info!("control: {m}");
+                    json!({ "ok": true, "message": m })
+                }
+                Err(e) => {
+                    tracing::error!("control: reload refused, still serving the old config:\n{e}");
+                    error(e)
+                }
+            },
             ("stats", _) => json!({
                 "ok": true,
                 "leases": self.machine.leases().count(),
@@ -394,7 +484,7 @@ impl<R: Runtime> Server<R> {
             }
             (other, _) => error(format!(
                 "unknown command {other:?}; the commands are leases, lease, delete-lease, \
-                 reservations, add-reservation, remove-reservation, stats"
+                 reservations, add-reservation, remove-reservation, reload, stats"
             )),
         };
         call.answer(answer);

@@ -156,6 +156,10 @@ pub struct Server {
     rate_limit: Option<RateLimit>,
 }
 
+/// The subnet index of a binding whose subnet or pool a reload removed: kept until it
+/// expires, never renewed.
+const ORPHAN: u16 = u16::MAX;
+
 /// Keeps the count of offers held as a binding goes from `old` to `new` (`None`: none).
 fn tally(offered: &mut usize, old: Option<BindingState>, new: Option<BindingState>) {
     if old == Some(BindingState::Offered) {
@@ -278,6 +282,63 @@ impl Server {
     /// Offers held now (at most the configured `max_offers`).
     pub fn offers_held(&self) -> usize {
         self.offered
+    }
+
+    /// Applies a new configuration without losing a lease or an exchange in flight: it is
+    /// validated first (every mistake returned, nothing changed); then subnets, pools,
+    /// options, reservations and limits are replaced, and every binding carried over.
+    /// A lease whose address is no longer in a pool of its subnet (nor reserved) is kept
+    /// until it expires and is not renewed; offers, ACKs waiting for their record, queued
+    /// replies and records, timers and counters carry on.
+    pub fn reconfigure(&mut self, config: ServerConfig) -> Result<(), Vec<ConfigError>> {
+        let mut next = Server::new(config, self.now, self.anchor.1)?;
+        next.anchor = self.anchor;
+        next.hash_key = self.hash_key;
+        next.now = self.now;
+        next.seq = self.seq;
+        next.stats = core::mem::take(&mut self.stats);
+        next.timers = core::mem::take(&mut self.timers);
+        next.replies = core::mem::take(&mut self.replies);
+        next.waiting = core::mem::take(&mut self.waiting);
+        next.records = core::mem::take(&mut self.records);
+        next.spare = core::mem::take(&mut self.spare);
+        for (a, mut b) in core::mem::take(&mut self.bindings) {
+            let address = Ipv4Addr::from(a);
+            let subnet = next.subnets.iter().position(|s| s.net.contains(address));
+            let placed = subnet.and_then(|i| {
+                let s = &mut next.subnets[i];
+                if b.state == BindingState::Recent {
+                    // A recent lease only remembers; it holds nothing.
+                    return s.pools.iter().any(|p| p.contains(a)).then_some(i);
+                }
+                if s.by_address.contains_key(&a) {
+                    return Some(i);
+                }
+                s.pool_of(a).map(|p| {
+                    p.take_specific(a);
+                    i
+                })
+            });
+            match placed {
+                Some(i) => b.subnet = i as u16,
+                None if b.state == BindingState::Recent => continue,
+                None => b.subnet = ORPHAN,
+            }
+            if b.state != BindingState::Declined {
+                let client = b.client.clone();
+                next.bindings.insert(a, b);
+                next.index_client(&client, a);
+            } else {
+                next.bindings.insert(a, b);
+            }
+        }
+        next.offered = next
+            .bindings
+            .values()
+            .filter(|b| b.state == BindingState::Offered)
+            .count();
+        *self = next;
+        Ok(())
     }
 
     /// Deletes the lease (or offer) on `address`: the address is free again, and a
@@ -606,6 +667,10 @@ impl Server {
                     self.stats.offers_expired += 1;
                     self.unbind(a);
                 }
+                BindingState::Bound if b.subnet == ORPHAN => {
+                    self.stats.leases_expired += 1;
+                    self.unbind(a);
+                }
                 BindingState::Bound => {
                     self.stats.leases_expired += 1;
                     self.make_recent(a);
@@ -706,6 +771,11 @@ impl Server {
             return;
         };
         if b.state == BindingState::Recent {
+            return;
+        }
+        if b.subnet == ORPHAN {
+            // Nothing to remember a lease by whose pool is gone.
+            self.unbind(a);
             return;
         }
         tally(&mut self.offered, Some(b.state), Some(BindingState::Recent));
@@ -862,6 +932,8 @@ impl Server {
             return false;
         }
         match self.bindings.get(&a) {
+            // A lease whose pool a reload removed runs out; it is not renewed.
+            Some(b) if b.subnet == ORPHAN => false,
             Some(b) if b.client == *client => matches!(
                 b.state,
                 BindingState::Offered | BindingState::Bound | BindingState::Recent
