@@ -4,10 +4,11 @@ creates and always removes (issue 9):
 
     sudo tests/reliability.py --dhcp target/release/dhcp [--only NAME] [--seed N]
 
-- crash: perfdhcp load against the server, which is killed with SIGKILL at seeded random
-  moments (20 times, on each runtime in turn) and restarted; after every kill, every lease
-  a client was ACKed (from the capture) must be in the journal the next start restores,
-  for the same client, and no address or client may appear twice;
+- crash: perfdhcp load and two udhcpc clients against the server, which is killed with
+  SIGKILL at seeded random moments (20 times, on each runtime in turn) and restarted;
+  after every kill, every lease a client was ACKed (from the capture) must be in the
+  journal the next start restores, for the same client, and no address or client may
+  appear twice; the udhcpc clients must keep one address throughout;
 - full disk: the journal on a small tmpfs, filled up: a new client gets no lease, the
   server says why, a bound client's renewal is still answered, and once space returns the
   new client gets its lease;
@@ -191,13 +192,25 @@ def crash(seed, kills):
 
     def kills_and_audits():
         s, si, p, pi = two_links(flow)
-        cfg = server_config(flow, si)
-        journal = os.path.join(flow.dir, "leases.journal")
+        cfg = server_config(flow, "*")
         flow.start_capture(s, si)
         audited = 0
+        # Real clients on the server's own link too, renewing all through the kills.
+        clients = []
+        for n in range(2):
+            mac = f"02:00:00:00:01:{n:02x}"
+            c, ci = client_ns(flow, s, f"u{n}", mac)
+            clients.append((mac, c, ci))
         for i in range(kills):
             runtime = interop.RUNTIMES[i % len(interop.RUNTIMES)]
             srv, log = start_server(flow, s, cfg, runtime)
+            if i == 0:
+                clients = [(mac, *udhcpc(flow, c, ci, f"u{n}")) for n, (mac, c, ci) in enumerate(clients)]
+                for mac, u, ev in clients:
+                    wait_for(f"udhcpc {mac}'s lease", lambda ev=ev: bound(ev), 15)
+            else:
+                for mac, u, ev in clients:
+                    u.send_signal(signal.SIGUSR1)
             perf = flow.spawn(p, ["perfdhcp", "-4", "-l", pi, "-r", "400", "-p", "30", "-R", "1000000",
                                   "10.0.0.1"], os.path.join(flow.dir, f"perfdhcp-{i}.log"))
             time.sleep(rng.uniform(0.3, 2.0))
@@ -208,14 +221,14 @@ def crash(seed, kills):
             acks = acked(flow.capture)
             leases = json.loads(run([interop.DHCP, "leases", "--config", cfg, "--json"]).stdout)
             by_address = {}
-            clients = set()
+            holders = set()
             for l in leases:
                 if l["address"] in by_address:
                     raise Fail(f"kill {i + 1}: {l['address']} bound twice")
-                if l["client"] in clients:
+                if l["client"] in holders:
                     raise Fail(f"kill {i + 1}: client {l['client']} holds two leases")
                 by_address[l["address"]] = l["client"]
-                clients.add(l["client"])
+                holders.add(l["client"])
             for address, mac in acks.items():
                 if by_address.get(address) != "01:" + mac:
                     raise Fail(f"kill {i + 1}: {address} was ACKed to {mac} but the journal has "
@@ -227,9 +240,23 @@ def crash(seed, kills):
         m = re.findall(r"restored (\d+) lease records, (\d+) leases bound", read(log))
         if not m or int(m[-1][1]) < audited:
             raise Fail(f"the last start restored {m[-1] if m else 'nothing'}, {audited} ACKed")
+        # Each real client renews once more, and has had one address all along.
+        renewals = 0
+        for mac, u, ev in clients:
+            before = len(bound(ev))
+            u.send_signal(signal.SIGUSR1)
+            wait_for(f"udhcpc {mac}'s renewal after the last restart", lambda ev=ev, b=before: len(bound(ev)) > b, 15)
+            ips = {ip for ip, _ in bound(ev)}
+            if len(ips) != 1:
+                raise Fail(f"udhcpc {mac} changed address across the kills: {bound(ev)}")
+            journaled = [r for r in interop.journal(flow) if r[1] == "bound" and r[3] == "01:" + mac]
+            if not journaled or journaled[-1][2] not in ips:
+                raise Fail(f"udhcpc {mac} holds {ips}, the journal says {journaled[-1:] or 'nothing'}")
+            renewals += len(bound(ev))
         Flow.stop(srv)
         figure(f"crash: {kills} kills survived (seed {seed}, runtimes in turn), "
-               f"{audited} ACKed leases audited after each, 0 violations"
+               f"{audited} ACKed leases audited after each, 0 violations; 2 udhcpc clients "
+               f"kept their address through {renewals} leases and renewals"
                + (f", {len(bad)} journal lines reported corrupt and skipped" if bad else ""))
 
     flow.scenario(f"{kills} SIGKILLs under perfdhcp load, every ACKed lease kept", kills_and_audits)

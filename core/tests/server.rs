@@ -1020,6 +1020,17 @@ proptest::proptest! {
     }
 }
 
+/// Found by the server fuzz target (its check that an ACK goes out only for the lease its
+/// durable record holds): a client's ACK waited for its record while its address went
+/// to another client at the same deadline; the ACK must then be dropped.
+#[test]
+fn fuzz_regression_an_ack_for_an_address_that_moved_on_is_dropped() {
+    common::server_driver::drive(&[
+        0x00, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x02, 0x42, 0x42, 0x4a, 0x42, 0x42,
+        0x2e, 0xa9, 0x00, 0x64, 0x34, 0xc6, 0xa9, 0x00, 0x04,
+    ]);
+}
+
 /// Found by the server fuzz target: records of a client's older and newer leases, replayed
 /// in order, must leave it holding only the newer one.
 #[test]
