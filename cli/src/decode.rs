@@ -2,7 +2,7 @@
 //! frames) or from hex on stdin (one message a line), printed as `tcpdump -v` prints them
 //! or as JSON. A malformed packet prints its parse error and decoding goes on.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::process::ExitCode;
@@ -172,12 +172,13 @@ fn time_of_day((sec, micros): (u32, u32)) -> String {
     )
 }
 
-fn print_text(n: usize, p: &Packet) {
+fn print_text(out: &mut impl Write, n: usize, p: &Packet) -> std::io::Result<()> {
     if let Some(t) = p.time {
-        print!("{} ", time_of_day(t));
+        write!(out, "{} ", time_of_day(t))?;
     }
     if let Some(ip) = &p.ip {
-        println!(
+        writeln!(
+            out,
             "IP (tos 0x{:x}, ttl {}, id {}, offset {}, flags [{}], proto UDP (17), length {})",
             ip.tos,
             ip.ttl,
@@ -185,20 +186,25 @@ fn print_text(n: usize, p: &Packet) {
             ip.offset,
             if ip.df { "DF" } else { "none" },
             ip.length
-        );
-        print!(
+        )?;
+        write!(
+            out,
             "    {}.{} > {}.{}: ",
             ip.source.ip(),
             ip.source.port(),
             ip.destination.ip(),
             ip.destination.port()
-        );
+        )?;
     } else {
-        print!("packet {n}: ");
+        write!(out, "packet {n}: ")?;
     }
     match Message::parse(&p.payload) {
-        Ok(m) => println!("{m}"),
-        Err(e) => println!("malformed DHCP message ({} bytes): {e}", p.payload.len()),
+        Ok(m) => writeln!(out, "{m}"),
+        Err(e) => writeln!(
+            out,
+            "malformed DHCP message ({} bytes): {e}",
+            p.payload.len()
+        ),
     }
 }
 
@@ -352,17 +358,27 @@ pub(crate) fn run(file: Option<&Path>, json_out: bool) -> Outcome {
         }
     };
     let mut all = Vec::new();
-    for (i, p) in packets.iter().enumerate() {
-        let n = i + 1;
-        match (p, json_out) {
-            (Ok(p), false) => print_text(n, p),
-            (Ok(p), true) => all.push(packet_json(n, p)),
-            (Err(e), false) => println!("packet {n}: {e}"),
-            (Err(e), true) => all.push(json!({ "packet": n, "error": e })),
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = (|| -> std::io::Result<()> {
+        for (i, p) in packets.iter().enumerate() {
+            let n = i + 1;
+            match (p, json_out) {
+                (Ok(p), false) => print_text(&mut out, n, p)?,
+                (Ok(p), true) => all.push(packet_json(n, p)),
+                (Err(e), false) => writeln!(out, "packet {n}: {e}")?,
+                (Err(e), true) => all.push(json!({ "packet": n, "error": e })),
+            }
         }
+        if json_out {
+            serde_json::to_writer_pretty(&mut out, &all)?;
+            writeln!(out)?;
+        }
+        out.flush()
+    })();
+    match written {
+        // A reader that went away (`dhcp decode x.pcap | head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(ExitCode::SUCCESS),
     }
-    if json_out {
-        println!("{}", serde_json::to_string_pretty(&all)?);
-    }
-    Ok(ExitCode::SUCCESS)
 }
