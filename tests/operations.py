@@ -106,8 +106,16 @@ def metrics():
         received = [int(x) for x in re.findall(r"received packets: (\d+)", text)]
         if len(sent) < 2 or len(received) < 2:
             raise Fail(f"perfdhcp printed no statistics: {text[-1500:]}")
-        time.sleep(2.5)  # the metrics are refreshed every second
-        body, v = scrape(s)
+        # The metrics are refreshed every second: wait until they have caught up with the
+        # journal (bounded), then check everything against one scrape.
+        give_up = time.monotonic() + 10
+        while True:
+            time.sleep(1.2)
+            body, v = scrape(s)
+            journaled = sum(1 for r in interop.journal(flow) if r[1] == "bound")
+            caught_up = v.get('dhcp_leases_active{subnet="10.0.0.0/16"}') == journaled
+            if caught_up or time.monotonic() > give_up:
+                break
 
         def m(name, **labels):
             key = name + ("{" + ",".join(f'{k}="{x}"' for k, x in labels.items()) + "}" if labels else "")
@@ -128,7 +136,6 @@ def metrics():
         lost = sent[0] - received[0] + sent[1] - received[1]
         if bad:
             raise Fail("; ".join(bad))
-        journaled = sum(1 for r in interop.journal(flow) if r[1] == "bound")
         active = m("dhcp_leases_active", subnet="10.0.0.0/16")
         if active != journaled:
             raise Fail(f"leases_active {active:.0f}, journal {journaled}")
@@ -139,6 +146,9 @@ def metrics():
         records = m("dhcp_journal_batch_records_sum")
         if records < received[1] or batches < 1:
             raise Fail(f"journal histogram: {batches:.0f} batches of {records:.0f} records")
+        in_pool = m("dhcp_pool_leases_active", subnet="10.0.0.0/16", pool="10.0.1.0-10.0.255.254")
+        if in_pool != journaled:
+            raise Fail(f"pool_leases_active {in_pool:.0f}, journal {journaled}")
         free = m("dhcp_pool_addresses_free", subnet="10.0.0.0/16", pool="10.0.1.0-10.0.255.254")
         size = m("dhcp_pool_addresses", subnet="10.0.0.0/16", pool="10.0.1.0-10.0.255.254")
         if free != size - journaled:

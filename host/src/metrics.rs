@@ -78,6 +78,7 @@ pub struct Metrics {
     offers_expired: Counter,
     leases_expired: Counter,
     leases: Family<SubnetLabel, Gauge>,
+    pool_leases: Family<PoolLabel, Gauge>,
     pool_free: Family<PoolLabel, Gauge>,
     pool_size: Family<PoolLabel, Gauge>,
     offers: Gauge,
@@ -135,6 +136,12 @@ impl Metrics {
         );
         let leases = Family::<SubnetLabel, Gauge>::default();
         r.register("leases_active", "Leases bound, by subnet", leases.clone());
+        let pool_leases = Family::<PoolLabel, Gauge>::default();
+        r.register(
+            "pool_leases_active",
+            "Leases bound, by subnet and pool",
+            pool_leases.clone(),
+        );
         let pool_free = Family::<PoolLabel, Gauge>::default();
         r.register(
             "pool_addresses_free",
@@ -185,6 +192,7 @@ impl Metrics {
             offers_expired,
             leases_expired,
             leases,
+            pool_leases,
             pool_free,
             pool_size,
             offers,
@@ -255,11 +263,12 @@ impl Metrics {
             };
             self.leases.get_or_create(&label).set(bound as i64);
         }
-        for (net, range, free, size) in machine.pool_usage() {
+        for (net, range, bound, free, size) in machine.pool_usage() {
             let label = PoolLabel {
                 subnet: net.to_string(),
                 pool: format!("{}-{}", range.start, range.end),
             };
+            self.pool_leases.get_or_create(&label).set(bound as i64);
             self.pool_free.get_or_create(&label).set(free as i64);
             self.pool_size.get_or_create(&label).set(size as i64);
         }

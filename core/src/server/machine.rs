@@ -265,18 +265,37 @@ impl Server {
         })
     }
 
-    /// Per pool: its subnet, its range, free addresses, and its size. O(pools).
-    pub fn pool_usage(&self) -> impl Iterator<Item = (Ipv4Net, PoolRange, u64, u64)> + '_ {
-        self.subnets.iter().flat_map(|s| {
-            s.pools.iter().map(move |p| {
+    /// Per pool: its subnet, its range, leases bound in it, free addresses, and its size.
+    /// O(bindings), for metrics.
+    pub fn pool_usage(&self) -> Vec<(Ipv4Net, PoolRange, u64, u64, u64)> {
+        let mut bound: Vec<Vec<u64>> = self
+            .subnets
+            .iter()
+            .map(|s| alloc::vec![0; s.pools.len()])
+            .collect();
+        for (a, b) in &self.bindings {
+            if b.state != BindingState::Bound {
+                continue;
+            }
+            let Some(s) = self.subnets.get(usize::from(b.subnet)) else {
+                continue;
+            };
+            if let Some(i) = s.pools.iter().position(|p| p.contains(*a)) {
+                bound[usize::from(b.subnet)][i] += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for (s, counts) in self.subnets.iter().zip(bound) {
+            for (p, n) in s.pools.iter().zip(counts) {
                 let (start, end) = p.range();
                 let range = PoolRange {
                     start: Ipv4Addr::from(start),
                     end: Ipv4Addr::from(end),
                 };
-                (s.net, range, p.free(), p.size())
-            })
-        })
+                out.push((s.net, range, n, p.free(), p.size()));
+            }
+        }
+        out
     }
 
     /// Offers held now (at most the configured `max_offers`).
