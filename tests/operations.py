@@ -22,17 +22,14 @@ removes:
 """
 
 import argparse
-import ctypes
 import json
 import os
 import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interop  # noqa: E402
@@ -48,19 +45,7 @@ def figure(text):
     print(f"  {text}", flush=True)
 
 
-def in_namespace(ns_name, fn):
-    """Runs `fn` with this thread in network namespace `ns_name`."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{ns_name}", os.O_RDONLY)
-    try:
-        if libc.setns(target, 0) != 0:
-            raise Fail(f"setns: {os.strerror(ctypes.get_errno())}")
-        return fn()
-    finally:
-        libc.setns(own, 0)
-        os.close(own)
-        os.close(target)
+in_namespace = reliability.in_namespace
 
 
 def scrape(ns_name):
@@ -425,29 +410,7 @@ def main():
         sys.exit("perfdhcp is not installed (.ci/run installs it)")
     tests = {"metrics": metrics, "control": control, "reload": reload, "notify": notify,
              "json-logs": json_logs, "unit": unit}
-    started = time.monotonic()
-    flows = []
-    try:
-        for name, fn in tests.items():
-            if args.only and args.only not in name:
-                continue
-            print(f"{name}:", flush=True)
-            try:
-                flows.append(fn())
-            except Exception:  # noqa: BLE001 - a crashed test is a failed test
-                f = Flow(name)
-                f.results.append(("setup", False, 0.0, traceback.format_exc()))
-                flows.append(f)
-            finally:
-                flows[-1].close()
-    finally:
-        Flow.close_all()
-    failed = interop.report([((f.name, "tokio"), f) for f in flows])
-    print(f"\noperations: {sum(len(f.results) for f in flows)} tests, {failed} failed, "
-          f"{time.monotonic() - started:.0f} s")
-    for line in FIGURES:
-        print(f"  {line}")
-    sys.exit(1 if failed else 0)
+    sys.exit(reliability.run_suite("operations", tests, args.only, FIGURES))
 
 
 if __name__ == "__main__":

@@ -155,8 +155,8 @@ def discover(mac, xid, giaddr, requested=None):
     return hdr + opts + b"\xff"
 
 
-def relay_socket(ns_name, addr):
-    """A UDP socket bound to addr:67 inside namespace `ns_name` (setns, then back)."""
+def in_namespace(ns_name, fn):
+    """Runs `fn` with this thread in network namespace `ns_name`, then comes back."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     own = os.open("/proc/self/ns/net", os.O_RDONLY)
@@ -164,15 +164,22 @@ def relay_socket(ns_name, addr):
     try:
         if libc.setns(target, 0) != 0:
             raise Fail(f"setns: {os.strerror(ctypes.get_errno())}")
+        return fn()
+    finally:
+        libc.setns(own, 0)
+        os.close(own)
+        os.close(target)
+
+
+def relay_socket(ns_name, addr):
+    """A non-blocking UDP socket bound to addr:67 inside namespace `ns_name`."""
+    def bind():
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, 67))
         s.setblocking(False)
         return s
-    finally:
-        libc.setns(own, 0)
-        os.close(own)
-        os.close(target)
+    return in_namespace(ns_name, bind)
 
 
 def proc_status(pid):
@@ -549,11 +556,17 @@ def main():
         "garbage": garbage,
         "privileges": privileges,
     }
+    sys.exit(run_suite("reliability", tests, args.only))
+
+
+def run_suite(title, tests, only, figures=FIGURES):
+    """Runs each test (name -> function returning its Flow) whose name contains `only`,
+    always cleaning up; prints the table and the figures. Returns the exit status."""
     started = time.monotonic()
     flows = []
     try:
         for name, fn in tests.items():
-            if args.only and args.only not in name:
+            if only and only not in name:
                 continue
             print(f"{name}:", flush=True)
             try:
@@ -567,11 +580,11 @@ def main():
     finally:
         Flow.close_all()
     failed = interop.report([((f.name, "tokio"), f) for f in flows])
-    print(f"\nreliability: {sum(len(f.results) for f in flows)} tests, {failed} failed, "
+    print(f"\n{title}: {sum(len(f.results) for f in flows)} tests, {failed} failed, "
           f"{time.monotonic() - started:.0f} s")
-    for line in FIGURES:
+    for line in figures:
         print(f"  {line}")
-    sys.exit(1 if failed else 0)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
