@@ -98,6 +98,7 @@ fn records(n: u32) -> Vec<LeaseRecord> {
 
 fn server_with(n: u32) -> Server {
     let mut s = Server::new(config(), Instant::from_secs(1), UNIX0).unwrap();
+    s.reserve(n as usize);
     for r in records(n) {
         s.restore(&r);
     }
@@ -187,22 +188,25 @@ fn dora_and_delete(s: &mut Server, client: u32, r: &mut Requests, out: &mut [u8]
     a
 }
 
-/// `DHCP_BENCH_COUNT=dora:N`: N DORAs with 1 000 leases held, without criterion, so that
-/// `valgrind --tool=callgrind` can count their instructions.
+/// `DHCP_BENCH_COUNT=dora:N` (or `dora_1m:N`): N DORAs with 1 000 (1 000 000) leases
+/// held, without criterion, so that `valgrind --tool=callgrind` can count their
+/// instructions (and, with `--cache-sim=yes`, their cache misses).
 fn count_mode() -> bool {
     let Ok(spec) = std::env::var("DHCP_BENCH_COUNT") else {
         return false;
     };
-    let n: u32 = spec
-        .strip_prefix("dora:")
-        .and_then(|n| n.parse().ok())
-        .expect("DHCP_BENCH_COUNT=dora:N");
-    let mut s = server_with(1_000);
+    let (held, n) = match spec.split_once(':') {
+        Some(("dora", n)) => (1_000, n),
+        Some(("dora_1m", n)) => (1_000_000, n),
+        _ => panic!("DHCP_BENCH_COUNT=dora:N or dora_1m:N"),
+    };
+    let n: u32 = n.parse().expect("N, a number");
+    let mut s = server_with(held);
     let (mut r, mut out) = (Requests::new(), [0u8; 1500]);
-    for client in 1_000..1_000 + n {
+    for client in held..held + n {
         black_box(dora_and_delete(&mut s, client, &mut r, &mut out));
     }
-    println!("dora x {n}");
+    println!("dora x {n} with {held} leases");
     true
 }
 
@@ -276,6 +280,7 @@ fn main() {
         b.iter_batched(
             || Server::new(config(), Instant::from_secs(1), UNIX0).unwrap(),
             |mut s| {
+                s.reserve(journal.len());
                 for r in &journal {
                     s.restore(r);
                 }

@@ -11,17 +11,24 @@
 //! Each line ends with a checksum of the rest (FNV-1a, 32 bits) and a newline. On opening,
 //! a line without its newline (torn by a crash mid-write) is cut off, and a line that does
 //! not parse or whose checksum is wrong is reported with its line number and skipped; the
-//! lines after it still count. A batch of records costs one `fdatasync`. When the file has
-//! grown to several times the live records, it is compacted: the live records are written
-//! to a new file, synced, and renamed into place. A lock file beside the journal
-//! (`<journal>.lock`, locked with `flock`) keeps a second server from opening it.
+//! lines after it still count. A batch of records costs one `fdatasync`.
+//!
+//! When the file has grown past twice its size at the last compaction (in lines), it is
+//! compacted in the background: a thread reads the file up to where it ended when the
+//! compaction began and copies the newest line of each address (dropping those expired more
+//! than a day) to a new file, while appends go on. Then, between two batches, the lines
+//! appended meanwhile are copied after them, the copy is synced and renamed into place: the
+//! commits wait only for that tail. The journal holds no copy of the leases in memory (the
+//! server's table is the one copy). A lock file beside the journal (`<journal>.lock`,
+//! locked with `flock`) keeps a second server from opening it.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 use dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
 
@@ -49,12 +56,31 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     _lock: File,
-    /// The newest record of each address: what compaction keeps.
-    live: BTreeMap<Ipv4Addr, LeaseRecord>,
+    /// Bytes in the file (everything appended is synced, or cut back).
+    len: u64,
+    /// Lines in the file, and after the last compaction (or at opening, the addresses).
     lines: usize,
+    base: usize,
     loaded: Vec<LeaseRecord>,
     bad: Vec<BadLine>,
     compact_after: usize,
+    compaction: Option<Compaction>,
+}
+
+/// A compaction running on its own thread.
+#[derive(Debug)]
+struct Compaction {
+    /// The file's length when it began: the thread copies the lines before it.
+    upto: u64,
+    tmp: PathBuf,
+    thread: JoinHandle<io::Result<Copied>>,
+}
+
+/// What the compaction thread wrote.
+#[derive(Debug)]
+struct Copied {
+    bytes: u64,
+    lines: usize,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -80,35 +106,37 @@ fn kind_name(k: RecordKind) -> &'static str {
 
 /// One record as its journal line (newline included).
 pub fn format_record(r: &LeaseRecord) -> String {
-    let mut s = format!(
-        "{} {} {} {} {} ",
-        r.seq,
-        kind_name(r.kind),
-        r.address,
-        if r.client.as_bytes().is_empty() {
-            "-".to_string()
-        } else {
-            r.client.to_string()
-        },
-        r.expires
-    );
+    let mut s = String::with_capacity(80);
+    write_record(&mut s, r);
+    s
+}
+
+/// Appends `r`'s journal line (newline included) to `out`.
+fn write_record(out: &mut String, r: &LeaseRecord) {
+    let start = out.len();
+    let _ = write!(out, "{} {} {} ", r.seq, kind_name(r.kind), r.address);
+    if r.client.as_bytes().is_empty() {
+        out.push('-');
+    } else {
+        let _ = write!(out, "{}", r.client);
+    }
+    let _ = write!(out, " {} ", r.expires);
     match &r.host_name {
         // A name that is just `-` would read back as no name.
-        Some(h) if h == b"-" => s.push_str("%2d"),
+        Some(h) if h == b"-" => out.push_str("%2d"),
         Some(h) if !h.is_empty() => {
             for &b in h {
                 if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
-                    s.push(char::from(b));
+                    out.push(char::from(b));
                 } else {
-                    let _ = write!(s, "%{b:02x}");
+                    let _ = write!(out, "%{b:02x}");
                 }
             }
         }
-        _ => s.push('-'),
+        _ => out.push('-'),
     }
-    let sum = checksum(&s);
-    let _ = writeln!(s, " {sum:08x}");
-    s
+    let sum = checksum(&out[start..]);
+    let _ = writeln!(out, " {sum:08x}");
 }
 
 /// Reads one journal line (without its newline) back into a record.
@@ -270,11 +298,13 @@ impl Journal {
             path,
             file: appender,
             _lock: lock,
-            live: BTreeMap::new(),
+            len: 0,
             lines: 0,
+            base: 0,
             loaded: Vec::new(),
             bad: Vec::new(),
             compact_after: 1024,
+            compaction: None,
         };
         j.read_all(&mut file)?;
         if j.lines == 0 {
@@ -283,8 +313,8 @@ impl Journal {
         Ok(j)
     }
 
-    /// Compact once the file holds more than `lines` lines beyond twice the live records
-    /// (default 1024).
+    /// Compact once the file holds more than `lines` lines beyond twice its lines after the
+    /// last compaction (default 1024).
     pub fn set_compact_after(&mut self, lines: usize) {
         self.compact_after = lines;
     }
@@ -299,17 +329,10 @@ impl Journal {
         &self.path
     }
 
-    /// The newest record of each address.
-    pub fn live(&self) -> impl Iterator<Item = &LeaseRecord> {
-        self.live.values()
-    }
-
     fn read_all(&mut self, file: &mut File) -> Result<(), StoreError> {
         let path = self.path.clone();
         let scan = scan(&path, BufReader::new(&mut *file))?;
-        for r in &scan.records {
-            self.live.insert(r.address, r.clone());
-        }
+        self.base = scan.records.len();
         self.loaded = scan.records;
         self.bad = scan.bad;
         self.lines = scan.lines;
@@ -318,6 +341,7 @@ impl Journal {
             file.set_len(scan.good_end).map_err(io_err(&path))?;
             file.sync_data().map_err(io_err(&path))?;
         }
+        self.len = scan.good_end;
         file.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
         Ok(())
     }
@@ -326,41 +350,101 @@ impl Journal {
     /// was, so a partial write (a full disk) leaves no half line for the next append to
     /// run into, and no record the caller was told failed.
     fn append(&mut self, text: &str) -> Result<(), StoreError> {
-        let before = self.file.metadata().map_err(io_err(&self.path))?.len();
         if let Err(e) = self
             .file
             .write_all(text.as_bytes())
             .and_then(|()| self.file.sync_data())
         {
-            let _ = self.file.set_len(before);
+            let _ = self.file.set_len(self.len);
             return Err(io_err(&self.path)(e));
         }
+        self.len += text.len() as u64;
         self.lines += text.matches('\n').count();
         Ok(())
     }
 
-    /// Rewrites the journal with only the live records (dropping those expired more than a
-    /// day ago), through a new file renamed into place.
+    /// Compacts the journal now and waits for it: only the newest line of each address is
+    /// kept (dropping those expired more than a day ago), through a new file renamed into
+    /// place.
     pub fn compact(&mut self) -> Result<(), StoreError> {
-        let now = unix_now();
-        self.live
-            .retain(|_, r| r.expires.saturating_add(KEEP_EXPIRED_SECS) > now);
+        if self.compaction.is_none() {
+            self.start_compaction();
+        }
+        if let Some(c) = self.compaction.take() {
+            let copied = c
+                .thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the compaction thread panicked")));
+            self.finish_compaction(c.upto, &c.tmp, copied)?;
+        }
+        Ok(())
+    }
+
+    /// Starts a background compaction of the file as it is now.
+    fn start_compaction(&mut self) {
+        let path = self.path.clone();
         let tmp = self.path.with_extension("compact");
-        let mut out = String::from(HEADER);
-        for r in self.live.values() {
-            out.push_str(&format_record(r));
+        let upto = self.len;
+        let out = tmp.clone();
+        let spawned = std::thread::Builder::new()
+            .name("dhcp-compact".into())
+            .spawn(move || copy_newest(&path, upto, &out, unix_now()));
+        match spawned {
+            Ok(thread) => self.compaction = Some(Compaction { upto, tmp, thread }),
+            Err(e) => tracing::warn!("{}: cannot start compacting: {e}", self.path.display()),
         }
-        let written = File::create(&tmp).and_then(|mut f| {
-            f.write_all(out.as_bytes())?;
-            f.sync_all()
+    }
+
+    /// Starts a compaction when the file has grown enough, and completes one whose copy is
+    /// done. Never waits for the copy.
+    fn compact_when_due(&mut self) -> Result<(), StoreError> {
+        match &self.compaction {
+            Some(c) if c.thread.is_finished() => {
+                if let Some(c) = self.compaction.take() {
+                    let copied = c.thread.join().unwrap_or_else(|_| {
+                        Err(io::Error::other("the compaction thread panicked"))
+                    });
+                    self.finish_compaction(c.upto, &c.tmp, copied)?;
+                }
+            }
+            Some(_) => {}
+            None => {
+                if self.lines > 2 * self.base + self.compact_after {
+                    self.start_compaction();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends what was written after `upto` to the compacted copy, syncs it and renames
+    /// it into place. On any failure the journal stays as it was and the copy is removed.
+    fn finish_compaction(
+        &mut self,
+        upto: u64,
+        tmp: &Path,
+        copied: io::Result<Copied>,
+    ) -> Result<(), StoreError> {
+        let done = copied.and_then(|copied| {
+            let mut tail = Vec::with_capacity(usize::try_from(self.len - upto).unwrap_or(0));
+            let mut old = File::open(&self.path)?;
+            old.seek(SeekFrom::Start(upto))?;
+            old.take(self.len - upto).read_to_end(&mut tail)?;
+            let mut new = OpenOptions::new().append(true).open(tmp)?;
+            new.write_all(&tail)?;
+            new.sync_all()?;
+            Ok((copied, tail))
         });
-        if let Err(e) = written {
-            // A full disk: the journal stays as it was, and the partial copy must not
-            // keep the space.
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io_err(&tmp)(e));
-        }
-        std::fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
+        let (copied, tail) = match done {
+            Ok(d) => d,
+            Err(e) => {
+                // A full disk: the journal stays as it was, and the partial copy must not
+                // keep the space.
+                let _ = std::fs::remove_file(tmp);
+                return Err(io_err(tmp)(e));
+            }
+        };
+        std::fs::rename(tmp, &self.path).map_err(io_err(&self.path))?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // The rename is durable once the directory is synced (where directories open).
             if let Ok(d) = File::open(dir) {
@@ -371,14 +455,62 @@ impl Journal {
             .append(true)
             .open(&self.path)
             .map_err(io_err(&self.path))?;
-        self.lines = 1 + self.live.len();
-        tracing::info!(
-            "{}: compacted to {} records",
-            self.path.display(),
-            self.live.len()
-        );
+        self.len = copied.bytes + tail.len() as u64;
+        self.lines = copied.lines + tail.iter().filter(|&&b| b == b'\n').count();
+        self.base = self.lines;
+        tracing::info!("{}: compacted to {} lines", self.path.display(), self.lines);
         Ok(())
     }
+}
+
+/// The address and expiry of a journal line whose checksum holds.
+fn line_key(line: &str) -> Option<(Ipv4Addr, u64)> {
+    let (body, sum) = line.rsplit_once(' ')?;
+    if u32::from_str_radix(sum, 16).ok()? != checksum(body) {
+        return None;
+    }
+    let mut f = body.split(' ');
+    let address = f.nth(2)?.parse().ok()?;
+    let expires = f.nth(1)?.parse().ok()?;
+    Some((address, expires))
+}
+
+/// The compaction's copy: the header, then the newest good line of each address among the
+/// first `upto` bytes of `path` (unless it expired more than a day before `now`), in file
+/// order, to `out`, synced. Two passes over the file; in memory only an address → line
+/// number map.
+fn copy_newest(path: &Path, upto: u64, out: &Path, now: u64) -> io::Result<Copied> {
+    let lines =
+        || -> io::Result<_> { Ok(BufReader::new(File::open(path)?.take(upto)).split(b'\n')) };
+    let mut newest: HashMap<Ipv4Addr, usize> = HashMap::new();
+    for (n, line) in lines()?.enumerate() {
+        let line = line?;
+        if let Some((address, _)) = std::str::from_utf8(&line).ok().and_then(line_key) {
+            newest.insert(address, n);
+        }
+    }
+    let mut w = BufWriter::new(File::create(out)?);
+    w.write_all(HEADER.as_bytes())?;
+    let mut copied = Copied {
+        bytes: HEADER.len() as u64,
+        lines: 1,
+    };
+    for (n, line) in lines()?.enumerate() {
+        let line = line?;
+        let Some((address, expires)) = std::str::from_utf8(&line).ok().and_then(line_key) else {
+            continue;
+        };
+        if newest.get(&address) == Some(&n) && expires.saturating_add(KEEP_EXPIRED_SECS) > now {
+            w.write_all(&line)?;
+            w.write_all(b"\n")?;
+            copied.bytes += line.len() as u64 + 1;
+            copied.lines += 1;
+        }
+    }
+    w.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_all()?;
+    Ok(copied)
 }
 
 impl LeaseStore for Journal {
@@ -389,19 +521,16 @@ impl LeaseStore for Journal {
     fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError> {
         let mut text = String::with_capacity(batch.len() * 72);
         for r in batch {
-            text.push_str(&format_record(r));
+            write_record(&mut text, r);
         }
         self.append(&text)?;
-        for r in batch {
-            self.live.insert(r.address, r.clone());
+        if let Err(e) = self.compact_when_due() {
+            tracing::warn!("lease journal compaction: {e}");
         }
         Ok(Vec::new())
     }
 
     fn maintain(&mut self) -> Result<(), StoreError> {
-        if self.lines > 2 * self.live.len() + self.compact_after {
-            self.compact()?;
-        }
-        Ok(())
+        self.compact_when_due()
     }
 }

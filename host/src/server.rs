@@ -11,6 +11,7 @@ use std::time::Duration;
 use dhcp_core::server::{RecvMeta, Reservation, ReservationKey, Server as Machine, ServerStats};
 use dhcp_core::wire::{Message, SERVER_PORT};
 use futures_lite::StreamExt;
+use socket2::SockRef;
 
 use crate::clock::{unix_now, Clock};
 use crate::config::ServerFile;
@@ -21,8 +22,13 @@ use crate::socket::{self, bind_udp, recv_request, send_reply};
 use crate::store::{Committer, LeaseStore, Outcome};
 use crate::Error;
 
-/// Largest datagram taken in.
-const RECV_BUF: usize = 65_536;
+/// Room for one datagram of a receive batch (a DHCP message is far smaller; a longer one
+/// is cut, and then dropped by the parser as malformed).
+const SLOT: usize = 16_384;
+
+/// Most datagrams taken from a socket at one wake-up before the replies go out: under load
+/// the loop runs once per batch instead of once per packet.
+const RECV_BATCH: usize = 32;
 
 #[derive(Debug)]
 struct Listener {
@@ -106,6 +112,7 @@ impl<R: Runtime> Server<R> {
                 }
             })?;
         let records = store.load()?;
+        machine.reserve(records.len());
         for r in &records {
             machine.restore(r);
         }
@@ -252,14 +259,15 @@ impl<R: Runtime> Server<R> {
         let mut shutdown = pin!(shutdown);
         let outcomes = self.committer.outcomes().clone();
         let mut outcomes = pin!(outcomes);
-        let mut buf = vec![0u8; RECV_BUF];
+        let mut buf = vec![0u8; SLOT * RECV_BATCH];
+        let mut got: Vec<(usize, RecvMeta)> = Vec::with_capacity(RECV_BATCH);
         let mut out = vec![0u8; 1500];
         let far = Duration::from_secs(3600);
         let mut timer = self.runtime.new_timer(std::time::Instant::now() + far);
         enum Ev {
             Stop,
             Outcome(Outcome),
-            Packet(usize, RecvMeta),
+            Packets,
             Timer,
             #[cfg(unix)]
             Control(crate::control::Call),
@@ -308,20 +316,22 @@ impl<R: Runtime> Server<R> {
                     }
                 }
                 for l in &self.listeners {
-                    let mut meta = None;
+                    got.clear();
                     let r = l.socket.poll_read_with(cx, &mut |s| {
-                        let (n, m) = recv_request(s, &mut buf, l.local)?;
-                        meta = Some(m);
-                        Ok(n)
-                    });
-                    match r {
-                        Poll::Ready(Ok(n)) => {
-                            if let Some(m) = meta {
-                                return Poll::Ready(Ev::Packet(n, m));
+                        while got.len() < RECV_BATCH {
+                            let slot = &mut buf[got.len() * SLOT..][..SLOT];
+                            match recv_request(SockRef::from(&*s), slot, l.local) {
+                                Ok(p) => got.push(p),
+                                Err(_) if !got.is_empty() => break,
+                                Err(e) => return Err(e),
                             }
                         }
+                        Ok(got.len())
+                    });
+                    match r {
+                        Poll::Ready(Ok(_)) if !got.is_empty() => return Poll::Ready(Ev::Packets),
                         Poll::Ready(Err(e)) => tracing::warn!("receiving: {e}"),
-                        Poll::Pending => {}
+                        _ => {}
                     }
                 }
                 if timer.as_mut().poll_elapsed(cx).is_ready() {
@@ -334,21 +344,12 @@ impl<R: Runtime> Server<R> {
             match ev {
                 Ev::Stop => break,
                 Ev::Outcome(o) => self.apply(o),
-                Ev::Packet(n, meta) => {
-                    let packet = &buf[..n];
-                    if tracing::enabled!(tracing::Level::INFO) {
-                        log_message("Received", packet, meta.source);
+                Ev::Packets => {
+                    for (i, (n, meta)) in got.iter().enumerate() {
+                        let packet = &buf[i * SLOT..][..*n];
+                        self.arrived(packet, meta);
+                        self.machine.handle_packet(now, meta, packet);
                     }
-                    if self.metrics.is_some() {
-                        if self.arrived.len() >= ARRIVALS_KEPT {
-                            self.arrived.clear();
-                        }
-                        if let Some(xid) = packet.get(4..8) {
-                            let xid = u32::from_be_bytes([xid[0], xid[1], xid[2], xid[3]]);
-                            self.arrived.insert(xid, std::time::Instant::now());
-                        }
-                    }
-                    self.machine.handle_packet(now, &meta, packet);
                 }
                 Ev::Timer => self.machine.handle_timeout(now),
                 #[cfg(unix)]
@@ -515,6 +516,22 @@ impl<R: Runtime> Server<R> {
                 })
             })
             .collect()
+    }
+
+    /// Logs a request and notes when it came, for the reply latency.
+    fn arrived(&mut self, packet: &[u8], meta: &RecvMeta) {
+        if tracing::enabled!(tracing::Level::INFO) {
+            log_message("Received", packet, meta.source);
+        }
+        if self.metrics.is_some() {
+            if self.arrived.len() >= ARRIVALS_KEPT {
+                self.arrived.clear();
+            }
+            if let Some(xid) = packet.get(4..8) {
+                let xid = u32::from_be_bytes([xid[0], xid[1], xid[2], xid[3]]);
+                self.arrived.insert(xid, std::time::Instant::now());
+            }
+        }
     }
 
     fn apply(&mut self, o: Outcome) {

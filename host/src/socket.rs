@@ -218,6 +218,7 @@ fn send_on(sock: SockRef<'_>, data: &[u8], to: SocketAddrV4, index: u32) -> io::
 
 #[cfg(target_os = "linux")]
 mod linux {
+    use std::cell::RefCell;
     use std::io::{self, IoSlice, IoSliceMut};
     use std::net::{Ipv4Addr, SocketAddrV4};
     use std::os::fd::AsRawFd;
@@ -233,32 +234,33 @@ mod linux {
         buf: &mut [u8],
         fallback_local: Ipv4Addr,
     ) -> io::Result<(usize, RecvMeta)> {
-        let mut iov = [IoSliceMut::new(buf)];
-        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
-        let msg = recvmsg::<SockaddrIn>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::empty(),
-        )?;
-        let mut meta = RecvMeta {
-            interface: 0,
-            local_address: fallback_local,
-            source: msg
-                .address
-                .map(SocketAddrV4::from)
-                .unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
-        };
-        for c in msg.cmsgs()? {
-            if let ControlMessageOwned::Ipv4PacketInfo(pi) = c {
-                meta.interface = u32::try_from(pi.ipi_ifindex).unwrap_or(0);
-                let local = Ipv4Addr::from(u32::from_be(pi.ipi_spec_dst.s_addr));
-                if !local.is_unspecified() {
-                    meta.local_address = local;
+        thread_local! {
+            // The control-message buffer, made once per thread (not once per packet).
+            static CMSG: RefCell<Vec<u8>> = RefCell::new(nix::cmsg_space!(libc::in_pktinfo));
+        }
+        CMSG.with_borrow_mut(|cmsg| {
+            let mut iov = [IoSliceMut::new(buf)];
+            let msg =
+                recvmsg::<SockaddrIn>(sock.as_raw_fd(), &mut iov, Some(cmsg), MsgFlags::empty())?;
+            let mut meta = RecvMeta {
+                interface: 0,
+                local_address: fallback_local,
+                source: msg
+                    .address
+                    .map(SocketAddrV4::from)
+                    .unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
+            };
+            for c in msg.cmsgs()? {
+                if let ControlMessageOwned::Ipv4PacketInfo(pi) = c {
+                    meta.interface = u32::try_from(pi.ipi_ifindex).unwrap_or(0);
+                    let local = Ipv4Addr::from(u32::from_be(pi.ipi_spec_dst.s_addr));
+                    if !local.is_unspecified() {
+                        meta.local_address = local;
+                    }
                 }
             }
-        }
-        Ok((msg.bytes, meta))
+            Ok((msg.bytes, meta))
+        })
     }
 
     pub(super) fn send_on(

@@ -205,3 +205,44 @@ fn a_second_server_cannot_open_the_journal() {
     drop(first);
     Journal::open(&path).unwrap();
 }
+
+#[test]
+fn lines_appended_while_a_compaction_copies_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.journal");
+    let now = unix_now();
+    let mut expected = std::collections::BTreeMap::new();
+    let mut seq = 0;
+    {
+        let mut j = Journal::open(&path).unwrap();
+        j.set_compact_after(0);
+        // The same 100 addresses over and over: every few batches the file has doubled and
+        // a compaction starts in the background while the next batches are appended.
+        for round in 0..30u64 {
+            let batch: Vec<_> = (1..=100u8)
+                .map(|a| {
+                    seq += 1;
+                    record(seq, a, RecordKind::Bound, now + 600 + round, None)
+                })
+                .collect();
+            for r in &batch {
+                expected.insert(r.address, r.clone());
+            }
+            j.commit(&batch).unwrap();
+        }
+        // Whatever compaction is running is finished (with the lines after it), then a
+        // last one copies a quiet file.
+        j.compact().unwrap();
+        j.compact().unwrap();
+    }
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(lines, 1 + 100, "header and one line per address");
+    let mut j = Journal::open(&path).unwrap();
+    let got: std::collections::BTreeMap<_, _> = j
+        .load()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.address, r))
+        .collect();
+    assert_eq!(got, expected);
+}

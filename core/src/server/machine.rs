@@ -134,8 +134,10 @@ pub struct Server {
     /// instead of byte-string ones); the binding at the address confirms the client. A
     /// client whose hash is already another's goes to `collided`.
     clients: HashMap<u32, u32, FixedState>,
-    /// Clients whose hash another client's entry already holds (rare).
-    collided: BTreeMap<ClientKey, u32>,
+    /// Clients whose hash another client's entry already holds (rare: about a hundred
+    /// among a million clients), by that hash, so that a client not indexed costs an
+    /// integer search here, not a key comparison per collided client.
+    collided: BTreeMap<u32, Vec<(ClientKey, u32)>>,
     hash_key: u64,
     /// One entry per binding: when it next needs attention.
     timers: Timers,
@@ -619,6 +621,13 @@ impl Server {
         }
     }
 
+    /// Makes room for `leases` more bindings at once (before restoring that many records),
+    /// instead of growing the tables step by step.
+    pub fn reserve(&mut self, leases: usize) {
+        self.bindings.reserve(leases);
+        self.clients.reserve(leases);
+    }
+
     /// Replays one record at start-up (records in the order they were written).
     pub fn restore(&mut self, record: &LeaseRecord) {
         let a = u32::from(record.address);
@@ -892,7 +901,12 @@ impl Server {
         match self.clients.get(&h) {
             Some(a) if self.bindings.get(a).is_some_and(|b| b.client == *c) => Some(*a),
             _ if self.collided.is_empty() => None,
-            _ => self.collided.get(c).copied(),
+            _ => self
+                .collided
+                .get(&h)?
+                .iter()
+                .find(|(k, _)| k == c)
+                .map(|(_, a)| *a),
         }
     }
 
@@ -905,11 +919,15 @@ impl Server {
                 .is_some_and(|b| b.client != *c && *x != a)
         });
         if taken {
-            self.collided.insert(c.clone(), a);
+            let same = self.collided.entry(h).or_default();
+            match same.iter_mut().find(|(k, _)| k == c) {
+                Some(e) => e.1 = a,
+                None => same.push((c.clone(), a)),
+            }
         } else {
             self.clients.insert(h, a);
             if !self.collided.is_empty() {
-                self.collided.remove(c);
+                self.drop_collided(h, c, None);
             }
         }
     }
@@ -919,8 +937,18 @@ impl Server {
         let h = self.client_hash(c) as u32;
         if self.clients.get(&h) == Some(&a) {
             self.clients.remove(&h);
-        } else if self.collided.get(c) == Some(&a) {
-            self.collided.remove(c);
+        } else if !self.collided.is_empty() {
+            self.drop_collided(h, c, Some(a));
+        }
+    }
+
+    /// Removes the client's `collided` entry (only if it holds `a`, when given).
+    fn drop_collided(&mut self, h: u32, c: &ClientKey, a: Option<u32>) {
+        if let Some(same) = self.collided.get_mut(&h) {
+            same.retain(|(k, x)| !(k == c && a.is_none_or(|a| a == *x)));
+            if same.is_empty() {
+                self.collided.remove(&h);
+            }
         }
     }
 
@@ -1634,4 +1662,60 @@ struct Ctx<'m, 'a> {
     subnet: usize,
     server_id: Ipv4Addr,
     reservation: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bind(s: &mut Server, c: &ClientKey, a: u32) {
+        s.bindings.insert(
+            a,
+            Binding {
+                client: c.clone(),
+                state: BindingState::Bound,
+                until: Deadline(100),
+                durable: Deadline(0),
+                subnet: 0,
+            },
+        );
+        s.index_client(c, a);
+    }
+
+    /// Two clients whose index hashes collide (a birthday search over hardware keys).
+    fn colliding(s: &Server) -> (ClientKey, ClientKey) {
+        let mut seen = alloc::collections::BTreeMap::<u32, ClientKey>::new();
+        for i in 0u32.. {
+            let b = i.to_be_bytes();
+            let k = ClientKey::hardware(1, &[2, 0, b[0], b[1], b[2], b[3]]);
+            if let Some(first) = seen.insert(s.client_hash(&k) as u32, k.clone()) {
+                return (first, k);
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn clients_whose_hashes_collide_each_keep_their_own_address() {
+        let mut s = Server::new(ServerConfig::default(), Instant::from_secs(1), 0).unwrap();
+        let (one, two) = colliding(&s);
+        let other = ClientKey::hardware(1, &[9; 6]);
+        bind(&mut s, &one, 10);
+        bind(&mut s, &two, 20);
+        assert_eq!(s.collided.len(), 1, "the second client went to `collided`");
+        assert_eq!(s.client_of(&one), Some(10));
+        assert_eq!(s.client_of(&two), Some(20));
+        assert_eq!(s.client_of(&other), None);
+        // Moving the collided client, then forgetting the first: the second stays found.
+        s.bindings.remove(&20);
+        bind(&mut s, &two, 30);
+        assert_eq!(s.client_of(&two), Some(30));
+        s.unindex_client(&one, 10);
+        s.bindings.remove(&10);
+        assert_eq!(s.client_of(&one), None);
+        assert_eq!(s.client_of(&two), Some(30));
+        s.unindex_client(&two, 30);
+        assert_eq!(s.client_of(&two), None);
+        assert!(s.collided.is_empty());
+    }
 }
