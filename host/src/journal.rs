@@ -37,6 +37,9 @@ use crate::store::{LeaseStore, StoreError};
 
 const HEADER: &str = "# dhcp lease journal v1: seq kind address client expires-unix host check\n";
 
+/// The compaction's copy is synced every this many bytes.
+const SYNC_EVERY: u64 = 1 << 20;
+
 /// Records that expired more than this long ago are dropped when compacting (a released or
 /// expired lease is remembered for a day so its client gets the address back).
 const KEEP_EXPIRED_SECS: u64 = 86_400;
@@ -72,6 +75,7 @@ pub struct Journal {
 struct Compaction {
     /// The file's length when it began: the thread copies the lines before it.
     upto: u64,
+    began: std::time::Instant,
     tmp: PathBuf,
     thread: JoinHandle<io::Result<Copied>>,
 }
@@ -332,7 +336,11 @@ impl Journal {
     fn read_all(&mut self, file: &mut File) -> Result<(), StoreError> {
         let path = self.path.clone();
         let scan = scan(&path, BufReader::new(&mut *file))?;
-        self.base = scan.records.len();
+        // What a compaction would keep: one line per address.
+        let mut addresses: Vec<u32> = scan.records.iter().map(|r| u32::from(r.address)).collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        self.base = addresses.len();
         self.loaded = scan.records;
         self.bad = scan.bad;
         self.lines = scan.lines;
@@ -367,32 +375,32 @@ impl Journal {
     /// kept (dropping those expired more than a day ago), through a new file renamed into
     /// place.
     pub fn compact(&mut self) -> Result<(), StoreError> {
-        if self.compaction.is_none() {
-            self.start_compaction();
-        }
+        // One already running copies an older file: finish it, then copy the file as it is.
         if let Some(c) = self.compaction.take() {
-            let copied = c
-                .thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the compaction thread panicked")));
-            self.finish_compaction(c.upto, &c.tmp, copied)?;
+            self.finish_compaction(c)?;
         }
-        Ok(())
+        let c = self.start_compaction().map_err(io_err(&self.path))?;
+        self.finish_compaction(c)
     }
 
     /// Starts a background compaction of the file as it is now.
-    fn start_compaction(&mut self) {
+    fn start_compaction(&self) -> io::Result<Compaction> {
         let path = self.path.clone();
         let tmp = self.path.with_extension("compact");
         let upto = self.len;
         let out = tmp.clone();
         let spawned = std::thread::Builder::new()
             .name("dhcp-compact".into())
-            .spawn(move || copy_newest(&path, upto, &out, unix_now()));
-        match spawned {
-            Ok(thread) => self.compaction = Some(Compaction { upto, tmp, thread }),
-            Err(e) => tracing::warn!("{}: cannot start compacting: {e}", self.path.display()),
-        }
+            .spawn(move || {
+                lower_priority();
+                copy_newest(&path, upto, &out, unix_now())
+            });
+        Ok(Compaction {
+            upto,
+            began: std::time::Instant::now(),
+            tmp,
+            thread: spawned?,
+        })
     }
 
     /// Starts a compaction when the file has grown enough, and completes one whose copy is
@@ -401,16 +409,18 @@ impl Journal {
         match &self.compaction {
             Some(c) if c.thread.is_finished() => {
                 if let Some(c) = self.compaction.take() {
-                    let copied = c.thread.join().unwrap_or_else(|_| {
-                        Err(io::Error::other("the compaction thread panicked"))
-                    });
-                    self.finish_compaction(c.upto, &c.tmp, copied)?;
+                    self.finish_compaction(c)?;
                 }
             }
             Some(_) => {}
             None => {
                 if self.lines > 2 * self.base + self.compact_after {
-                    self.start_compaction();
+                    match self.start_compaction() {
+                        Ok(c) => self.compaction = Some(c),
+                        Err(e) => {
+                            tracing::warn!("{}: cannot start compacting: {e}", self.path.display())
+                        }
+                    }
                 }
             }
         }
@@ -419,12 +429,13 @@ impl Journal {
 
     /// Appends what was written after `upto` to the compacted copy, syncs it and renames
     /// it into place. On any failure the journal stays as it was and the copy is removed.
-    fn finish_compaction(
-        &mut self,
-        upto: u64,
-        tmp: &Path,
-        copied: io::Result<Copied>,
-    ) -> Result<(), StoreError> {
+    fn finish_compaction(&mut self, c: Compaction) -> Result<(), StoreError> {
+        let copied = c
+            .thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the compaction thread panicked")));
+        let (upto, tmp) = (c.upto, c.tmp.as_path());
+        let finishing = std::time::Instant::now();
         let done = copied.and_then(|copied| {
             let mut tail = Vec::with_capacity(usize::try_from(self.len - upto).unwrap_or(0));
             let mut old = File::open(&self.path)?;
@@ -433,9 +444,11 @@ impl Journal {
             let mut new = OpenOptions::new().append(true).open(tmp)?;
             new.write_all(&tail)?;
             new.sync_all()?;
-            Ok((copied, tail))
+            Ok((copied, tail, new))
         });
-        let (copied, tail) = match done {
+        // `new` goes on appending to the copy once it is renamed: no reopening after the
+        // rename, which could fail and leave appends going to the replaced file.
+        let (copied, tail, new) = match done {
             Ok(d) => d,
             Err(e) => {
                 // A full disk: the journal stays as it was, and the partial copy must not
@@ -444,22 +457,46 @@ impl Journal {
                 return Err(io_err(tmp)(e));
             }
         };
-        std::fs::rename(tmp, &self.path).map_err(io_err(&self.path))?;
+        if let Err(e) = std::fs::rename(tmp, &self.path) {
+            let _ = std::fs::remove_file(tmp);
+            return Err(io_err(&self.path)(e));
+        }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // The rename is durable once the directory is synced (where directories open).
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
             }
         }
-        self.file = OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(io_err(&self.path))?;
+        let old = std::mem::replace(&mut self.file, new);
+        // Closing the old file frees its blocks, which can take a while on a large one:
+        // not on the thread the ACKs wait for.
+        let _ = std::thread::Builder::new()
+            .name("dhcp-compact".into())
+            .spawn(move || drop(old));
         self.len = copied.bytes + tail.len() as u64;
         self.lines = copied.lines + tail.iter().filter(|&&b| b == b'\n').count();
         self.base = self.lines;
-        tracing::info!("{}: compacted to {} lines", self.path.display(), self.lines);
+        tracing::info!(
+            "{}: compacted to {} lines in {:.2} s (the last {:.1} ms between two batches)",
+            self.path.display(),
+            self.lines,
+            c.began.elapsed().as_secs_f64(),
+            finishing.elapsed().as_secs_f64() * 1e3,
+        );
         Ok(())
+    }
+}
+
+/// Gives the calling thread the lowest CPU priority (Linux: a thread has its own nice
+/// value), so that a compaction copying a large journal yields to the thread answering
+/// clients.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    // SAFETY: setpriority takes plain integers and touches no memory of ours; who = 0 is
+    // the calling thread. Failing (it can't here) only leaves the priority as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
     }
 }
 
@@ -495,6 +532,7 @@ fn copy_newest(path: &Path, upto: u64, out: &Path, now: u64) -> io::Result<Copie
         bytes: HEADER.len() as u64,
         lines: 1,
     };
+    let mut synced = 0;
     for (n, line) in lines()?.enumerate() {
         let line = line?;
         let Some((address, expires)) = std::str::from_utf8(&line).ok().and_then(line_key) else {
@@ -505,6 +543,13 @@ fn copy_newest(path: &Path, upto: u64, out: &Path, now: u64) -> io::Result<Copie
             w.write_all(b"\n")?;
             copied.bytes += line.len() as u64 + 1;
             copied.lines += 1;
+            if copied.bytes >= synced + SYNC_EVERY {
+                // Written back a little at a time: one large flush would hold up the
+                // batches' own syncs behind it.
+                w.flush()?;
+                w.get_ref().sync_data()?;
+                synced = copied.bytes;
+            }
         }
     }
     w.into_inner()

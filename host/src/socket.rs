@@ -86,6 +86,10 @@ fn bind_error(port: u16, e: io::Error) -> Error {
     }
 }
 
+/// The receive buffer asked for on server sockets (Linux).
+#[cfg(target_os = "linux")]
+const RECV_BUFFER: usize = 16 << 20;
+
 /// A non-blocking UDP socket bound to `addr`, with `SO_REUSEADDR` and `SO_BROADCAST`,
 /// limited to `device` if one is named (Linux; elsewhere the name is ignored), and with
 /// `IP_PKTINFO` on Linux.
@@ -111,6 +115,14 @@ pub fn bind_udp(addr: SocketAddrV4, device: Option<&str>) -> Result<std::net::Ud
                         what: e.to_string(),
                     },
                 })?;
+        }
+        // A burst (a power cut's worth of clients coming back) queues here while the
+        // server works through it: 4 MiB holds a few thousand requests. Forcing the size
+        // past the system's limit needs CAP_NET_ADMIN; without it the limit applies.
+        let force =
+            nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::RcvBufForce, &RECV_BUFFER);
+        if force.is_err() {
+            let _ = s.set_recv_buffer_size(RECV_BUFFER);
         }
         setup(
             "setting IP_PKTINFO",
