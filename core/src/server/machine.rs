@@ -16,6 +16,7 @@ use super::lease::{ClientKey, LeaseRecord, RecordKind};
 use super::limit::RateLimit;
 use super::options::OptionTable;
 use super::pool::Pool;
+use super::table::{Binding, BindingState, Bindings};
 use super::timers::{Deadline, Timers};
 use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
@@ -48,28 +49,6 @@ impl Subnet {
     fn reserved_for_other(&self, a: u32, mine: Option<usize>) -> bool {
         self.by_address.get(&a).is_some_and(|r| Some(*r) != mine)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BindingState {
-    Offered,
-    Bound,
-    /// Released or expired: free, remembered so the client gets it back.
-    Recent,
-    Declined,
-    /// Persisting failed (another server holds it, or the store is down): out of use.
-    Conflict,
-}
-
-#[derive(Debug, Clone)]
-struct Binding {
-    client: ClientKey,
-    state: BindingState,
-    until: Deadline,
-    /// For a bound lease: the expiry of its last durable record (0: none yet), which an
-    /// ACK may promise while the store cannot write.
-    durable: Deadline,
-    subnet: u16,
 }
 
 /// What a reply says, borrowing what it echoes from the request.
@@ -129,7 +108,7 @@ pub struct Server {
     subnets: Vec<Subnet>,
     offer_hold: Duration,
     decline_probation: Duration,
-    bindings: HashMap<u32, Binding, FixedState>,
+    bindings: Bindings,
     /// Each client's current address, by a keyed hash of its key (integer compares
     /// instead of byte-string ones); the binding at the address confirms the client. A
     /// client whose hash is already another's goes to `collided`.
@@ -227,7 +206,7 @@ impl Server {
             subnets,
             offer_hold: config.offer_hold,
             decline_probation: config.decline_probation,
-            bindings: HashMap::with_hasher(FixedState::with_seed(unix_now)),
+            bindings: Bindings::with_seed(unix_now),
             clients: HashMap::with_hasher(FixedState::with_seed(unix_now.rotate_left(17))),
             collided: BTreeMap::new(),
             hash_key: crate::rng::Rng::new(unix_now ^ 0x5eed).next_u64(),
@@ -664,6 +643,7 @@ impl Server {
         let old = self.bindings.insert(
             a,
             Binding {
+                address: a,
                 client: record.client.clone(),
                 state,
                 until,
@@ -872,6 +852,7 @@ impl Server {
         let old = self.bindings.insert(
             a,
             Binding {
+                address: a,
                 client: client.clone(),
                 state,
                 until,
@@ -1672,6 +1653,7 @@ mod tests {
         s.bindings.insert(
             a,
             Binding {
+                address: a,
                 client: c.clone(),
                 state: BindingState::Bound,
                 until: Deadline(100),

@@ -10,6 +10,7 @@ mod limit;
 mod machine;
 mod options;
 mod pool;
+mod table;
 mod timers;
 
 pub use config::{
