@@ -214,9 +214,11 @@ def compaction(leases, rate, seconds):
             journal = os.path.join(flow.dir, "leases.journal")
             write_journal(journal, leases, copies, int(time.time()) + 86400)
             srv, log = start(flow, s, si, flow.dir, journal, 3600)
-            r = perfdhcp(flow, p, pi, rate, seconds)
+            try:
+                r = perfdhcp(flow, p, pi, rate, seconds)
+            finally:
+                Flow.stop(srv)
             compacted = re.findall(r"compacted to (\d+ lines in .*)", read(log))
-            Flow.stop(srv)
         finally:
             flow.close()
             shutil.rmtree(flow.dir, ignore_errors=True)

@@ -11,7 +11,8 @@
 //! Each line ends with a checksum of the rest (FNV-1a, 32 bits) and a newline. On opening,
 //! a line without its newline (torn by a crash mid-write) is cut off, and a line that does
 //! not parse or whose checksum is wrong is reported with its line number and skipped; the
-//! lines after it still count. A batch of records costs one `fdatasync`.
+//! lines after it still count. A batch of records costs one synced write (`O_DSYNC` on
+//! Linux, else a write and an `fdatasync`).
 //!
 //! When the file has grown past twice its size at the last compaction (in lines), it is
 //! compacted in the background: a thread reads the file up to where it ended when the
@@ -28,12 +29,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
 
 use crate::clock::unix_now;
-use crate::store::{LeaseStore, StoreError};
+use crate::store::{distinct_addresses, LeaseStore, StoreError};
 
 const HEADER: &str = "# dhcp lease journal v1: seq kind address client expires-unix host check\n";
 
@@ -61,13 +64,19 @@ pub struct Journal {
     _lock: File,
     /// Bytes in the file (everything appended is synced, or cut back).
     len: u64,
-    /// Lines in the file, and after the last compaction (or at opening, the addresses).
+    /// Lines in the file.
     lines: usize,
+    /// Lines after the last compaction (at opening: the addresses, what one would keep).
     base: usize,
     loaded: Vec<LeaseRecord>,
     bad: Vec<BadLine>,
     compact_after: usize,
     compaction: Option<Compaction>,
+    /// A failed append could not be cut back: the next one cuts first.
+    uncut: bool,
+    /// The directory's sync after a compaction's rename failed: the next append syncs it
+    /// first, so no record is reported durable in a file whose name might not be.
+    dir_unsynced: bool,
 }
 
 /// A compaction running on its own thread.
@@ -77,6 +86,8 @@ struct Compaction {
     upto: u64,
     began: std::time::Instant,
     tmp: PathBuf,
+    /// Tells the thread to stop (the journal is closing).
+    cancel: Arc<AtomicBool>,
     thread: JoinHandle<io::Result<Copied>>,
 }
 
@@ -290,6 +301,8 @@ impl Journal {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
         }
+        // A copy left by a compaction that a crash or a stop interrupted.
+        let _ = std::fs::remove_file(compact_path(&path));
         let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -309,9 +322,13 @@ impl Journal {
             bad: Vec::new(),
             compact_after: 1024,
             compaction: None,
+            uncut: false,
+            dir_unsynced: false,
         };
         j.read_all(&mut file)?;
         if j.lines == 0 {
+            // A new file: its name must last before any record in it counts.
+            j.dir_unsynced = true;
             j.append(HEADER)?;
         }
         Ok(j)
@@ -337,10 +354,7 @@ impl Journal {
         let path = self.path.clone();
         let scan = scan(&path, BufReader::new(&mut *file))?;
         // What a compaction would keep: one line per address.
-        let mut addresses: Vec<u32> = scan.records.iter().map(|r| u32::from(r.address)).collect();
-        addresses.sort_unstable();
-        addresses.dedup();
-        self.base = addresses.len();
+        self.base = distinct_addresses(&scan.records);
         self.loaded = scan.records;
         self.bad = scan.bad;
         self.lines = scan.lines;
@@ -358,12 +372,20 @@ impl Journal {
     /// was, so a partial write (a full disk) leaves no half line for the next append to
     /// run into, and no record the caller was told failed.
     fn append(&mut self, text: &str) -> Result<(), StoreError> {
+        if self.uncut {
+            self.file.set_len(self.len).map_err(io_err(&self.path))?;
+            self.uncut = false;
+        }
+        if self.dir_unsynced {
+            sync_dir(&self.path).map_err(io_err(&self.path))?;
+            self.dir_unsynced = false;
+        }
         if let Err(e) = self
             .file
             .write_all(text.as_bytes())
             .and_then(|()| sync_appended(&self.file))
         {
-            let _ = self.file.set_len(self.len);
+            self.uncut = self.file.set_len(self.len).is_err();
             return Err(io_err(&self.path)(e));
         }
         self.len += text.len() as u64;
@@ -386,19 +408,22 @@ impl Journal {
     /// Starts a background compaction of the file as it is now.
     fn start_compaction(&self) -> io::Result<Compaction> {
         let path = self.path.clone();
-        let tmp = self.path.with_extension("compact");
+        let tmp = compact_path(&self.path);
         let upto = self.len;
         let out = tmp.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = cancel.clone();
         let spawned = std::thread::Builder::new()
             .name("dhcp-compact".into())
             .spawn(move || {
                 lower_priority();
-                copy_newest(&path, upto, &out, unix_now())
+                copy_newest(&path, upto, &out, unix_now(), &stop)
             });
         Ok(Compaction {
             upto,
             began: std::time::Instant::now(),
             tmp,
+            cancel,
             thread: spawned?,
         })
     }
@@ -409,7 +434,12 @@ impl Journal {
         match &self.compaction {
             Some(c) if c.thread.is_finished() => {
                 if let Some(c) = self.compaction.take() {
-                    self.finish_compaction(c)?;
+                    if let Err(e) = self.finish_compaction(c) {
+                        // Not again before the file has grown as much once more (a full
+                        // disk: the copy must not keep taking the records' space).
+                        self.base = self.lines;
+                        return Err(e);
+                    }
                 }
             }
             Some(_) => {}
@@ -418,6 +448,7 @@ impl Journal {
                     match self.start_compaction() {
                         Ok(c) => self.compaction = Some(c),
                         Err(e) => {
+                            self.base = self.lines;
                             tracing::warn!("{}: cannot start compacting: {e}", self.path.display())
                         }
                     }
@@ -439,8 +470,16 @@ impl Journal {
         let done = copied.and_then(|copied| {
             let mut tail = Vec::with_capacity(usize::try_from(self.len - upto).unwrap_or(0));
             let mut old = File::open(&self.path)?;
+            if self.uncut || old.metadata()?.len() != self.len {
+                return Err(io::Error::other("the journal is not as long as written"));
+            }
             old.seek(SeekFrom::Start(upto))?;
             old.take(self.len - upto).read_to_end(&mut tail)?;
+            if tail.len() as u64 != self.len - upto {
+                return Err(io::Error::other(
+                    "the journal's tail could not be read whole",
+                ));
+            }
             let mut new = open_append(tmp)?;
             new.write_all(&tail)?;
             new.sync_all()?;
@@ -461,11 +500,11 @@ impl Journal {
             let _ = std::fs::remove_file(tmp);
             return Err(io_err(&self.path)(e));
         }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The rename is durable once the directory is synced (where directories open).
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        // The rename is durable once the directory is synced; until then no append may
+        // count (`append` syncs it first).
+        if let Err(e) = sync_dir(&self.path) {
+            tracing::warn!("{}: syncing its directory: {e}", self.path.display());
+            self.dir_unsynced = true;
         }
         let old = std::mem::replace(&mut self.file, new);
         // Closing the old file frees its blocks, which can take a while on a large one:
@@ -498,6 +537,27 @@ fn open_append(path: &Path) -> io::Result<File> {
     o.open(path)
 }
 
+/// Where a compaction writes its copy: `<journal>.compact`.
+fn compact_path(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf().into_os_string();
+    p.push(".compact");
+    PathBuf::from(p)
+}
+
+/// Syncs the directory holding `path`, so that a rename or a new name in it lasts (where
+/// directories can be opened; elsewhere there is nothing to do).
+fn sync_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match File::open(dir) {
+        Ok(d) => d.sync_all(),
+        Err(_) if cfg!(windows) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Makes what was appended to a file from [`open_append`] durable.
 fn sync_appended(file: &File) -> io::Result<()> {
     if cfg!(target_os = "linux") {
@@ -520,30 +580,39 @@ fn lower_priority() {
     }
 }
 
-/// The address and expiry of a journal line whose checksum holds.
-fn line_key(line: &str) -> Option<(Ipv4Addr, u64)> {
-    let (body, sum) = line.rsplit_once(' ')?;
-    if u32::from_str_radix(sum, 16).ok()? != checksum(body) {
-        return None;
-    }
-    let mut f = body.split(' ');
-    let address = f.nth(2)?.parse().ok()?;
-    let expires = f.nth(1)?.parse().ok()?;
-    Some((address, expires))
+/// The address field of a journal line (the third), unchecked: the copy's second pass
+/// only looks up lines the first pass read in full.
+fn line_address(line: &[u8]) -> Option<Ipv4Addr> {
+    let field = line.split(|&b| b == b' ').nth(2)?;
+    std::str::from_utf8(field).ok()?.parse().ok()
 }
 
 /// The compaction's copy: the header, then the newest good line of each address among the
 /// first `upto` bytes of `path` (unless it expired more than a day before `now`), in file
-/// order, to `out`, synced. Two passes over the file; in memory only an address → line
-/// number map.
-fn copy_newest(path: &Path, upto: u64, out: &Path, now: u64) -> io::Result<Copied> {
+/// order, to `out`, synced. Two passes over the file; in memory only a map of address to
+/// (line number, expiry). A line counts only if it reads back as a record, exactly as at
+/// start-up. Stops with an error once `cancel` is set.
+fn copy_newest(
+    path: &Path,
+    upto: u64,
+    out: &Path,
+    now: u64,
+    cancel: &AtomicBool,
+) -> io::Result<Copied> {
     let lines =
         || -> io::Result<_> { Ok(BufReader::new(File::open(path)?.take(upto)).split(b'\n')) };
-    let mut newest: HashMap<Ipv4Addr, usize> = HashMap::new();
+    let cancelled = || io::Error::new(io::ErrorKind::Interrupted, "the journal is closing");
+    let mut newest: HashMap<Ipv4Addr, (usize, u64)> = HashMap::new();
     for (n, line) in lines()?.enumerate() {
         let line = line?;
-        if let Some((address, _)) = std::str::from_utf8(&line).ok().and_then(line_key) {
-            newest.insert(address, n);
+        if cancel.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        if let Some(r) = std::str::from_utf8(&line)
+            .ok()
+            .and_then(|t| parse_record(t).ok())
+        {
+            newest.insert(r.address, (n, r.expires));
         }
     }
     let mut w = BufWriter::new(File::create(out)?);
@@ -555,15 +624,18 @@ fn copy_newest(path: &Path, upto: u64, out: &Path, now: u64) -> io::Result<Copie
     let mut synced = 0;
     for (n, line) in lines()?.enumerate() {
         let line = line?;
-        let Some((address, expires)) = std::str::from_utf8(&line).ok().and_then(line_key) else {
+        let Some(&(newest_line, expires)) = line_address(&line).and_then(|a| newest.get(&a)) else {
             continue;
         };
-        if newest.get(&address) == Some(&n) && expires.saturating_add(KEEP_EXPIRED_SECS) > now {
+        if newest_line == n && expires.saturating_add(KEEP_EXPIRED_SECS) > now {
             w.write_all(&line)?;
             w.write_all(b"\n")?;
             copied.bytes += line.len() as u64 + 1;
             copied.lines += 1;
             if copied.bytes >= synced + SYNC_EVERY {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(cancelled());
+                }
                 // Written back a little at a time: one large flush would hold up the
                 // batches' own syncs behind it.
                 w.flush()?;
@@ -576,6 +648,17 @@ fn copy_newest(path: &Path, upto: u64, out: &Path, now: u64) -> io::Result<Copie
         .map_err(io::IntoInnerError::into_error)?
         .sync_all()?;
     Ok(copied)
+}
+
+impl Drop for Journal {
+    /// Stops a compaction still copying and removes its copy.
+    fn drop(&mut self) {
+        if let Some(c) = self.compaction.take() {
+            c.cancel.store(true, Ordering::Relaxed);
+            let _ = c.thread.join();
+            let _ = std::fs::remove_file(&c.tmp);
+        }
+    }
 }
 
 impl LeaseStore for Journal {

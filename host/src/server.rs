@@ -23,7 +23,7 @@ use crate::store::{Committer, LeaseStore, Outcome};
 use crate::Error;
 
 /// Room for one datagram of a receive batch (a DHCP message is far smaller; a longer one
-/// is cut, and then dropped by the parser as malformed).
+/// is handed on empty, and dropped and counted as malformed).
 const SLOT: usize = 16_384;
 
 /// Most datagrams taken from a socket at one wake-up before the replies go out: under load
@@ -96,23 +96,22 @@ impl<R: Runtime> Server<R> {
         mut store: Box<dyn LeaseStore>,
     ) -> Result<Self, Error> {
         let clock = Clock::new();
-        let mut machine =
-            Machine::new(file.server.clone(), clock.now(), unix_now()).map_err(|errors| {
-                crate::config::ConfigFileError {
-                    errors: errors
-                        .into_iter()
-                        .map(|e| crate::config::Located {
-                            file: file.path.clone(),
-                            line: 0,
-                            column: 0,
-                            field: String::new(),
-                            what: e.to_string(),
-                        })
-                        .collect(),
-                }
-            })?;
+        let mut machine = Machine::new(file.server.clone(), clock.now(), unix_now())
+            .map_err(|errors| crate::config::ConfigFileError {
+                errors: errors
+                    .into_iter()
+                    .map(|e| crate::config::Located {
+                        file: file.path.clone(),
+                        line: 0,
+                        column: 0,
+                        field: String::new(),
+                        what: e.to_string(),
+                    })
+                    .collect(),
+            })?
+            .with_seed(crate::clock::os_seed());
         let records = store.load()?;
-        machine.reserve(records.len());
+        machine.reserve(crate::store::distinct_addresses(&records));
         for r in &records {
             machine.restore(r);
         }
@@ -280,6 +279,7 @@ impl<R: Runtime> Server<R> {
         #[cfg(unix)]
         let mut calls = calls.map(Box::pin);
         let mut refresh_at = std::time::Instant::now();
+        let mut first = 0;
         loop {
             self.flush(&mut out).await;
             if let Some(m) = &mut self.metrics {
@@ -315,27 +315,41 @@ impl<R: Runtime> Server<R> {
                         return Poll::Ready(Ev::Control(c));
                     }
                 }
-                for l in &self.listeners {
+                // The timer before the sockets, so that a sustained burst can't keep offers
+                // and leases from expiring.
+                if timer.as_mut().poll_elapsed(cx).is_ready() {
+                    return Poll::Ready(Ev::Timer);
+                }
+                // The sockets in turn, starting after the one read last.
+                let count = self.listeners.len();
+                for k in 0..count {
+                    let i = (first + k) % count;
+                    let l = &self.listeners[i];
                     got.clear();
                     let r = l.socket.poll_read_with(cx, &mut |s| {
                         while got.len() < RECV_BATCH {
                             let slot = &mut buf[got.len() * SLOT..][..SLOT];
                             match recv_request(SockRef::from(&*s), slot, l.local) {
                                 Ok(p) => got.push(p),
-                                Err(_) if !got.is_empty() => break,
+                                Err(e) if !got.is_empty() => {
+                                    if e.kind() != std::io::ErrorKind::WouldBlock {
+                                        tracing::warn!("receiving: {e}");
+                                    }
+                                    break;
+                                }
                                 Err(e) => return Err(e),
                             }
                         }
                         Ok(got.len())
                     });
                     match r {
-                        Poll::Ready(Ok(_)) if !got.is_empty() => return Poll::Ready(Ev::Packets),
+                        Poll::Ready(Ok(_)) if !got.is_empty() => {
+                            first = (i + 1) % count;
+                            return Poll::Ready(Ev::Packets);
+                        }
                         Poll::Ready(Err(e)) => tracing::warn!("receiving: {e}"),
                         _ => {}
                     }
-                }
-                if timer.as_mut().poll_elapsed(cx).is_ready() {
-                    return Poll::Ready(Ev::Timer);
                 }
                 Poll::Pending
             })

@@ -45,10 +45,20 @@ pub trait LeaseStore: Send + 'static {
     /// another server holds); an error means none of the batch is durable.
     fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError>;
 
-    /// Housekeeping when the store is idle (the journal compacts itself here).
+    /// Housekeeping when the store is idle (the journal starts or completes a compaction
+    /// here, as it also does after each commit).
     fn maintain(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+}
+
+/// How many addresses `records` name (what the machine will hold after restoring them;
+/// a journal before compaction has several records for many addresses).
+pub fn distinct_addresses(records: &[LeaseRecord]) -> usize {
+    let mut a: Vec<u32> = records.iter().map(|r| u32::from(r.address)).collect();
+    a.sort_unstable();
+    a.dedup();
+    a.len()
 }
 
 /// What became of a batch of records.

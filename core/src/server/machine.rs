@@ -115,8 +115,9 @@ pub struct Server {
     clients: HashMap<u32, u32, FixedState>,
     /// Clients whose hash another client's entry already holds (rare: about a hundred
     /// among a million clients), by that hash, so that a client not indexed costs an
-    /// integer search here, not a key comparison per collided client.
-    collided: BTreeMap<u32, Vec<(ClientKey, u32)>>,
+    /// integer search here, not key comparisons; clients made to share one hash are a
+    /// B-tree search among themselves.
+    collided: BTreeMap<u32, BTreeMap<ClientKey, u32>>,
     hash_key: u64,
     /// One entry per binding: when it next needs attention.
     timers: Timers,
@@ -294,6 +295,8 @@ impl Server {
         let mut next = Server::new(config, self.now, self.anchor.1)?;
         next.anchor = self.anchor;
         next.hash_key = self.hash_key;
+        next.bindings = self.bindings.empty_like();
+        next.clients = HashMap::with_hasher(self.clients.hasher().clone());
         next.now = self.now;
         next.seq = self.seq;
         next.stats = core::mem::take(&mut self.stats);
@@ -600,6 +603,19 @@ impl Server {
         }
     }
 
+    /// Keys the machine's hash tables with `seed` (from the OS's randomness, say) instead of
+    /// the start time, so that no one can predict which clients share a bucket. Takes
+    /// effect only on a machine that holds no binding yet (call it right after
+    /// [`new`](Self::new)); otherwise the machine is returned as it was.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        if self.bindings.len() == 0 && self.clients.is_empty() {
+            self.bindings = Bindings::with_seed(seed);
+            self.clients = HashMap::with_hasher(FixedState::with_seed(seed.rotate_left(17)));
+            self.hash_key = crate::rng::Rng::new(seed ^ 0x5eed).next_u64();
+        }
+        self
+    }
+
     /// Makes room for `leases` more bindings at once (before restoring that many records),
     /// instead of growing the tables step by step.
     pub fn reserve(&mut self, leases: usize) {
@@ -882,12 +898,7 @@ impl Server {
         match self.clients.get(&h) {
             Some(a) if self.bindings.get(a).is_some_and(|b| b.client == *c) => Some(*a),
             _ if self.collided.is_empty() => None,
-            _ => self
-                .collided
-                .get(&h)?
-                .iter()
-                .find(|(k, _)| k == c)
-                .map(|(_, a)| *a),
+            _ => self.collided.get(&h)?.get(c).copied(),
         }
     }
 
@@ -900,11 +911,7 @@ impl Server {
                 .is_some_and(|b| b.client != *c && *x != a)
         });
         if taken {
-            let same = self.collided.entry(h).or_default();
-            match same.iter_mut().find(|(k, _)| k == c) {
-                Some(e) => e.1 = a,
-                None => same.push((c.clone(), a)),
-            }
+            self.collided.entry(h).or_default().insert(c.clone(), a);
         } else {
             self.clients.insert(h, a);
             if !self.collided.is_empty() {
@@ -926,7 +933,9 @@ impl Server {
     /// Removes the client's `collided` entry (only if it holds `a`, when given).
     fn drop_collided(&mut self, h: u32, c: &ClientKey, a: Option<u32>) {
         if let Some(same) = self.collided.get_mut(&h) {
-            same.retain(|(k, x)| !(k == c && a.is_none_or(|a| a == *x)));
+            if a.is_none_or(|a| same.get(c) == Some(&a)) {
+                same.remove(c);
+            }
             if same.is_empty() {
                 self.collided.remove(&h);
             }

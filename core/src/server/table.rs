@@ -51,6 +51,14 @@ impl Bindings {
         }
     }
 
+    /// An empty table with the same hash key.
+    pub(crate) fn empty_like(&self) -> Self {
+        Bindings {
+            table: HashTable::new(),
+            hasher: self.hasher.clone(),
+        }
+    }
+
     fn hash(&self, a: u32) -> u64 {
         self.hasher.hash_one(a)
     }
@@ -129,5 +137,54 @@ impl IntoIterator for Bindings {
 
     fn into_iter(self) -> Self::IntoIter {
         self.table.into_iter().map(|b| (b.address, b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+
+    fn binding(last: u8) -> Binding {
+        Binding {
+            client: ClientKey::hardware(1, &[2, 0, 0, 0, 0, last]),
+            address: 0,
+            until: Deadline(10),
+            durable: Deadline(0),
+            subnet: 0,
+            state: BindingState::Bound,
+        }
+    }
+
+    #[test]
+    fn entries_are_found_replaced_and_removed_by_address() {
+        let mut t = Bindings::with_seed(7);
+        for a in 0..1000u32 {
+            assert!(t.insert(a * 7, binding(a as u8)).is_none());
+        }
+        assert_eq!(t.len(), 1000);
+        assert_eq!(t.get(&(7 * 9)).map(|b| b.address), Some(63));
+        assert!(t.get(&1).is_none());
+        let old = t.insert(63, binding(200)).expect("replaced");
+        assert_eq!(old.client, binding(9).client);
+        assert_eq!(t.len(), 1000);
+        t.get_mut(&63).expect("there").state = BindingState::Recent;
+        assert_eq!(t.remove(&63).map(|b| b.state), Some(BindingState::Recent));
+        assert!(!t.contains_key(&63));
+        let mut seen: std::vec::Vec<u32> = t
+            .iter()
+            .map(|(a, b)| {
+                assert_eq!(*a, b.address);
+                *a
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen.len(), 999);
+        assert_eq!(t.clone().into_iter().count(), 999);
+        let mut moved = t.empty_like();
+        moved.reserve(10);
+        assert!(moved.insert(5, binding(1)).is_none());
+        assert_eq!(moved.get(&5).map(|b| b.address), Some(5));
     }
 }
