@@ -48,10 +48,13 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
                 file.interfaces.join(", ")
             }
         );
+        // Watching SIGTERM/SIGINT starts here, before READY: a service manager may stop the
+        // server the moment it is ready.
+        let stop = dhcp::host::signal::shutdown();
         notify("READY=1");
         let summary = server
-            .run_until(async {
-                dhcp::host::signal::shutdown().await;
+            .run_until(async move {
+                stop.await;
                 notify("STOPPING=1");
             })
             .await?;
