@@ -150,6 +150,13 @@ class Flow:
                 except subprocess.TimeoutExpired:
                     pass
         for ns in self.namespaces:
+            # Whatever still runs in the namespace (dhcpcd's privilege-separation helpers
+            # outlive the dhcpcd we started) goes with it.
+            for pid in run(["ip", "netns", "pids", ns], check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
             run(["ip", "netns", "del", ns], check=False)
         for pattern in self.leftovers:
             for path in glob.glob(pattern):
