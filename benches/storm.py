@@ -27,21 +27,16 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, HERE)
 import interop  # noqa: E402
 from interop import Fail, Flow, read, wait_for  # noqa: E402
 from reliability import cpu_seconds, in_namespace, relay_socket  # noqa: E402
+from scale import fnv  # noqa: E402  (the journal line checksum)
 
 SUBNET = "10.0.0.0/12"
 POOL = ("10.0.1.0", "10.15.255.254")
 FIRST = 0x0A010000  # leases from 10.1.0.0 up
 SO_RCVBUFFORCE = 33
-
-
-def fnv(s):
-    h = 0x811C9DC5
-    for b in s.encode():
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
 
 
 def mac(i):
