@@ -5,13 +5,12 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
-use foldhash::fast::FixedState;
-use hashbrown::HashMap;
 
 use super::config::{
     ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
 };
 use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
+use super::index::ClientIndex;
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
 use super::limit::RateLimit;
 use super::options::OptionTable;
@@ -112,7 +111,7 @@ pub struct Server {
     /// Each client's current address, by a keyed hash of its key (integer compares
     /// instead of byte-string ones); the binding at the address confirms the client. A
     /// client whose hash is already another's goes to `collided`.
-    clients: HashMap<u32, u32, FixedState>,
+    clients: ClientIndex,
     /// Clients whose hash another client's entry already holds (rare: about a hundred
     /// among a million clients), by that hash, so that a client not indexed costs an
     /// integer search here, not key comparisons; clients made to share one hash are a
@@ -208,7 +207,7 @@ impl Server {
             offer_hold: config.offer_hold,
             decline_probation: config.decline_probation,
             bindings: Bindings::with_seed(unix_now),
-            clients: HashMap::with_hasher(FixedState::with_seed(unix_now.rotate_left(17))),
+            clients: ClientIndex::default(),
             collided: BTreeMap::new(),
             hash_key: crate::rng::Rng::new(unix_now ^ 0x5eed).next_u64(),
             timers: Timers::default(),
@@ -296,7 +295,6 @@ impl Server {
         next.anchor = self.anchor;
         next.hash_key = self.hash_key;
         next.bindings = self.bindings.empty_like();
-        next.clients = HashMap::with_hasher(self.clients.hasher().clone());
         next.now = self.now;
         next.seq = self.seq;
         next.stats = core::mem::take(&mut self.stats);
@@ -608,9 +606,8 @@ impl Server {
     /// effect only on a machine that holds no binding yet (call it right after
     /// [`new`](Self::new)); otherwise the machine is returned as it was.
     pub fn with_seed(mut self, seed: u64) -> Self {
-        if self.bindings.len() == 0 && self.clients.is_empty() {
+        if self.bindings.len() == 0 && self.clients.len() == 0 {
             self.bindings = Bindings::with_seed(seed);
-            self.clients = HashMap::with_hasher(FixedState::with_seed(seed.rotate_left(17)));
             self.hash_key = crate::rng::Rng::new(seed ^ 0x5eed).next_u64();
         }
         self
@@ -765,16 +762,17 @@ impl Server {
     }
 
     /// Adds a deadline for `a`, and drops the stale entries when they come to outnumber
-    /// the bindings (amortized O(1)).
+    /// the bindings two to one (amortized O(log n): a lease renewed at T1 has two entries
+    /// at times, which alone never sets this off).
     fn add_timer(&mut self, until: Deadline, a: u32) {
         self.timers.insert(until, a);
-        if self.timers.len() > 2 * self.bindings.len() + 1024 {
-            let bindings = &self.bindings;
-            self.timers.retain(|d, a| {
-                bindings
-                    .get(&a)
-                    .is_some_and(|b| b.until == d && b.state != BindingState::Recent)
-            });
+        if self.timers.len() > 3 * self.bindings.len() + 1024 {
+            let live = self
+                .bindings
+                .values()
+                .filter(|b| b.state != BindingState::Recent);
+            self.timers
+                .rebuild(live.map(|b| (b.until, b.address)).collect());
         }
     }
 
@@ -895,8 +893,8 @@ impl Server {
     /// The client's current address, if it has one.
     fn client_of(&self, c: &ClientKey) -> Option<u32> {
         let h = self.client_hash(c) as u32;
-        match self.clients.get(&h) {
-            Some(a) if self.bindings.get(a).is_some_and(|b| b.client == *c) => Some(*a),
+        match self.clients.get(h) {
+            Some(a) if self.bindings.get(&a).is_some_and(|b| b.client == *c) => Some(a),
             _ if self.collided.is_empty() => None,
             _ => self.collided.get(&h)?.get(c).copied(),
         }
@@ -905,10 +903,10 @@ impl Server {
     /// Records `a` as the client's current address.
     fn index_client(&mut self, c: &ClientKey, a: u32) {
         let h = self.client_hash(c) as u32;
-        let taken = self.clients.get(&h).is_some_and(|x| {
+        let taken = self.clients.get(h).is_some_and(|x| {
             self.bindings
-                .get(x)
-                .is_some_and(|b| b.client != *c && *x != a)
+                .get(&x)
+                .is_some_and(|b| b.client != *c && x != a)
         });
         if taken {
             self.collided.entry(h).or_default().insert(c.clone(), a);
@@ -923,8 +921,8 @@ impl Server {
     /// Forgets `a` as the client's current address.
     fn unindex_client(&mut self, c: &ClientKey, a: u32) {
         let h = self.client_hash(c) as u32;
-        if self.clients.get(&h) == Some(&a) {
-            self.clients.remove(&h);
+        if self.clients.get(h) == Some(a) {
+            self.clients.remove(h);
         } else if !self.collided.is_empty() {
             self.drop_collided(h, c, Some(a));
         }

@@ -3,8 +3,10 @@
 //! with the clients. No I/O, no clock: packets, time and the persistence handshake in;
 //! replies, lease records and the next deadline out.
 
+mod bitset;
 mod config;
 mod event;
+mod index;
 mod lease;
 mod limit;
 mod machine;

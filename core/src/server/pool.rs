@@ -2,12 +2,15 @@
 //!
 //! Addresses from `cursor` up have never been handed out and are free, except the few in
 //! `ahead` (taken out of order: a requested address, a reservation, a restored lease).
-//! Below `cursor`, an address is free only if it is in `freed`. So taking an address is
-//! O(log n), usually O(1) (amortized: the cursor skips each `ahead` entry once), and the memory held is
-//! proportional to the addresses touched out of order, not to the size of the range: a /8
-//! costs the same as a /24.
+//! Below `cursor`, an address is free only if it is in `freed`, a bitmap hierarchy. So
+//! taking or freeing an address is O(1) (amortized: the cursor skips each `ahead` entry
+//! once; `freed` touches one word per level), whatever the size of the range, and the
+//! memory held is one bit per address below the cursor (128 KiB for a million used), plus
+//! the addresses taken out of order above it.
 
 use alloc::collections::BTreeSet;
+
+use super::bitset::BitSet;
 
 /// The free/used state of one address range.
 #[derive(Debug, Clone)]
@@ -16,8 +19,8 @@ pub(crate) struct Pool {
     end: u32,
     /// Next never-used address; `end + 1` once all have been used.
     cursor: u64,
-    /// Free addresses below `cursor`.
-    freed: BTreeSet<u32>,
+    /// Free addresses below `cursor`, as offsets from `start`.
+    freed: BitSet,
     /// Used addresses at or above `cursor`.
     ahead: BTreeSet<u32>,
 }
@@ -29,7 +32,7 @@ impl Pool {
             start,
             end,
             cursor: u64::from(start),
-            freed: BTreeSet::new(),
+            freed: BitSet::default(),
             ahead: BTreeSet::new(),
         }
     }
@@ -38,12 +41,12 @@ impl Pool {
         self.start <= a && a <= self.end
     }
 
-    /// Number of addresses in the range.
     /// First and last address.
     pub(crate) fn range(&self) -> (u32, u32) {
         (self.start, self.end)
     }
 
+    /// Number of addresses in the range.
     pub(crate) fn size(&self) -> u64 {
         u64::from(self.end) - u64::from(self.start) + 1
     }
@@ -60,7 +63,7 @@ impl Pool {
         if u64::from(a) >= self.cursor {
             !self.ahead.contains(&a)
         } else {
-            self.freed.contains(&a)
+            self.freed.contains(a - self.start)
         }
     }
 
@@ -75,7 +78,7 @@ impl Pool {
             }
             self.cursor += 1;
         }
-        self.freed.first().copied()
+        self.freed.first().map(|o| self.start + o)
     }
 
     /// Takes `a` if it is free.
@@ -94,7 +97,7 @@ impl Pool {
             }
             true
         } else {
-            self.freed.remove(&a)
+            self.freed.remove(a - self.start)
         }
     }
 
@@ -106,7 +109,7 @@ impl Pool {
         if u64::from(a) >= self.cursor {
             self.ahead.remove(&a);
         } else {
-            self.freed.insert(a);
+            self.freed.insert(a - self.start);
         }
     }
 }

@@ -27,7 +27,7 @@ const RUNS: usize = 8;
 /// skips it by comparing with the binding. A stale entry lives until its own deadline,
 /// so a binding usually has one or two entries (a renewal adds one before the old one is
 /// due); clients that renew again and again would pile up more, so the owner calls
-/// [`Timers::retain`] when [`Timers::len`] outgrows its bindings.
+/// [`Timers::rebuild`] with its live deadlines when [`Timers::len`] outgrows its bindings.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
     runs: Vec<VecDeque<(Deadline, u32)>>,
@@ -101,13 +101,17 @@ impl Timers {
         self.len
     }
 
-    /// Keeps only the entries `live` says are not stale. O(entries).
-    pub(crate) fn retain(&mut self, mut live: impl FnMut(Deadline, u32) -> bool) {
-        for run in &mut self.runs {
-            run.retain(|&(d, a)| live(d, a));
-        }
-        self.other.retain(|&(d, a)| live(d, a));
-        self.len = self.runs.iter().map(VecDeque::len).sum::<usize>() + self.other.len();
+    /// Replaces every entry with `live` (duplicates dropped): one sort, O(n log n), with
+    /// no lookup per old entry, so that a server with a million leases drops its stale
+    /// entries in a few tens of milliseconds rather than by a million random reads.
+    pub(crate) fn rebuild(&mut self, mut live: Vec<(Deadline, u32)>) {
+        live.retain(|&(d, _)| d != Deadline::NEVER);
+        live.sort_unstable_by_key(|&(d, a)| (u64::from(d.0) << 32) | u64::from(a));
+        live.dedup();
+        self.len = live.len();
+        self.other.clear();
+        self.runs.clear();
+        self.runs.push(VecDeque::from(live));
     }
 }
 
@@ -143,15 +147,24 @@ mod tests {
     }
 
     #[test]
-    fn retain_drops_stale_entries() {
+    fn rebuild_keeps_only_the_live_entries_in_order() {
         let mut t = Timers::default();
         for a in 0..10 {
             t.insert(Deadline(100 + a), a);
+            t.insert(Deadline(5000 - a), a);
         }
-        t.retain(|_, a| a % 2 == 0);
-        assert_eq!(t.len(), 5);
-        assert_eq!(t.pop_due(Deadline(1000)), Some((Deadline(100), 0)));
-        assert_eq!(t.pop_due(Deadline(1000)), Some((Deadline(102), 2)));
+        t.rebuild(alloc::vec![
+            (Deadline(108), 8),
+            (Deadline(4999), 1),
+            (Deadline(108), 8),
+            (Deadline::NEVER, 3),
+        ]);
+        assert_eq!(t.len(), 2);
+        t.insert(Deadline(200), 4);
+        assert_eq!(t.pop_due(Deadline(9000)), Some((Deadline(108), 8)));
+        assert_eq!(t.pop_due(Deadline(9000)), Some((Deadline(200), 4)));
+        assert_eq!(t.pop_due(Deadline(9000)), Some((Deadline(4999), 1)));
+        assert_eq!(t.pop_due(Deadline(9000)), None);
     }
 
     #[test]
