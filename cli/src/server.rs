@@ -24,12 +24,17 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
     };
     if check {
         let pools: usize = file.server.subnets.iter().map(|s| s.pools.len()).sum();
+        let store = match &file.store {
+            dhcp::host::config::Store::Postgres { name, .. } => {
+                format!("PostgreSQL, as server {name:?}")
+            }
+            _ => format!("journal {}", file.journal.display()),
+        };
         println!(
-            "{}: OK ({} subnet(s), {} pool(s), journal {})",
+            "{}: OK ({} subnet(s), {} pool(s), {store})",
             path.display(),
             file.server.subnets.len(),
             pools,
-            file.journal.display()
         );
         return Ok(ExitCode::SUCCESS);
     }

@@ -76,6 +76,8 @@ pub struct ServerFile {
     pub interfaces: Vec<String>,
     /// The lease journal (relative paths are taken from the config file's directory).
     pub journal: PathBuf,
+    /// Where leases are made durable: the journal (the default) or a shared database.
+    pub store: Store,
     /// Log level (`error`, `warn`, `info`, `debug`, `trace`).
     pub log_level: String,
     /// The user to switch to after binding the sockets.
@@ -87,6 +89,22 @@ pub struct ServerFile {
     /// The control socket ([`crate::control`]); by default beside the journal, named
     /// after it with `.sock`; `control_socket = ""` turns it off.
     pub control_socket: Option<PathBuf>,
+}
+
+/// The lease store a config names (`store = ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Store {
+    /// The journal file ([`ServerFile::journal`]).
+    Journal,
+    /// A PostgreSQL database that several servers may share (`[postgres]`).
+    Postgres {
+        /// A `postgresql://` URL or libpq's `key=value` pairs; a `host` that is a
+        /// directory is a Unix socket.
+        url: String,
+        /// This server's name in the table (`name`; by default the host name).
+        name: String,
+    },
 }
 
 /// `a.b.c.d/len`.
@@ -190,6 +208,9 @@ struct FileTop {
     #[serde(default)]
     interfaces: Vec<String>,
     journal: Option<PathBuf>,
+    store: Option<Spanned<String>>,
+    postgres: Option<Spanned<PostgresFile>>,
+    ha: Option<Spanned<HaFile>>,
     log_level: Option<Spanned<String>>,
     user: Option<String>,
     metrics: Option<std::net::SocketAddr>,
@@ -208,6 +229,20 @@ struct FileTop {
     options: Option<Spanned<Options>>,
     #[serde(default)]
     subnet: Vec<Spanned<Subnet>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostgresFile {
+    url: Spanned<String>,
+    name: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HaFile {
+    servers: Spanned<u32>,
+    this: Spanned<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -462,6 +497,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         }
         None => false,
     };
+    let store = store_of(&top, &mut report);
     if let Some(n) = top.max_offers {
         server.max_offers = n;
     }
@@ -551,6 +587,36 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
             report.at(span, &field, format!("{}: {}", e.at, e.what));
         }
     }
+    if let Some(ha) = &top.ha {
+        let (n, this) = (
+            *ha.get_ref().servers.get_ref(),
+            *ha.get_ref().this.get_ref(),
+        );
+        if n == 0 || n > 64 {
+            report.at(
+                ha.get_ref().servers.span(),
+                "ha.servers",
+                format!("{n}: between 1 and 64 servers share the leases"),
+            );
+        } else if this >= n {
+            report.at(
+                ha.get_ref().this.span(),
+                "ha.this",
+                format!(
+                    "{this}: shares are numbered 0 to {} (ha.servers - 1)",
+                    n - 1
+                ),
+            );
+        } else if !matches!(store, Store::Postgres { .. }) {
+            report.at(
+                ha.span(),
+                "ha",
+                "servers share leases through a database: set store = \"postgres\"".to_string(),
+            );
+        } else {
+            share_pools(&mut server, n, this);
+        }
+    }
     if !report.errors.is_empty() {
         report.errors.sort_by_key(|e| (e.line, e.column));
         return Err(ConfigFileError {
@@ -573,6 +639,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         server,
         interfaces: top.interfaces.into_iter().filter(|i| i != "*").collect(),
         journal,
+        store,
         control_socket,
         log_level: top
             .log_level
@@ -582,6 +649,99 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         metrics: top.metrics,
         log_json,
     })
+}
+
+/// The store `store = ...` and `[postgres]` name.
+fn store_of(top: &FileTop, report: &mut Report<'_>) -> Store {
+    let kind = top.store.as_ref().map(|s| s.get_ref().as_str());
+    match (kind, &top.postgres) {
+        (None | Some("journal"), None) => Store::Journal,
+        (Some("postgres"), Some(p)) => {
+            let p = p.get_ref();
+            if p.url.get_ref().trim().is_empty() {
+                report.at(p.url.span(), "postgres.url", "is empty".to_string());
+            }
+            let name = match &p.name {
+                Some(n) if n.get_ref().trim().is_empty() || n.get_ref().contains(' ') => {
+                    report.at(
+                        n.span(),
+                        "postgres.name",
+                        format!("{:?}: a name without spaces", n.get_ref()),
+                    );
+                    String::new()
+                }
+                Some(n) => n.get_ref().clone(),
+                None => host_name(),
+            };
+            Store::Postgres {
+                url: p.url.get_ref().clone(),
+                name,
+            }
+        }
+        (Some("postgres"), None) => {
+            let s = top.store.as_ref().expect("matched Some");
+            report.at(
+                s.span(),
+                "store",
+                "\"postgres\" needs a [postgres] table with the database's url".to_string(),
+            );
+            Store::Journal
+        }
+        (None | Some("journal"), Some(p)) => {
+            report.at(
+                p.span(),
+                "postgres",
+                "[postgres] is set but store is not \"postgres\"".to_string(),
+            );
+            Store::Journal
+        }
+        (Some(other), _) => {
+            let s = top.store.as_ref().expect("matched Some");
+            report.at(
+                s.span(),
+                "store",
+                format!("{other:?}: the stores are \"journal\" and \"postgres\""),
+            );
+            Store::Journal
+        }
+    }
+}
+
+/// This machine's host name (the default name a server writes its rows under).
+fn host_name() -> String {
+    #[cfg(unix)]
+    if let Ok(n) = nix::unistd::gethostname() {
+        if let Some(n) = n.to_str().filter(|n| !n.is_empty() && !n.contains(' ')) {
+            return n.to_string();
+        }
+    }
+    "dhcp".to_string()
+}
+
+/// Splits every pool into `n` nearly equal blocks, share `this` first: the machine takes
+/// addresses from its pools in order, so this server hands out its own share and takes
+/// from the others' only when its own is empty, and servers that share the store rarely
+/// offer one address to two clients.
+fn share_pools(server: &mut ServerConfig, n: u32, this: u32) {
+    let n = u64::from(n);
+    for subnet in &mut server.subnets {
+        let block = |p: &PoolRange, k: u64| {
+            let (start, end) = (u64::from(u32::from(p.start)), u64::from(u32::from(p.end)));
+            let size = end - start + 1;
+            let (first, next) = (start + size * k / n, start + size * (k + 1) / n);
+            (next > first).then(|| PoolRange {
+                start: Ipv4Addr::from(first as u32),
+                end: Ipv4Addr::from((next - 1) as u32),
+            })
+        };
+        // Its own share of every pool, then the next server's, and so on: two servers whose
+        // own shares ran out don't both turn to the same one.
+        let shares = (0..n).map(|k| (u64::from(this) + k) % n);
+        let pools = std::mem::take(&mut subnet.pools);
+        subnet.pools = shares
+            .flat_map(|k| pools.iter().filter_map(move |p| block(p, k)))
+            .collect();
+    }
 }
 
 /// The span and field name of what a core validation error's `at` names: `subnet N`,

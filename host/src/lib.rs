@@ -26,6 +26,8 @@ pub mod netconf;
 #[cfg(target_os = "linux")]
 pub mod netns;
 pub mod notify;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(target_os = "linux")]
 pub mod privilege;
 pub mod runtime;

@@ -59,6 +59,8 @@ pub struct Server<R: Runtime> {
     file: ServerFile,
     /// SIGHUP, when [`reload_on_sighup`](Server::reload_on_sighup) asked for it.
     hangups: Option<async_channel::Receiver<i32>>,
+    /// What other servers sharing the store write ([`LeaseStore::follow`]).
+    learned: Option<async_channel::Receiver<dhcp_core::server::LeaseRecord>>,
 }
 
 /// Most requests remembered for the reply latency (a flood only loses samples).
@@ -77,6 +79,22 @@ impl<R: Runtime> Server<R> {
     /// Opens the journal the config names, restores its leases, and binds port 67 on the
     /// configured interfaces (all of them when it names none).
     pub async fn bind(file: &ServerFile) -> Result<Self, Error> {
+        match &file.store {
+            crate::config::Store::Journal => {}
+            #[cfg(feature = "postgres")]
+            crate::config::Store::Postgres { url, name } => {
+                let store = crate::postgres::PostgresStore::open(url, name)?;
+                tracing::info!("leases in PostgreSQL, written as server {name:?}");
+                return Self::bind_with_store(R::default(), file, Box::new(store)).await;
+            }
+            #[cfg(not(feature = "postgres"))]
+            crate::config::Store::Postgres { .. } => {
+                return Err(crate::store::StoreError::Database {
+                    what: "this build has no PostgreSQL support (feature `postgres`)".into(),
+                }
+                .into())
+            }
+        }
         let journal = Journal::open(&file.journal)?;
         for bad in journal.bad_lines() {
             tracing::warn!(
@@ -120,6 +138,7 @@ impl<R: Runtime> Server<R> {
             records.len(),
             machine.leases().count()
         );
+        let learned = store.follow()?;
         let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT);
         let mut listeners = Vec::new();
         if file.interfaces.is_empty() {
@@ -184,6 +203,7 @@ impl<R: Runtime> Server<R> {
             control,
             file: file.clone(),
             hangups: None,
+            learned,
         })
     }
 
@@ -266,6 +286,7 @@ impl<R: Runtime> Server<R> {
         enum Ev {
             Stop,
             Outcome(Outcome),
+            Learned(dhcp_core::server::LeaseRecord),
             Packets,
             Timer,
             #[cfg(unix)]
@@ -274,6 +295,8 @@ impl<R: Runtime> Server<R> {
         }
         let hangups = self.hangups.clone();
         let mut hangups = hangups.map(Box::pin);
+        let learned = self.learned.clone();
+        let mut learned = learned.map(Box::pin);
         #[cfg(unix)]
         let calls = self.control.as_ref().map(|c| c.calls().clone());
         #[cfg(unix)]
@@ -307,6 +330,11 @@ impl<R: Runtime> Server<R> {
                 if let Some(h) = hangups.as_mut() {
                     if let Poll::Ready(Some(_)) = h.as_mut().poll_next(cx) {
                         return Poll::Ready(Ev::Hangup);
+                    }
+                }
+                if let Some(l) = learned.as_mut() {
+                    if let Poll::Ready(Some(r)) = l.as_mut().poll_next(cx) {
+                        return Poll::Ready(Ev::Learned(r));
                     }
                 }
                 #[cfg(unix)]
@@ -358,6 +386,15 @@ impl<R: Runtime> Server<R> {
             match ev {
                 Ev::Stop => break,
                 Ev::Outcome(o) => self.apply(o),
+                Ev::Learned(r) => {
+                    self.machine.restore(&r);
+                    // The rest that came with it, without a wake-up each.
+                    if let Some(l) = &self.learned {
+                        while let Ok(r) = l.try_recv() {
+                            self.machine.restore(&r);
+                        }
+                    }
+                }
                 Ev::Packets => {
                     for (i, (n, meta)) in got.iter().enumerate() {
                         let packet = &buf[i * SLOT..][..*n];
@@ -375,6 +412,9 @@ impl<R: Runtime> Server<R> {
                     }
                 },
             }
+        }
+        if let Some(l) = &self.learned {
+            l.close();
         }
         tracing::info!("shutting down: committing queued lease records");
         while let Some(r) = self.machine.poll_persist() {

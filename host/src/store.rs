@@ -31,9 +31,16 @@ pub enum StoreError {
         /// The lock file.
         path: PathBuf,
     },
+    /// The lease database refused or could not be reached.
+    #[error("lease database: {what}")]
+    Database {
+        /// What went wrong.
+        what: String,
+    },
 }
 
-/// Where leases are made durable: the embedded journal, later a database.
+/// Where leases are made durable: the embedded journal, or a database several servers
+/// share.
 ///
 /// `commit` is the commit point: when it returns `Ok`, every record of the batch not listed
 /// as refused survives a crash.
@@ -49,6 +56,13 @@ pub trait LeaseStore: Send + 'static {
     /// here, as it also does after each commit).
     fn maintain(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// For a store other servers write to as well: the records they write, as they come
+    /// (the server replays them into its machine, so that a client of another server that
+    /// comes here finds its lease). `None` for a store only this server writes.
+    fn follow(&mut self) -> Result<Option<async_channel::Receiver<LeaseRecord>>, StoreError> {
+        Ok(None)
     }
 }
 

@@ -148,3 +148,47 @@ fn a_missing_file_says_so() {
         "{e}"
     );
 }
+
+#[test]
+fn a_shared_store_splits_every_pool_into_shares_its_own_first() {
+    let text = format!(
+        "store = \"postgres\"\n[postgres]\nurl = \"host=/run/postgresql dbname=dhcp\"\nname = \"b\"\n\
+         [ha]\nservers = 2\nthis = 1\n{SUBNET}"
+    );
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), &text).unwrap();
+    assert_eq!(
+        f.store,
+        config::Store::Postgres {
+            url: "host=/run/postgresql dbname=dhcp".into(),
+            name: "b".into()
+        }
+    );
+    let pools: Vec<_> = f.server.subnets[0]
+        .pools
+        .iter()
+        .map(|p| (p.start.octets()[3], p.end.octets()[3]))
+        .collect();
+    assert_eq!(pools, [(15, 20), (10, 14)]);
+}
+
+#[test]
+fn store_mistakes_name_their_key() {
+    assert_eq!(
+        first(&format!("store = \"postgres\"\n{SUBNET}")),
+        "1:9: store: \"postgres\" needs a [postgres] table with the database's url"
+    );
+    assert_eq!(
+        first(&format!("store = \"sqlite\"\n{SUBNET}")),
+        "1:9: store: \"sqlite\": the stores are \"journal\" and \"postgres\""
+    );
+    assert_eq!(
+        first(&format!("[ha]\nservers = 2\nthis = 0\n{SUBNET}")),
+        "1:1: ha: servers share leases through a database: set store = \"postgres\""
+    );
+    assert_eq!(
+        first(&format!(
+            "store = \"postgres\"\n[postgres]\nurl = \"dbname=dhcp\"\n[ha]\nservers = 2\nthis = 2\n{SUBNET}"
+        )),
+        "6:8: ha.this: 2: shares are numbered 0 to 1 (ha.servers - 1)"
+    );
+}

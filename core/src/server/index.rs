@@ -125,7 +125,9 @@ mod tests {
         match k {
             39 => 0,
             38 => 1,
-            _ => k.wrapping_mul(16).wrapping_sub(u32::from(k.is_multiple_of(3)) * 17),
+            _ => k
+                .wrapping_mul(16)
+                .wrapping_sub(u32::from(k.is_multiple_of(3)) * 17),
         }
     }
 
