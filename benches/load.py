@@ -91,6 +91,27 @@ pools = ["{POOL[0]}-{POOL[1]}"]
     raise ValueError(kind)
 
 
+def perfdhcp_figures(text, rate, seconds):
+    """What a perfdhcp run at `rate` for `seconds` printed: DORA/s, the larger drop ratio of
+    its two exchanges (answers beyond the first, such as a second server's OFFER, are
+    orphans, not answers), average and max DORA delay, ACKs."""
+    sent = [int(x) for x in re.findall(r"sent packets: (\d+)", text)]
+    recv = [int(x) for x in re.findall(r"received packets: (\d+)", text)]
+    delays = [float(x) for x in re.findall(r"avg delay: ([\d.]+) ms", text)]
+    maxes = [float(x) for x in re.findall(r"max delay: ([\d.]+) ms", text)]
+    if len(sent) < 2 or len(recv) < 2:
+        raise Fail(f"perfdhcp said: {text[-1500:]}")
+    acks = recv[1]
+    return {
+        "rate": rate,
+        "dora_s": acks / seconds,
+        "drop": max((s_ - r_) / s_ if s_ else 1.0 for s_, r_ in zip(sent[:2], recv[:2])),
+        "delay_ms": sum(delays[:2]) if len(delays) >= 2 else float("nan"),
+        "max_delay_ms": sum(maxes[:2]) if len(maxes) >= 2 else float("nan"),
+        "acks": acks,
+    }
+
+
 def trial(kind, rate, seconds, dhcp, workdir):
     """One perfdhcp run at `rate` against a fresh `kind`: its figures."""
     flow = Flow(f"{kind} at {rate}/s")
@@ -117,21 +138,10 @@ def trial(kind, rate, seconds, dhcp, workdir):
             raise Fail("perfdhcp ran over its time")
         cpu = cpu_seconds(server.pid) - cpu0
         rss = peak_rss_kib(server.pid)
-        text = read(out)
-        sent = [int(x) for x in re.findall(r"sent packets: (\d+)", text)]
-        recv = [int(x) for x in re.findall(r"received packets: (\d+)", text)]
-        delays = [float(x) for x in re.findall(r"avg delay: ([\d.]+) ms", text)]
-        maxes = [float(x) for x in re.findall(r"max delay: ([\d.]+) ms", text)]
-        if len(sent) < 2 or len(recv) < 2:
-            raise Fail(f"perfdhcp said: {text[-1500:]}")
-        drop = max((s_ - r_) / s_ if s_ else 1.0 for s_, r_ in zip(sent[:2], recv[:2]))
-        acks = recv[1]
+        r = perfdhcp_figures(read(out), rate, seconds)
+        acks = r["acks"]
         return {
-            "rate": rate,
-            "dora_s": acks / seconds,
-            "drop": drop,
-            "delay_ms": sum(delays[:2]) if len(delays) >= 2 else float("nan"),
-            "max_delay_ms": sum(maxes[:2]) if len(maxes) >= 2 else float("nan"),
+            **r,
             "cpu_per_1000": cpu / acks * 1000 if acks else float("nan"),
             "rss_mib": rss / 1024,
         }
@@ -139,12 +149,14 @@ def trial(kind, rate, seconds, dhcp, workdir):
         flow.close()
 
 
-def best_rate(kind, args, log):
-    """Highest rate with under 1 % drops: double, then bisect."""
+def best_rate(kind, args, log, run=None):
+    """Highest rate with under 1 % drops: double, then bisect. `run(rate)` is one trial's
+    figures (by default load.py's own trial of `kind`)."""
+    run = run or (lambda rate: trial(kind, rate, args.trial, args.dhcp, args.workdir))
     good, bad = None, None
     rate = args.start
     while rate <= args.max_rate:
-        r = trial(kind, rate, args.trial, args.dhcp, args.workdir)
+        r = run(rate)
         log(f"  {kind:15} {rate:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %")
         if r["drop"] < 0.01:
             good = r
@@ -158,7 +170,7 @@ def best_rate(kind, args, log):
         lo, hi = good["rate"], bad["rate"]
         for _ in range(args.bisect):
             mid = (lo + hi) // 2
-            r = trial(kind, mid, args.trial, args.dhcp, args.workdir)
+            r = run(mid)
             log(f"  {kind:15} {mid:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %")
             if r["drop"] < 0.01:
                 good, lo = r, mid
