@@ -13,7 +13,9 @@ clients on the same link. Checks, each bounded in time:
 - the database restarted in the middle: the clients renew through it, new clients get
   addresses after it, nothing lost, nothing doubled;
 - one server killed with SIGKILL: every client keeps its address, renewing or rebinding
-  with a survivor, which now writes its row.
+  with a survivor, which now writes its row;
+- that server started again while the database is down: it waits, and serves (every lease
+  restored) once the database is back.
 """
 
 import argparse
@@ -131,13 +133,17 @@ def topology(flow, n, clients):
     return servers, hosts
 
 
-def start_server(flow, ns, i, n, pg):
+def start_server(flow, ns, i, n, pg, wait=True):
     cfg = os.path.join(flow.dir, f"s{i}.toml")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(dir=flow.dir, i=i, n=n, host=2 + i, sockets=pg.dir, lease=LEASE))
     log = os.path.join(flow.dir, f"s{i}.log")
+    before = read(log).count("serving ")
     p = flow.spawn(ns, [interop.DHCP, "server", "--config", cfg], log)
-    wait_for(f"server s{i} to serve", lambda: "serving " in read(log) or p.poll() is not None, 20)
+    if not wait:
+        return p
+    wait_for(f"server s{i} to serve",
+             lambda: read(log).count("serving ") > before or p.poll() is not None, 20)
     if p.poll() is not None:
         raise Fail(f"server s{i} exited: {read(log)[-2000:]}")
     return p
@@ -267,6 +273,23 @@ def shared_store(n):
                 raise Fail(f"rows the dead server wrote were not taken over: {still}")
             print(f"  {len(theirs)} leases of the killed server taken over", flush=True)
 
+        def started_while_the_database_is_down():
+            log = os.path.join(flow.dir, "s0.log")
+            pg.stop()
+            p = start_server(flow, servers[0], 0, n, pg, wait=False)
+            procs[0] = p
+            wait_for("s0 to wait for the database",
+                     lambda: "waiting for the lease database" in read(log) or p.poll() is not None, 20)
+            if p.poll() is not None:
+                raise Fail(f"s0 exited instead of waiting: {read(log)[-1500:]}")
+            pg.start()
+            wait_for("s0 to serve once the database is up",
+                     lambda: read(log).count("serving ") >= 2 or p.poll() is not None, 20)
+            restored = re.findall(r"restored (\d+) lease records", read(log))
+            if p.poll() is not None or len(restored) < 2 or int(restored[-1]) < len(clients):
+                raise Fail(f"s0 restored {restored}, {len(clients)} clients: {read(log)[-1500:]}")
+            audit(pg, flow, clients)
+
         flow.scenario("every client gets an address, none twice (database audit)",
                       every_client_gets_an_address)
         flow.scenario("perfdhcp's clients as well: every ACK in the database, none twice",
@@ -275,6 +298,8 @@ def shared_store(n):
                       database_restarted)
         flow.scenario("a server killed (SIGKILL): its clients keep their addresses",
                       server_killed)
+        flow.scenario("a server started while the database is down serves once it is up",
+                      started_while_the_database_is_down)
     finally:
         if pg:
             pg.close()

@@ -98,6 +98,10 @@ fn db_error(what: impl std::fmt::Display) -> StoreError {
 /// Connects with `url` (a `postgresql://` URL or `key=value` pairs, as libpq takes; a
 /// `host` that is a directory means a Unix socket).
 fn connect(url: &str) -> Result<Client, StoreError> {
+    try_connect(&parse_url(url)?).map_err(|e| db_error(format!("connecting: {e}")))
+}
+
+fn parse_url(url: &str) -> Result<postgres::Config, StoreError> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e| db_error(format!("the postgres url: {e}")))?;
@@ -107,10 +111,15 @@ fn connect(url: &str) -> Result<Client, StoreError> {
     }
     // `IF NOT EXISTS` and the like are not worth a log line.
     config.options("-c client_min_messages=warning");
-    config
-        .connect(NoTls)
-        .map_err(|e| db_error(format!("connecting: {e}")))
+    Ok(config)
 }
+
+fn try_connect(config: &postgres::Config) -> Result<Client, postgres::Error> {
+    config.connect(NoTls)
+}
+
+/// How long `open` waits between attempts while the database cannot be reached.
+const OPEN_RETRY: Duration = Duration::from_secs(2);
 
 /// Creates or brings the schema up to date.
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
@@ -205,8 +214,36 @@ impl PostgresStore {
     /// May be called from async code: the blocking client runs on a thread of its own
     /// (it has a runtime inside, which may not start or end on a runtime's thread), and
     /// the commit thread makes its own connection.
+    ///
+    /// While the database cannot be reached (no answer, connection refused: it may be
+    /// starting too), this waits and tries again every 2 s, saying so in the log once; what
+    /// the database answers (a refused login, no such database) and a bad URL end it.
     pub fn open(url: &str, name: &str) -> Result<Self, StoreError> {
-        off_runtime(|| migrate(&mut connect(url)?))?;
+        let config = parse_url(url)?;
+        let mut waited = false;
+        let client = loop {
+            match off_runtime(|| try_connect(&config)) {
+                Ok(c) => break c,
+                Err(e) if e.as_db_error().is_none() => {
+                    if !waited {
+                        waited = true;
+                        tracing::warn!(
+                            "waiting for the lease database ({e}); trying again every {} s",
+                            OPEN_RETRY.as_secs()
+                        );
+                    }
+                    std::thread::sleep(OPEN_RETRY);
+                }
+                Err(e) => return Err(db_error(format!("connecting: {e}"))),
+            }
+        };
+        if waited {
+            tracing::warn!("lease database reachable: starting");
+        }
+        off_runtime(move || {
+            let mut client = client;
+            migrate(&mut client)
+        })?;
         Ok(PostgresStore {
             url: url.to_string(),
             name: name.to_string(),
