@@ -687,7 +687,20 @@ fn persist_failure_withholds_the_ack_and_moves_the_client_on() {
     let rec = s.poll_persist().unwrap();
     s.persist_failed(rec.seq);
     s.persisted(rec.seq);
-    assert!(drain(&mut s).is_empty(), "the ACK is never sent");
+    // A NAK instead of the ACK, at once: the client starts over without waiting.
+    let sent = drain(&mut s);
+    assert_eq!(sent.len(), 1, "one reply, and never the ACK");
+    assert_eq!(sent[0].kind(), MessageType::Nak);
+    assert_eq!(sent[0].msg().yiaddr(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(
+        sent[0].msg().xid(),
+        Message::parse(&r.bytes()).unwrap().xid()
+    );
+    assert_eq!(
+        sent[0].t.destination,
+        SocketAddrV4::new(Ipv4Addr::BROADCAST, 68)
+    );
+    assert_eq!(sent[0].msg().server_id(), Ok(Some(SERVER_ID)));
     assert_eq!(s.stats().persist_failures, 1);
     assert!(s.bound_to(a).is_none());
     // The client's retry is refused, and its next DISCOVER gets another address.
@@ -697,6 +710,42 @@ fn persist_failure_withholds_the_ack_and_moves_the_client_on() {
             .msg()
             .yiaddr(),
         a
+    );
+}
+
+#[test]
+fn a_refused_relayed_lease_is_naked_through_the_relay_with_option_82() {
+    let mut s = server(config());
+    let relay_info = vec![1, 3, b'p', b'-', b'1'];
+    let relayed = |kind| {
+        req(kind, 7).with(|r| {
+            r.giaddr = RELAY;
+            r.extra.push((82, relay_info.clone()));
+        })
+    };
+    let a = exchange(&mut s, at(1), &relayed(MessageType::Discover))[0]
+        .msg()
+        .yiaddr();
+    let r = relayed(MessageType::Request).with(|r| {
+        r.requested = Some(a);
+        r.server_id = Some(SERVER_ID);
+    });
+    s.handle_packet(at(2), &meta(), &r.bytes());
+    let rec = s.poll_persist().unwrap();
+    s.persist_failed(rec.seq);
+    let sent = drain(&mut s);
+    assert_eq!(sent.len(), 1);
+    let m = sent[0].msg();
+    assert_eq!(sent[0].kind(), MessageType::Nak);
+    assert_eq!(sent[0].t.destination, SocketAddrV4::new(RELAY, 67));
+    assert!(
+        m.flags().contains(Flags::BROADCAST),
+        "the relay broadcasts a NAK"
+    );
+    assert_eq!(m.giaddr(), RELAY);
+    assert_eq!(
+        m.option(OptionCode::RELAY_AGENT_INFO).unwrap(),
+        &relay_info[..]
     );
 }
 

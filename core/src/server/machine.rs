@@ -532,8 +532,8 @@ impl Server {
     }
 
     /// The store refused record `seq` (another server holds the address): its ACK is
-    /// withheld and the address taken out of use for the offer hold time, so the client's
-    /// retry gets another one.
+    /// replaced by a NAK, so the client starts over at once with a DISCOVER, and the
+    /// address is taken out of use for the offer hold time, so that it gets another one.
     pub fn persist_failed(&mut self, seq: u64) {
         let Some(i) = self.waiting.iter().position(|(s, _, _, _)| *s == seq) else {
             return;
@@ -542,6 +542,10 @@ impl Server {
             return;
         };
         self.stats.persist_failures += 1;
+        if let Some(nak) = self.nak_instead(&r) {
+            self.replies.push_back(nak);
+        }
+        self.spare.push(r.bytes);
         let a = u32::from(r.yiaddr);
         let until = self.deadline(self.now + self.offer_hold);
         // Only the lease the record was for is taken out, not one that replaced it since.
@@ -561,6 +565,54 @@ impl Server {
             self.add_timer(until, a);
             self.unindex_client(&client, a);
         }
+    }
+
+    /// The NAK that replaces an ACK whose lease the store refused (RFC 2131 table 3: no
+    /// addresses, the client's flags, broadcast or through the relay with the broadcast
+    /// bit; server id, a message, and the client id and option 82 echoed as the ACK did).
+    fn nak_instead(&mut self, ack: &Encoded) -> Option<Encoded> {
+        let m = Message::parse(ack.bytes.get(..ack.len)?).ok()?;
+        let giaddr = m.giaddr();
+        let relayed = !giaddr.is_unspecified();
+        let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
+        let mut b = MessageBuilder::new(&mut bytes).ok()?;
+        let flags = if relayed {
+            m.flags() | Flags::BROADCAST
+        } else {
+            m.flags()
+        };
+        b.op(Op::BootReply)
+            .htype(m.htype())
+            .xid(m.xid())
+            .flags(flags)
+            .giaddr(giaddr);
+        b.chaddr(m.chaddr()).ok()?;
+        b.message_type(MessageType::Nak)
+            .ok()?
+            .server_id(ack.source)
+            .ok()?
+            .error_message(b"address taken by another server")
+            .ok()?;
+        for code in [OptionCode::CLIENT_ID, OptionCode::RELAY_AGENT_INFO] {
+            if let Some(v) = m.option(code) {
+                b.option_data(code, &v).ok()?;
+            }
+        }
+        let len = b.finish().ok()?;
+        Some(Encoded {
+            bytes,
+            len,
+            kind: MessageType::Nak,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            destination: if relayed {
+                SocketAddrV4::new(giaddr, SERVER_PORT)
+            } else {
+                SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+            },
+            interface: ack.interface,
+            source: ack.source,
+            hardware: None,
+        })
     }
 
     /// The store could not write record `seq` (a full disk, a database that is down).
