@@ -47,12 +47,15 @@ CREATE TRIGGER dhcp_lease_changed AFTER INSERT OR UPDATE ON dhcp_lease
 
 /// One batch: every row in one statement. A row is written when the address is free in
 /// the table: no row, a row of the same client, a row not bound, or a bound one expired.
-/// `RETURNING` names the addresses written; the others are refused.
+/// `RETURNING` names the addresses written; the others are refused. Rows go in address
+/// order, so that two servers writing overlapping batches lock them in the same order and
+/// never deadlock.
 const UPSERT: &str = "
 INSERT INTO dhcp_lease AS l (address, client, state, expires, host_name, server, seq)
 SELECT t.address, t.client, t.state, t.expires, t.host_name, $7, t.seq
 FROM unnest($1::bigint[], $2::bytea[], $3::smallint[], $4::bigint[], $5::text[], $6::bigint[])
     AS t(address, client, state, expires, host_name, seq)
+ORDER BY t.address
 ON CONFLICT (address) DO UPDATE SET
     client = EXCLUDED.client, state = EXCLUDED.state, expires = EXCLUDED.expires,
     host_name = EXCLUDED.host_name, server = EXCLUDED.server, seq = EXCLUDED.seq,
@@ -61,6 +64,10 @@ WHERE l.client = EXCLUDED.client OR l.state <> 0 OR l.expires <= $8
 RETURNING address";
 
 const COLUMNS: &str = "address, client, state, expires, host_name, seq";
+
+/// Rows in the order they were written: replayed in that order, a client's newest lease
+/// is the one that stays.
+const ORDER: &str = "ORDER BY updated, seq";
 
 /// How often the follower reads every row changed since its last reading (in case a
 /// notification was lost), and how far back it reads (transactions commit in another
@@ -340,10 +347,7 @@ impl LeaseStore for PostgresStore {
         let url = &self.url;
         off_runtime(|| {
             let rows = connect(url)?
-                .query(
-                    &format!("SELECT {COLUMNS} FROM dhcp_lease ORDER BY updated, seq"),
-                    &[],
-                )
+                .query(&format!("SELECT {COLUMNS} FROM dhcp_lease {ORDER}"), &[])
                 .map_err(db_error)?;
             Ok(rows.iter().filter_map(record_of).collect())
         })
@@ -391,11 +395,17 @@ impl LeaseStore for PostgresStore {
 /// connection drops. Ends when the server stops listening.
 fn follow(url: &str, name: &str, out: &async_channel::Sender<LeaseRecord>) {
     let mut sent = Sent::default();
+    let mut failing = false;
     while !out.is_closed() {
-        match follow_once(url, name, out, &mut sent) {
+        match follow_once(url, name, out, &mut sent, &mut failing) {
             Ok(()) => return,
             Err(e) => {
-                tracing::debug!("following the lease database: {e}; trying again");
+                if !failing {
+                    failing = true;
+                    tracing::warn!(
+                        "following the other servers' leases: {e}; trying again every second"
+                    );
+                }
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
@@ -429,8 +439,12 @@ impl Sent {
     }
 }
 
-/// Longest a batch of notifications gathers before its rows are read.
+/// Longest a batch of notifications gathers, from its first, before its rows are read.
 const GATHER: Duration = Duration::from_millis(20);
+
+/// How long the follower waits for a notification before it checks whether the server
+/// stopped (and whether a reconciliation is due).
+const IDLE: Duration = Duration::from_millis(250);
 
 /// One connection's worth of following; `Ok` when the server has stopped.
 fn follow_once(
@@ -438,20 +452,24 @@ fn follow_once(
     name: &str,
     out: &async_channel::Sender<LeaseRecord>,
     sent: &mut Sent,
+    failing: &mut bool,
 ) -> Result<(), StoreError> {
     let mut client = connect(url)?;
     client
         .batch_execute("LISTEN dhcp_lease")
         .map_err(db_error)?;
+    if std::mem::take(failing) {
+        tracing::warn!("following the other servers' leases again");
+    }
     // Everything once (what happened while no connection listened), then what the
     // notifications name, and every `RECONCILE` what changed lately.
-    let all = format!("SELECT {COLUMNS}, server FROM dhcp_lease WHERE server <> $1");
+    let all = format!("SELECT {COLUMNS}, server FROM dhcp_lease WHERE server <> $1 {ORDER}");
     let recent = format!(
         "SELECT {COLUMNS}, server FROM dhcp_lease \
-         WHERE server <> $1 AND updated >= now() - interval '{OVERLAP}'"
+         WHERE server <> $1 AND updated >= now() - interval '{OVERLAP}' {ORDER}"
     );
     let some = format!(
-        "SELECT {COLUMNS}, server FROM dhcp_lease WHERE server <> $1 AND address = ANY($2)"
+        "SELECT {COLUMNS}, server FROM dhcp_lease WHERE server <> $1 AND address = ANY($2) {ORDER}"
     );
     if !sent.send(&client.query(&all, &[&name]).map_err(db_error)?, out) {
         return Ok(());
@@ -461,18 +479,25 @@ fn follow_once(
         let mut changed: Vec<i64> = Vec::new();
         {
             let mut notes = client.notifications();
-            let mut iter = notes.timeout_iter(Duration::from_millis(250));
-            let mut first = None;
-            while let Some(n) = iter.next().map_err(db_error)? {
+            let mut first: Option<Instant> = None;
+            loop {
+                let wait = match first {
+                    None => IDLE,
+                    Some(t) => match GATHER.checked_sub(t.elapsed()) {
+                        Some(w) if !w.is_zero() => w,
+                        _ => break,
+                    },
+                };
+                let Some(n) = notes.timeout_iter(wait).next().map_err(db_error)? else {
+                    break;
+                };
+                first.get_or_insert_with(Instant::now);
                 let mut parts = n.payload().splitn(2, ' ');
                 let address = parts.next().and_then(|a| a.parse::<i64>().ok());
                 if let (Some(a), Some(writer)) = (address, parts.next()) {
                     if writer != name {
                         changed.push(a);
                     }
-                }
-                if first.get_or_insert_with(Instant::now).elapsed() >= GATHER {
-                    break;
                 }
             }
         }
