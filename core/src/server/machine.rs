@@ -814,7 +814,7 @@ impl Server {
     }
 
     /// Adds a deadline for `a`, and drops the stale entries when they come to outnumber
-    /// the bindings two to one (amortized O(log n): a lease renewed at T1 has two entries
+    /// the bindings three to one (amortized O(log n): a lease renewed at T1 has two entries
     /// at times, which alone never sets this off).
     fn add_timer(&mut self, until: Deadline, a: u32) {
         self.timers.insert(until, a);
