@@ -5,9 +5,13 @@ namespaces this script creates and always removes.
     sudo tests/ha.py --dhcp target/release/dhcp [--servers 2 3]
 
 For two and for three servers: a PostgreSQL instance of the test's own (initdb in a
-temporary directory, a Unix socket only), the servers each in a namespace of their own on
-one bridged link, all active (`store = "postgres"`, `[ha]` shares), and udhcpc and dhclient
-clients on the same link. Checks, each bounded in time:
+temporary directory) in a namespace on the link, reached over TCP with TLS only (a CA of
+the test's own, which the servers verify the database's certificate with), the servers
+each in a namespace of their own on one bridged link, all active (`store = "postgres"`,
+`[ha]` shares), and udhcpc and dhclient clients on the same link. Checks, each bounded in
+time:
+- the store's own tests against this database (host/tests/postgres.rs: several records
+  of one address in one batch, refusals, row versions, following, TLS verification);
 - every client gets an address, no address is bound to two clients and no client holds
   two, audited in the database, and each client's address is its row's;
 - the database restarted in the middle: the clients renew through it, new clients get
@@ -24,6 +28,7 @@ import os
 import pwd
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,8 +49,9 @@ authoritative = true
 store = "postgres"
 
 [postgres]
-url = "host={sockets} user=postgres dbname=dhcp"
+url = "host={db} user=postgres dbname=dhcp"
 name = "s{i}"
+ca = "{ca}"
 
 [ha]
 servers = {n}
@@ -64,10 +70,29 @@ routers = ["10.20.0.1"]
 """
 
 
-class Postgres:
-    """A PostgreSQL instance of the test's own, on a Unix socket in `dir`."""
+DB = "10.20.0.240"
 
-    def __init__(self, base):
+
+def make_certificates(d):
+    """A CA and the database's certificate (for DB) signed by it, and another CA."""
+    def ssl(*argv):
+        run(["openssl", *argv])
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        ssl("req", "-x509", *ec, "-keyout", f"{d}/{ca}.key", "-out", f"{d}/{ca}.pem",
+            "-days", "2", "-subj", f"/CN=ha test {ca}")
+    ssl("req", *ec, "-keyout", f"{d}/server.key", "-out", f"{d}/server.csr", "-subj", f"/CN={DB}")
+    with open(f"{d}/san.ext", "w") as f:
+        f.write(f"subjectAltName=IP:{DB}\n")
+    ssl("x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+        "-CAcreateserial", "-out", f"{d}/server.pem", "-days", "2", "-extfile", f"{d}/san.ext")
+
+
+class Postgres:
+    """A PostgreSQL instance of the test's own in namespace `ns`: a Unix socket in `dir`
+    (for the audits) and DB over TCP, TLS only."""
+
+    def __init__(self, base, ns):
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not bins:
             raise Fail("PostgreSQL is not installed (apt-get install postgresql)")
@@ -78,8 +103,19 @@ class Postgres:
         os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
+        self.ns = ns
         self.as_postgres([os.path.join(self.bin, "initdb"), "-D", self.data, "-A", "trust",
                           "-U", "postgres"])
+        make_certificates(self.dir)
+        for f in os.listdir(self.dir):
+            if f.endswith((".key", ".pem")):
+                os.chown(os.path.join(self.dir, f), pw.pw_uid, pw.pw_gid)
+                os.chmod(os.path.join(self.dir, f), 0o600)
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.other_ca = os.path.join(self.dir, "other-ca.pem")
+        with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+            # From the link, TLS only: a connection without it is refused.
+            f.write("hostssl all all 10.20.0.0/16 trust\n")
         self.start()
         try:
             self.psql("CREATE DATABASE dhcp", db="postgres")
@@ -91,9 +127,12 @@ class Postgres:
         return run(["runuser", "-u", "postgres", "--", *argv])
 
     def start(self):
-        self.as_postgres([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.log,
-                          "-w", "-t", "30", "-o", f"-k {self.dir} -c listen_addresses=''",
-                          "start"])
+        d = self.dir
+        run(["ip", "netns", "exec", self.ns, "runuser", "-u", "postgres", "--",
+             os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "30",
+             "-o", f"-k {d} -c listen_addresses={DB} -c ssl=on -c ssl_cert_file={d}/server.pem "
+                   f"-c ssl_key_file={d}/server.key",
+             "start"])
 
     def stop(self):
         self.as_postgres([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast",
@@ -123,6 +162,9 @@ def topology(flow, n, clients):
             run(["ip", "-n", ns, "link", "set", "eth0", "address", mac])
         run(["ip", "-n", lan, "link", "set", port, "master", "br0"])
 
+    db = flow.ns("db")
+    attach(db, "vdb")
+    flow.ip(db, "addr", "add", f"{DB}/16", "dev", "eth0")
     servers = []
     for i in range(n):
         ns = flow.ns(f"s{i}")
@@ -134,13 +176,13 @@ def topology(flow, n, clients):
         ns = flow.ns(f"c{k}")
         attach(ns, f"vc{k}", mac=f"02:00:00:aa:{flow.id % 256:02x}:{k:02x}")
         hosts.append(ns)
-    return servers, hosts
+    return db, servers, hosts
 
 
 def start_server(flow, ns, i, n, pg, wait=True):
     cfg = os.path.join(flow.dir, f"s{i}.toml")
     with open(cfg, "w") as f:
-        f.write(CONFIG.format(dir=flow.dir, i=i, n=n, host=2 + i, sockets=pg.dir, lease=LEASE))
+        f.write(CONFIG.format(dir=flow.dir, i=i, n=n, host=2 + i, db=DB, ca=pg.ca, lease=LEASE))
     log = os.path.join(flow.dir, f"s{i}.log")
     before = read(log).count("serving ")
     p = flow.spawn(ns, [interop.DHCP, "server", "--config", cfg], log)
@@ -189,13 +231,32 @@ def audit(pg, flow, clients):
     return rows
 
 
-def shared_store(n):
+def store_tests(pg, db):
+    """host/tests/postgres.rs against this database, from the database's namespace."""
+    pg.psql("CREATE DATABASE store_test", db="postgres")
+    env = dict(os.environ,
+               DHCP_TEST_POSTGRES=f"host={pg.dir} user=postgres dbname=store_test",
+               DHCP_TEST_POSTGRES_TLS=f"host={DB} user=postgres dbname=store_test",
+               DHCP_TEST_POSTGRES_CA=pg.ca, DHCP_TEST_POSTGRES_OTHER_CA=pg.other_ca)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        r = subprocess.run(["ip", "netns", "exec", db, "cargo", "test", "-q", "-p", "dhcp-host",
+                            "--features", "postgres", "--test", "postgres", "--", "--ignored"],
+                           cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        raise Fail("the store's tests ran over 900 s")
+    if r.returncode != 0 or "4 passed" not in r.stdout:
+        raise Fail(f"the store's tests failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    print("  " + r.stdout.strip().splitlines()[-1], flush=True)
+
+
+def shared_store(n, store_checks):
     flow = Flow(f"{n} servers, one PostgreSQL")
     pg = None
     try:
-        pg = Postgres(flow.dir)
+        db, servers, hosts = topology(flow, n, len(CLIENTS) + 3)
+        pg = Postgres(flow.dir, db)
         flow.logs.append(pg.log)
-        servers, hosts = topology(flow, n, len(CLIENTS) + 3)
         load = hosts.pop()
         procs = [start_server(flow, ns, i, n, pg) for i, ns in enumerate(servers)]
         clients = []
@@ -296,6 +357,9 @@ def shared_store(n):
                 raise Fail(f"s0 restored {restored}, {len(clients)} clients: {read(log)[-1500:]}")
             audit(pg, flow, clients)
 
+        if store_checks:
+            flow.scenario("the store against this database (host/tests/postgres.rs)",
+                          lambda: store_tests(pg, db))
         flow.scenario("every client gets an address, none twice (database audit)",
                       every_client_gets_an_address)
         flow.scenario("perfdhcp's clients as well: every ACK in the database, none twice",
@@ -323,8 +387,8 @@ def main():
         sys.exit("needs root (network namespaces)")
     failed = 0
     try:
-        for n in args.servers:
-            flow = shared_store(n)
+        for k, n in enumerate(args.servers):
+            flow = shared_store(n, store_checks=k == 0)
             for name, ok, secs, detail in flow.results:
                 mark = {True: "ok", False: "FAIL", None: "skip"}[ok]
                 print(f"{mark:4} {n} servers: {name} ({secs:.1f} s)")

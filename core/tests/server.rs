@@ -1102,6 +1102,67 @@ fn restoring_a_clients_older_and_newer_lease_keeps_only_the_newer() {
     assert_eq!(free, size - 1);
 }
 
+/// A client that moves to another link gets a new address; its old lease ends with a
+/// durable `Released` record, so that a store other servers share frees that address too.
+#[test]
+fn a_client_that_moves_releases_its_old_lease_durably() {
+    let mut s = server(config());
+    let mut records = Vec::new();
+    let mut step = |s: &mut Server, r: Req| {
+        s.handle_packet(at(1), &meta(), &r.bytes());
+        records.extend(persist_all(s));
+        drain(s)
+    };
+    let offer = step(&mut s, req(MessageType::Discover, 8));
+    let local = offer[0].msg().yiaddr();
+    step(
+        &mut s,
+        req(MessageType::Request, 8).with(|r| {
+            r.requested = Some(local);
+            r.server_id = Some(SERVER_ID);
+        }),
+    );
+    let offer = step(
+        &mut s,
+        req(MessageType::Discover, 8).with(|r| r.giaddr = RELAY),
+    );
+    assert_eq!(offer[0].msg().yiaddr(), ip("198.51.100.100"));
+    let kinds: Vec<_> = records.iter().map(|r| (r.address, r.kind)).collect();
+    assert_eq!(
+        kinds,
+        [(local, RecordKind::Bound), (local, RecordKind::Released)]
+    );
+    // Replayed, the records leave the old address free.
+    let mut again = server(config());
+    for r in &records {
+        again.restore(r);
+    }
+    assert_eq!(again.leases().count(), 0);
+}
+
+/// Servers sharing a store may read a client's release of the address it left after the
+/// lease that replaced it: replayed in that order, the client keeps the newer lease.
+#[test]
+fn a_release_of_an_address_a_client_left_does_not_end_its_newer_lease() {
+    let mut s = server(config());
+    let rec = |seq, last: u8, kind| LeaseRecord {
+        seq,
+        address: Ipv4Addr::new(192, 0, 2, last),
+        client: key(1),
+        kind,
+        expires: UNIX0 + 3600,
+        host_name: None,
+    };
+    s.restore(&rec(1, 100, RecordKind::Bound));
+    s.restore(&rec(3, 101, RecordKind::Bound));
+    s.restore(&rec(2, 100, RecordKind::Released));
+    let held: Vec<_> = s.leases().map(|(a, _, _)| a).collect();
+    assert_eq!(held, [ip("192.0.2.101")]);
+    // The client's DISCOVER finds its lease.
+    let offer = exchange(&mut s, at(1), &req(MessageType::Discover, 1));
+    assert_eq!(offer[0].msg().yiaddr(), ip("192.0.2.101"));
+}
+
 /// RFC 2131 table 3, row by row, for OFFER, ACK (to REQUEST), ACK (to INFORM) and NAK.
 #[test]
 fn replies_follow_rfc2131_table_3() {

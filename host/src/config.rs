@@ -104,7 +104,24 @@ pub enum Store {
         url: String,
         /// This server's name in the table (`name`; by default the host name).
         name: String,
+        /// TLS to the database (`ca`, `cert`, `key`).
+        tls: DatabaseTls,
     },
+}
+
+/// TLS to the lease database (`[postgres] ca, cert, key`; relative paths are taken from
+/// the config file's directory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatabaseTls {
+    /// CA certificates (PEM) the database's certificate must chain to. With them TLS is
+    /// required, and the certificate and the url's host name are verified. Without them,
+    /// TLS is used as the url's `sslmode` says (`prefer` by default, `require`,
+    /// `disable`) and, as libpq does without a root certificate, not verified.
+    pub ca: Option<PathBuf>,
+    /// A client certificate (PEM) to log in with, for a database that asks for one.
+    pub cert: Option<PathBuf>,
+    /// The client certificate's key (PEM, PKCS#8).
+    pub key: Option<PathBuf>,
 }
 
 /// `a.b.c.d/len`.
@@ -236,6 +253,9 @@ struct FileTop {
 struct PostgresFile {
     url: Spanned<String>,
     name: Option<Spanned<String>>,
+    ca: Option<Spanned<PathBuf>>,
+    cert: Option<Spanned<PathBuf>>,
+    key: Option<Spanned<PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,7 +517,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         }
         None => false,
     };
-    let store = store_of(&top, &mut report);
+    let store = store_of(&top, path.parent().unwrap_or(Path::new(".")), &mut report);
     if let Some(n) = top.max_offers {
         server.max_offers = n;
     }
@@ -652,7 +672,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
 }
 
 /// The store `store = ...` and `[postgres]` name.
-fn store_of(top: &FileTop, report: &mut Report<'_>) -> Store {
+fn store_of(top: &FileTop, dir: &Path, report: &mut Report<'_>) -> Store {
     let kind = top.store.as_ref().map(|s| s.get_ref().as_str());
     match (kind, &top.postgres) {
         (None | Some("journal"), None) => Store::Journal,
@@ -673,9 +693,32 @@ fn store_of(top: &FileTop, report: &mut Report<'_>) -> Store {
                 Some(n) => n.get_ref().clone(),
                 None => host_name(),
             };
+            let mut file = |field: &str, path: &Option<Spanned<PathBuf>>| {
+                let path = path.as_ref()?;
+                let full = dir.join(path.get_ref());
+                if let Err(e) = std::fs::metadata(&full) {
+                    report.at(path.span(), field, format!("{}: {e}", full.display()));
+                }
+                Some(full)
+            };
+            let tls = DatabaseTls {
+                ca: file("postgres.ca", &p.ca),
+                cert: file("postgres.cert", &p.cert),
+                key: file("postgres.key", &p.key),
+            };
+            match (&p.cert, &p.key) {
+                (Some(c), None) => {
+                    report.at(c.span(), "postgres.cert", "needs key too".to_string())
+                }
+                (None, Some(k)) => {
+                    report.at(k.span(), "postgres.key", "needs cert too".to_string())
+                }
+                _ => {}
+            }
             Store::Postgres {
                 url: p.url.get_ref().clone(),
                 name,
+                tls,
             }
         }
         (Some("postgres"), None) => {

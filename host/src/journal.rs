@@ -36,7 +36,7 @@ use std::thread::JoinHandle;
 use dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
 
 use crate::clock::unix_now;
-use crate::store::{distinct_addresses, LeaseStore, StoreError};
+use crate::store::{distinct_addresses, Committed, LeaseStore, StoreError};
 
 const HEADER: &str = "# dhcp lease journal v1: seq kind address client expires-unix host check\n";
 
@@ -666,7 +666,7 @@ impl LeaseStore for Journal {
         Ok(std::mem::take(&mut self.loaded))
     }
 
-    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError> {
+    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Committed, StoreError> {
         let mut text = String::with_capacity(batch.len() * 72);
         for r in batch {
             write_record(&mut text, r);
@@ -675,7 +675,7 @@ impl LeaseStore for Journal {
         if let Err(e) = self.compact_when_due() {
             tracing::warn!("lease journal compaction: {e}");
         }
-        Ok(Vec::new())
+        Ok(Committed::default())
     }
 
     fn maintain(&mut self) -> Result<(), StoreError> {

@@ -30,6 +30,7 @@ pub mod notify;
 pub mod postgres;
 #[cfg(target_os = "linux")]
 pub mod privilege;
+pub mod replay;
 pub mod runtime;
 pub mod server;
 pub mod signal;

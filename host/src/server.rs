@@ -17,9 +17,10 @@ use crate::clock::{unix_now, Clock};
 use crate::config::ServerFile;
 use crate::journal::Journal;
 use crate::metrics::Metrics;
+use crate::replay::Replay;
 use crate::runtime::{AsyncSocket, Runtime};
 use crate::socket::{self, bind_udp, recv_request, send_reply};
-use crate::store::{Committer, LeaseStore, Outcome};
+use crate::store::{Committer, Learned, LeaseStore, Outcome};
 use crate::Error;
 
 /// Room for one datagram of a receive batch (a DHCP message is far smaller; a longer one
@@ -59,8 +60,10 @@ pub struct Server<R: Runtime> {
     file: ServerFile,
     /// SIGHUP, when [`reload_on_sighup`](Server::reload_on_sighup) asked for it.
     hangups: Option<async_channel::Receiver<i32>>,
-    /// What other servers sharing the store write ([`LeaseStore::follow`]).
-    learned: Option<async_channel::Receiver<dhcp_core::server::LeaseRecord>>,
+    /// What other servers sharing the store write ([`LeaseStore::follow`]), and when it may
+    /// be replayed.
+    learned: Option<async_channel::Receiver<Learned>>,
+    replay: Option<Replay>,
 }
 
 /// Most requests remembered for the reply latency (a flood only loses samples).
@@ -82,8 +85,8 @@ impl<R: Runtime> Server<R> {
         match &file.store {
             crate::config::Store::Journal => {}
             #[cfg(feature = "postgres")]
-            crate::config::Store::Postgres { url, name } => {
-                let store = crate::postgres::PostgresStore::open(url, name)?;
+            crate::config::Store::Postgres { url, name, tls } => {
+                let store = crate::postgres::PostgresStore::open(url, name, tls)?;
                 tracing::info!("leases in PostgreSQL, written as server {name:?}");
                 return Self::bind_with_store(R::default(), file, Box::new(store)).await;
             }
@@ -203,6 +206,9 @@ impl<R: Runtime> Server<R> {
             control,
             file: file.clone(),
             hangups: None,
+            replay: learned
+                .as_ref()
+                .map(|_| Replay::new(std::time::Instant::now())),
             learned,
         })
     }
@@ -224,7 +230,7 @@ impl<R: Runtime> Server<R> {
 
     /// Reads the config file again and applies it ([`Machine::reconfigure`]): a bad file
     /// changes nothing and its mistakes come back as `FILE:LINE:COLUMN: FIELD: what`. What
-    /// only a restart can change (interfaces, journal, metrics, control socket, user,
+    /// only a restart can change (interfaces, journal, store, metrics, control socket, user,
     /// logging) is named in the answer and left as it was.
     pub fn reload(&mut self) -> Result<String, String> {
         let file = crate::config::load(&self.file.path).map_err(|e| e.to_string())?;
@@ -234,6 +240,9 @@ impl<R: Runtime> Server<R> {
         }
         if file.journal != self.file.journal {
             later.push("journal");
+        }
+        if file.store != self.file.store {
+            later.push("store/[postgres]");
         }
         if file.metrics != self.file.metrics {
             later.push("metrics");
@@ -286,7 +295,7 @@ impl<R: Runtime> Server<R> {
         enum Ev {
             Stop,
             Outcome(Outcome),
-            Learned(dhcp_core::server::LeaseRecord),
+            Learned(Learned),
             Packets,
             Timer,
             #[cfg(unix)]
@@ -386,11 +395,14 @@ impl<R: Runtime> Server<R> {
             match ev {
                 Ev::Stop => break,
                 Ev::Outcome(o) => self.apply(o),
-                Ev::Learned(r) => {
-                    self.machine.restore(&r);
+                Ev::Learned(first) => {
                     // The rest that came with it, without a wake-up each.
-                    if let Some(l) = &self.learned {
-                        while let Ok(r) = l.try_recv() {
+                    let rest = self
+                        .learned
+                        .as_ref()
+                        .map(|l| std::iter::from_fn(|| l.try_recv().ok()).collect::<Vec<_>>());
+                    for l in std::iter::once(first).chain(rest.into_iter().flatten()) {
+                        if let Some(r) = self.replay.as_mut().and_then(|p| p.learned(l)) {
                             self.machine.restore(&r);
                         }
                     }
@@ -417,9 +429,7 @@ impl<R: Runtime> Server<R> {
             l.close();
         }
         tracing::info!("shutting down: committing queued lease records");
-        while let Some(r) = self.machine.poll_persist() {
-            self.committer.submit(r);
-        }
+        self.submit_records();
         self.committer.finish();
         while let Some(o) = outcomes.next().await {
             self.apply(o);
@@ -590,14 +600,15 @@ impl<R: Runtime> Server<R> {
 
     fn apply(&mut self, o: Outcome) {
         match o {
-            Outcome::Durable { upto, refused } => {
+            Outcome::Durable { upto, committed } => {
                 if std::mem::take(&mut self.store_down) {
                     tracing::warn!("lease store writes again: granting new leases");
                 }
-                for seq in refused {
+                for &seq in &committed.refused {
                     self.machine.persist_failed(seq);
                 }
                 self.machine.persisted(upto);
+                self.replay_due(upto, &committed.versions);
             }
             Outcome::Failed { seqs, error } => {
                 if !std::mem::replace(&mut self.store_down, true) {
@@ -606,18 +617,36 @@ impl<R: Runtime> Server<R> {
                          renewals are answered with the leases it already holds"
                     );
                 }
-                for seq in seqs {
+                for &seq in &seqs {
                     self.machine.persist_unavailable(seq);
                 }
+                self.replay_due(seqs.iter().copied().max().unwrap_or(0), &[]);
             }
+        }
+    }
+
+    /// Replays the learned records that waited for this server's writes up to `upto`.
+    fn replay_due(&mut self, upto: u64, versions: &[(Ipv4Addr, u64)]) {
+        if let Some(p) = &mut self.replay {
+            for r in p.answered(upto, versions, std::time::Instant::now()) {
+                self.machine.restore(&r);
+            }
+        }
+    }
+
+    /// Hands the machine's lease records to the commit thread.
+    fn submit_records(&mut self) {
+        while let Some(r) = self.machine.poll_persist() {
+            if let Some(p) = &mut self.replay {
+                p.submitted(r.seq, r.address);
+            }
+            self.committer.submit(r);
         }
     }
 
     /// Queues lease records for the journal and sends every reply that may go.
     async fn flush(&mut self, out: &mut [u8]) {
-        while let Some(r) = self.machine.poll_persist() {
-            self.committer.submit(r);
-        }
+        self.submit_records();
         while let Some(t) = self.machine.poll_transmit(out) {
             let data = &out[..t.len];
             let l = self

@@ -7,6 +7,7 @@
 //! Only then does the server release the ACKs (DESIGN.md, Durability).
 
 use std::io;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
@@ -48,9 +49,9 @@ pub trait LeaseStore: Send + 'static {
     /// Every record, oldest first, to rebuild the lease table at start-up.
     fn load(&mut self) -> Result<Vec<LeaseRecord>, StoreError>;
 
-    /// Makes `batch` durable. Returns the sequence numbers the store refused (an address
-    /// another server holds); an error means none of the batch is durable.
-    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError>;
+    /// Makes `batch` durable. Says which records the store refused (an address another
+    /// server holds); an error means none of the batch is durable.
+    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Committed, StoreError>;
 
     /// Housekeeping when the store is idle (the journal starts or completes a compaction
     /// here, as it also does after each commit).
@@ -61,9 +62,31 @@ pub trait LeaseStore: Send + 'static {
     /// For a store other servers write to as well: the records they write, as they come
     /// (the server replays them into its machine, so that a client of another server that
     /// comes here finds its lease). `None` for a store only this server writes.
-    fn follow(&mut self) -> Result<Option<async_channel::Receiver<LeaseRecord>>, StoreError> {
+    fn follow(&mut self) -> Result<Option<async_channel::Receiver<Learned>>, StoreError> {
         Ok(None)
     }
+}
+
+/// What a commit made of a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// The sequence numbers of the records the store refused (another server holds the
+    /// address); the others are durable.
+    pub refused: Vec<u64>,
+    /// For a store several servers write ([`LeaseStore::follow`]): each address written and
+    /// its row's version after the write. Versions of one address only grow, so a learned
+    /// record of a lower version is older than this server's write.
+    pub versions: Vec<(Ipv4Addr, u64)>,
+}
+
+/// A record another server wrote, and its row's version in the store (see
+/// [`Committed::versions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Learned {
+    /// The record.
+    pub record: LeaseRecord,
+    /// The row's version.
+    pub version: u64,
 }
 
 /// How many addresses `records` name (what the machine will hold after restoring them;
@@ -82,8 +105,8 @@ pub enum Outcome {
     Durable {
         /// Highest sequence number of the batch.
         upto: u64,
-        /// Records the store refused.
-        refused: Vec<u64>,
+        /// What the store said.
+        committed: Committed,
     },
     /// Nothing of the batch is durable.
     Failed {
@@ -150,9 +173,9 @@ impl Committer {
                         }
                     }
                     let outcome = match result {
-                        Ok(refused) => Outcome::Durable {
+                        Ok(committed) => Outcome::Durable {
                             upto: batch.iter().map(|r| r.seq).max().unwrap_or(0),
-                            refused,
+                            committed,
                         },
                         Err(e) => {
                             tracing::debug!(

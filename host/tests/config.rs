@@ -160,7 +160,8 @@ fn a_shared_store_splits_every_pool_into_shares_its_own_first() {
         f.store,
         config::Store::Postgres {
             url: "host=/run/postgresql dbname=dhcp".into(),
-            name: "b".into()
+            name: "b".into(),
+            tls: Default::default(),
         }
     );
     let pools: Vec<_> = f.server.subnets[0]
@@ -191,4 +192,36 @@ fn store_mistakes_name_their_key() {
         )),
         "6:8: ha.this: 2: shares are numbered 0 to 1 (ha.servers - 1)"
     );
+    assert_eq!(
+        first(&format!(
+            "store = \"postgres\"\n[postgres]\nurl = \"dbname=dhcp\"\ncert = \"/etc/hostname\"\n{SUBNET}"
+        )),
+        "4:8: postgres.cert: needs key too"
+    );
+    let e = first(&format!(
+        "store = \"postgres\"\n[postgres]\nurl = \"dbname=dhcp\"\nca = \"db-ca.pem\"\n{SUBNET}"
+    ));
+    assert!(
+        e.starts_with("4:6: postgres.ca: /etc/dhcp/db-ca.pem: No such file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn database_tls_files_are_taken_from_the_configs_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["ca.pem", "me.pem", "me.key"] {
+        std::fs::write(dir.path().join(f), "").unwrap();
+    }
+    let text = format!(
+        "store = \"postgres\"\n[postgres]\nurl = \"host=db.example dbname=dhcp\"\nname = \"a\"\n\
+         ca = \"ca.pem\"\ncert = \"me.pem\"\nkey = \"me.key\"\n{SUBNET}"
+    );
+    let f = config::parse(&dir.path().join("server.toml"), &text).unwrap();
+    let config::Store::Postgres { tls, .. } = f.store else {
+        panic!("{:?}", f.store);
+    };
+    assert_eq!(tls.ca, Some(dir.path().join("ca.pem")));
+    assert_eq!(tls.cert, Some(dir.path().join("me.pem")));
+    assert_eq!(tls.key, Some(dir.path().join("me.key")));
 }

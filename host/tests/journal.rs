@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use dhcp_host::clock::unix_now;
 use dhcp_host::dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
 use dhcp_host::journal::{format_record, parse_record, Journal};
-use dhcp_host::store::{LeaseStore, StoreError};
+use dhcp_host::store::{Committed, LeaseStore, StoreError};
 
 fn record(seq: u64, last: u8, kind: RecordKind, expires: u64, host: Option<&[u8]>) -> LeaseRecord {
     LeaseRecord {
@@ -60,7 +60,7 @@ fn lines_read_back_as_written() {
     {
         let mut j = Journal::open(&path).unwrap();
         assert!(j.load().unwrap().is_empty());
-        assert_eq!(j.commit(&records[..2]).unwrap(), Vec::<u64>::new());
+        assert_eq!(j.commit(&records[..2]).unwrap(), Committed::default());
         j.commit(&records[2..]).unwrap();
     }
     let text = std::fs::read_to_string(&path).unwrap();

@@ -17,7 +17,7 @@ use dhcp_host::journal::Journal;
 use dhcp_host::netns::Pair;
 use dhcp_host::runtime::Runtime;
 use dhcp_host::server::{Server, Summary};
-use dhcp_host::store::{LeaseStore, StoreError};
+use dhcp_host::store::{Committed, LeaseStore, StoreError};
 use dhcp_host::MacAddress;
 
 /// Whether the namespace tests can run (root, iproute2); CI runs them as root.
@@ -112,7 +112,7 @@ impl LeaseStore for Timed {
     fn load(&mut self) -> Result<Vec<LeaseRecord>, StoreError> {
         self.inner.load()
     }
-    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Vec<u64>, StoreError> {
+    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Committed, StoreError> {
         let r = self.inner.commit(batch)?;
         let now = Instant::now();
         let mut d = self.durable.lock().unwrap();

@@ -701,7 +701,18 @@ impl Server {
             }
             self.add_timer(until, a);
         }
-        if state != BindingState::Declined {
+        // A client holds one address. A release of an address it left replays as a
+        // memory of it, not as its current address: servers sharing a store may read the
+        // release after the lease that replaced it.
+        let moved_on = state == BindingState::Recent
+            && self.client_of(&record.client).is_some_and(|b| {
+                b != a
+                    && self
+                        .bindings
+                        .get(&b)
+                        .is_some_and(|b| b.state == BindingState::Bound)
+            });
+        if state != BindingState::Declined && !moved_on {
             self.forget_other_address(&record.client, a);
             self.index_client(&record.client, a);
         }
@@ -913,7 +924,10 @@ impl Server {
                 p.take_specific(a);
             }
         }
-        self.forget_other_address(client, a);
+        if let Some(left) = self.forget_other_address(client, a) {
+            // Durably, so that a store the address is shared through frees it too.
+            self.record(left, client, RecordKind::Released, self.now, None);
+        }
         self.index_client(client, a);
         let old = self.bindings.insert(
             a,
@@ -993,16 +1007,18 @@ impl Server {
     }
 
     /// A client holds one address: when it gets `a`, an older one of its goes back.
-    fn forget_other_address(&mut self, client: &ClientKey, a: u32) {
-        if let Some(old) = self.client_of(client) {
-            if old != a {
-                match self.bindings.get(&old).map(|b| b.state) {
-                    Some(BindingState::Offered) => self.unbind(old),
-                    Some(BindingState::Bound) => self.make_recent(old),
-                    _ => {}
-                }
+    /// Returns the address of a lease this ended.
+    fn forget_other_address(&mut self, client: &ClientKey, a: u32) -> Option<u32> {
+        let old = self.client_of(client).filter(|&old| old != a)?;
+        match self.bindings.get(&old).map(|b| b.state) {
+            Some(BindingState::Offered) => self.unbind(old),
+            Some(BindingState::Bound) => {
+                self.make_recent(old);
+                return Some(old);
             }
+            _ => {}
         }
+        None
     }
 
     fn is_free_for(
