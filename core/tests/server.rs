@@ -1069,6 +1069,82 @@ proptest::proptest! {
     }
 }
 
+/// A config with options enough that a reply to a long list needs option overload at the
+/// smallest maximum message size.
+fn config_with_many_options() -> ServerConfig {
+    let mut c = config();
+    c.subnets[0]
+        .options
+        .ntp_servers(&[ip("192.0.2.123")])
+        .unwrap()
+        .mtu(1400)
+        .unwrap()
+        .raw(43, &[7; 200])
+        .unwrap()
+        .raw(66, b"tftp.example.test")
+        .unwrap()
+        .raw(224, &[1; 180])
+        .unwrap();
+    c
+}
+
+/// The reply to `r` from `s`, the client's earlier requests answered.
+fn reply_to(s: &mut Server, r: &Req) -> Vec<u8> {
+    let out = exchange(s, at(1), r);
+    assert_eq!(out.len(), 1, "one reply");
+    out[0].bytes.clone()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// A reply whose options come from the cache of option blocks is the reply written
+    /// option by option: a server answers a list once (filling the cache) and again with
+    /// other lease times, and a fresh server answers the second request directly.
+    #[test]
+    fn cached_reply_options_are_the_options_written_one_by_one(
+        list in proptest::collection::vec(1u8..=254, 1..40),
+        first in 60u32..100_000,
+        second in 60u32..100_000,
+        max in 576u16..1500,
+    ) {
+        let ask = |kind, lease: u32| {
+            let list = list.clone();
+            req(kind, 9).with(move |r| {
+                r.extra.push((55, list));
+                r.extra.push((51, lease.to_be_bytes().to_vec()));
+                r.extra.push((57, max.to_be_bytes().to_vec()));
+            })
+        };
+        let offer = |lease| ask(MessageType::Discover, lease);
+        let mut cached = server(config_with_many_options());
+        reply_to(&mut cached, &offer(first));
+        let mut fresh = server(config_with_many_options());
+        proptest::prop_assert_eq!(
+            reply_to(&mut cached, &offer(second)),
+            reply_to(&mut fresh, &offer(second))
+        );
+
+        let request = |lease| {
+            ask(MessageType::Request, lease).with(|r| {
+                r.requested = Some(ip("192.0.2.100"));
+                r.server_id = Some(SERVER_ID);
+            })
+        };
+        let mut cached = server(config_with_many_options());
+        let mut fresh = server(config_with_many_options());
+        for s in [&mut cached, &mut fresh] {
+            // An OFFER from a DISCOVER with no list, so that nothing of the list is cached.
+            reply_to(s, &req(MessageType::Discover, 9));
+        }
+        reply_to(&mut cached, &request(first));
+        proptest::prop_assert_eq!(
+            reply_to(&mut cached, &request(second)),
+            reply_to(&mut fresh, &request(second))
+        );
+    }
+}
+
 /// Found by the server fuzz target (its check that an ACK goes out only for the lease its
 /// durable record holds): a client's ACK waited for its record while its address went
 /// to another client at the same deadline; the ACK must then be dropped.

@@ -13,6 +13,7 @@ use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::index::ClientIndex;
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
 use super::limit::RateLimit;
+use super::option_cache::{OptionCache, Times};
 use super::options::OptionTable;
 use super::pool::Pool;
 use super::table::{Binding, BindingState, Bindings};
@@ -126,6 +127,8 @@ pub struct Server {
     waiting: VecDeque<(u64, Deadline, ClientKey, Encoded)>,
     /// Buffers of sent replies, reused for the next ones.
     spare: Vec<Vec<u8>>,
+    /// Reply option blocks, by subnet and parameter request list.
+    option_cache: OptionCache,
     records: VecDeque<LeaseRecord>,
     seq: u64,
     anchor: (Instant, u64),
@@ -214,6 +217,7 @@ impl Server {
             replies: VecDeque::new(),
             waiting: VecDeque::new(),
             spare: Vec::new(),
+            option_cache: OptionCache::default(),
             records: VecDeque::new(),
             seq: 0,
             anchor: (now, unix_now),
@@ -1462,9 +1466,10 @@ impl Server {
         let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
         // The client's order first; if that crowds out what every reply must carry, the
         // must-haves first.
-        let len = match self.write(&r, &mut bytes, false) {
+        let cache = &mut self.option_cache;
+        let len = match Self::write(&self.subnets, cache, &r, &mut bytes, false) {
             Ok(len) => len,
-            Err(_) => self.write(&r, &mut bytes, true).ok()?,
+            Err(_) => Self::write(&self.subnets, cache, &r, &mut bytes, true).ok()?,
         };
         Some(Encoded {
             bytes,
@@ -1550,9 +1555,14 @@ impl Server {
         })
     }
 
-    fn write(&self, r: &Reply<'_>, buf: &mut [u8], musts_first: bool) -> Result<usize, EmitError> {
-        let subnet = self
-            .subnets
+    fn write(
+        subnets: &[Subnet],
+        cache: &mut OptionCache,
+        r: &Reply<'_>,
+        buf: &mut [u8],
+        musts_first: bool,
+    ) -> Result<usize, EmitError> {
+        let subnet = subnets
             .get(usize::from(r.subnet))
             .ok_or(EmitError::BufferTooSmall { available: 0 })?;
         let reservation = r
@@ -1610,50 +1620,73 @@ impl Server {
             } else {
                 &[1]
             };
-            if musts_first {
-                for &code in musts {
-                    if let Some(v) = value(code) {
-                        mark(code);
-                        b.option(OptionCode(code), &v)?;
+            // Nearly every reply writes a block of options seen before (the same list on
+            // the same subnet): copied, with this lease's times.
+            let list = r
+                .prl
+                .and_then(|p| p.as_slice())
+                .filter(|l| !l.is_empty() && !musts_first && reservation.is_none());
+            let times = Times::of(r.lease);
+            let copied_block = match list {
+                Some(l) => cache
+                    .get(r.subnet, times, l)
+                    .is_some_and(|block| block.write(&mut b, r.lease)),
+                None => false,
+            };
+            if !copied_block {
+                let start = b.options_mark();
+                let mut dropped = false;
+                if musts_first {
+                    for &code in musts {
+                        if let Some(v) = value(code) {
+                            mark(code);
+                            b.option(OptionCode(code), &v)?;
+                        }
                     }
                 }
-            }
-            // The list as it lies in the request when it is one piece (nearly always).
-            let copied: heapless::Vec<u8, 255>;
-            let wanted: &[u8] = match r.prl.filter(|p| !p.is_empty()) {
-                Some(prl) => match prl.as_slice() {
-                    Some(slice) => slice,
+                // The list as it lies in the request when it is one piece (nearly always).
+                let copied: heapless::Vec<u8, 255>;
+                let wanted: &[u8] = match r.prl.filter(|p| !p.is_empty()) {
+                    Some(prl) => match prl.as_slice() {
+                        Some(slice) => slice,
+                        None => {
+                            copied = heapless_from(prl.bytes());
+                            &copied
+                        }
+                    },
                     None => {
-                        copied = heapless_from(prl.bytes());
+                        copied = heapless_from(
+                            reservation
+                                .iter()
+                                .flat_map(|res| res.options.iter())
+                                .map(|(c, _)| c.0)
+                                .chain(subnet.options.codes().iter().copied()),
+                        );
                         &copied
                     }
-                },
-                None => {
-                    copied = heapless_from(
-                        reservation
-                            .iter()
-                            .flat_map(|res| res.options.iter())
-                            .map(|(c, _)| c.0)
-                            .chain(subnet.options.codes().iter().copied()),
-                    );
-                    &copied
-                }
-            };
-            for &code in wanted {
-                if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
-                    continue;
-                }
-                // `value` knows exactly the must-haves: one that does not fit is an error.
-                if let Some(v) = value(code) {
-                    b.option(OptionCode(code), &v)?;
-                } else if let Some(v) = configured(code) {
-                    let _ = b.option(OptionCode(code), v);
-                }
-            }
-            for &code in musts {
-                if let Some(v) = value(code) {
-                    if !mark(code) {
+                };
+                for &code in wanted {
+                    if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
+                        continue;
+                    }
+                    // `value` knows exactly the must-haves: one that does not fit is an error.
+                    if let Some(v) = value(code) {
                         b.option(OptionCode(code), &v)?;
+                    } else if let Some(v) = configured(code) {
+                        dropped |= b.option(OptionCode(code), v).is_err();
+                    }
+                }
+                for &code in musts {
+                    if let Some(v) = value(code) {
+                        if !mark(code) {
+                            b.option(OptionCode(code), &v)?;
+                        }
+                    }
+                }
+                // Kept only when it is the whole answer to the list, in one piece.
+                if let (Some(l), Some(start), false) = (list, start, dropped) {
+                    if let Some(bytes) = b.written_since(start) {
+                        cache.put(r.subnet, times, l, bytes);
                     }
                 }
             }

@@ -10,6 +10,7 @@ mod index;
 mod lease;
 mod limit;
 mod machine;
+mod option_cache;
 mod options;
 mod pool;
 mod table;

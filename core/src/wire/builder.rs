@@ -409,6 +409,53 @@ impl<'b> MessageBuilder<'b> {
         Ok(())
     }
 
+    /// Where the next option goes while options are still written in the `options` field
+    /// (`None` once they continue in `file` or `sname`): with
+    /// [`written_since`](Self::written_since), what a run of options came to.
+    #[inline]
+    pub fn options_mark(&self) -> Option<usize> {
+        (self.area == Area::Options).then_some(self.pos)
+    }
+
+    /// The bytes written since `mark` (from [`options_mark`](Self::options_mark)), when all
+    /// of them went to the `options` field in one piece.
+    #[inline]
+    pub fn written_since(&self, mark: usize) -> Option<&[u8]> {
+        if self.area != Area::Options {
+            return None;
+        }
+        self.buf.get(mark..self.pos)
+    }
+
+    /// Appends whole options already encoded (code, length, value, as
+    /// [`written_since`](Self::written_since) returns them) to the `options` field. False,
+    /// and nothing written, when they do not all fit there.
+    #[inline]
+    pub fn encoded_options(&mut self, encoded: &[u8]) -> bool {
+        self.encoded_options_with(encoded, &[])
+    }
+
+    /// As [`encoded_options`](Self::encoded_options), with the four bytes at each offset of
+    /// `encoded` in `values` (a lease time, say) replaced as they are copied.
+    #[inline]
+    pub fn encoded_options_with(&mut self, encoded: &[u8], values: &[(usize, [u8; 4])]) -> bool {
+        let at = self.pos;
+        if self.area != Area::Options || at + encoded.len() > self.end {
+            return false;
+        }
+        let Some(dst) = self.buf.get_mut(at..at + encoded.len()) else {
+            return false;
+        };
+        dst.copy_from_slice(encoded);
+        for (i, v) in values {
+            if let Some(d) = dst.get_mut(*i..*i + 4) {
+                d.copy_from_slice(v);
+            }
+        }
+        self.pos = at + encoded.len();
+        true
+    }
+
     /// Writes option `code` with `value` as it is.
     #[inline(always)]
     pub fn option(&mut self, code: OptionCode, value: &[u8]) -> Result<&mut Self, EmitError> {

@@ -1,0 +1,158 @@
+//! [`OptionCache`]: the options a reply writes for a client's parameter request list,
+//! encoded once for each subnet and list, then copied.
+//!
+//! Clients of one kind ask for the same options in the same order, so a reply's options
+//! (the configured ones in the client's order, and the lease times) are nearly always a
+//! block seen before, but for the lease times, which are written into the copy. The
+//! cache holds a few blocks in fixed space: nothing is allocated on the packet path.
+
+use heapless::Vec as Fixed;
+
+use crate::wire::MessageBuilder;
+
+/// Longest list kept.
+const LIST_MAX: usize = 64;
+/// Largest block kept.
+const BLOCK_MAX: usize = 384;
+/// Blocks kept; a new one replaces the oldest.
+const ENTRIES: usize = 8;
+
+/// What lease times a reply carries, which decides which of them its block holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Times {
+    /// None (INFORM, NAK).
+    None,
+    /// A lease time, T1 and T2.
+    Finite,
+    /// An infinite lease: no T1, T2.
+    Infinite,
+}
+
+impl Times {
+    pub(crate) fn of(lease: Option<(u32, u32, u32)>) -> Self {
+        match lease {
+            None => Times::None,
+            Some((u32::MAX, _, _)) => Times::Infinite,
+            Some(_) => Times::Finite,
+        }
+    }
+}
+
+/// One block: the options written for `list` on `subnet`.
+#[derive(Debug)]
+pub(crate) struct Block {
+    subnet: u16,
+    times: Times,
+    list: Fixed<u8, LIST_MAX>,
+    bytes: Fixed<u8, BLOCK_MAX>,
+    /// Where the values of the lease time (51), T1 (58) and T2 (59) start in `bytes`, when
+    /// the block holds them from the lease (not from config).
+    at: [Option<u16>; 3],
+}
+
+impl Block {
+    /// Appends the block to `b`'s options with `lease`'s times (lease, T1, T2) written
+    /// in; false, and nothing written, when it does not fit in the `options` field.
+    #[inline]
+    pub(crate) fn write(&self, b: &mut MessageBuilder<'_>, lease: Option<(u32, u32, u32)>) -> bool {
+        let mut values = [(0, [0; 4]); 3];
+        let mut n = 0;
+        if let Some((l, t1, t2)) = lease {
+            for (at, v) in self.at.iter().zip([l, t1, t2]) {
+                if let Some(at) = at {
+                    values[n] = (usize::from(*at), v.to_be_bytes());
+                    n += 1;
+                }
+            }
+        }
+        b.encoded_options_with(&self.bytes, &values[..n])
+    }
+}
+
+/// A few blocks, by subnet, lease kind and list.
+#[derive(Debug, Default)]
+pub(crate) struct OptionCache {
+    blocks: Fixed<Block, ENTRIES>,
+    next: usize,
+}
+
+impl OptionCache {
+    /// The block for `list` on `subnet` with `times`, if kept.
+    #[inline]
+    pub(crate) fn get(&self, subnet: u16, times: Times, list: &[u8]) -> Option<&Block> {
+        self.blocks
+            .iter()
+            .find(|b| b.subnet == subnet && b.times == times && b.list == list)
+    }
+
+    /// Keeps `bytes` (whole options) as the block for `list` on `subnet` with `times`; a
+    /// list or block too long for the fixed space is not kept.
+    pub(crate) fn put(&mut self, subnet: u16, times: Times, list: &[u8], bytes: &[u8]) {
+        let (Ok(list), Ok(bytes)) = (Fixed::from_slice(list), Fixed::from_slice(bytes)) else {
+            return;
+        };
+        let mut at = [None; 3];
+        let mut i = 0;
+        while let (Some(&code), Some(&len)) = (bytes.get(i), bytes.get(i + 1)) {
+            let slot = match (code, times) {
+                (51, Times::Finite | Times::Infinite) => Some(0),
+                (58, Times::Finite) => Some(1),
+                (59, Times::Finite) => Some(2),
+                _ => None,
+            };
+            if let Some(slot) = slot.filter(|_| len == 4) {
+                at[slot] = u16::try_from(i + 2).ok();
+            }
+            i += 2 + usize::from(len);
+        }
+        let block = Block {
+            subnet,
+            times,
+            list,
+            bytes,
+            at,
+        };
+        if self.blocks.len() < ENTRIES {
+            let _ = self.blocks.push(block);
+        } else if let Some(old) = self.blocks.get_mut(self.next) {
+            *old = block;
+            self.next = (self.next + 1) % ENTRIES;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_times_are_written_into_the_copy() {
+        let mut c = OptionCache::default();
+        let block = [
+            1, 4, 255, 255, 255, 0, 51, 4, 0, 0, 0, 0, 3, 4, 1, 2, 3, 4, 58, 4, 0, 0, 0, 0,
+        ];
+        c.put(0, Times::Finite, &[1, 51, 3, 58], &block);
+        assert!(c.get(0, Times::Finite, &[1, 51, 3]).is_none());
+        assert!(c.get(1, Times::Finite, &[1, 51, 3, 58]).is_none());
+        assert!(c.get(0, Times::Infinite, &[1, 51, 3, 58]).is_none());
+        let cached = c.get(0, Times::Finite, &[1, 51, 3, 58]).unwrap();
+        let mut buf = [0u8; 576];
+        let mut b = MessageBuilder::new(&mut buf).unwrap();
+        let start = b.options_mark().unwrap();
+        assert!(cached.write(&mut b, Some((3600, 1800, 3150))));
+        let mut want = block;
+        want[8..12].copy_from_slice(&3600u32.to_be_bytes());
+        want[20..24].copy_from_slice(&1800u32.to_be_bytes());
+        assert_eq!(b.written_since(start).unwrap(), &want[..]);
+    }
+
+    #[test]
+    fn the_oldest_block_makes_room() {
+        let mut c = OptionCache::default();
+        for k in 0..=ENTRIES as u8 {
+            c.put(0, Times::None, &[k], &[1, 4, 255, 255, 255, 0]);
+        }
+        assert!(c.get(0, Times::None, &[0]).is_none());
+        assert!((1..=ENTRIES as u8).all(|k| c.get(0, Times::None, &[k]).is_some()));
+    }
+}
