@@ -77,8 +77,10 @@ def trial(setup, rate, seconds, dhcp):
     flow = Flow(f"{setup} at {rate}/s")
     pg = None
     try:
-        pg = ha.Postgres(flow.dir)
-        servers, hosts = ha.topology(flow, n, 1)
+        # The database in a namespace of its own on the link (ha.py's); every server here,
+        # ours and Kea, reaches it by its Unix socket.
+        db, servers, hosts = ha.topology(flow, n, 1)
+        pg = ha.Postgres(flow.dir, db)
         load = hosts[0]
         flow.ip(load, "addr", "add", "10.0.0.250/12", "dev", "eth0")
         procs = []

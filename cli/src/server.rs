@@ -111,11 +111,14 @@ pub(crate) fn reload(path: &Path) -> Outcome {
         }
     }
     #[cfg(not(unix))]
-    Err(format!(
-        "{}: reloading needs the control socket (Unix)",
-        path.display()
-    )
-    .into())
+    {
+        let _ = file;
+        Err(format!(
+            "{}: reloading needs the control socket (Unix)",
+            path.display()
+        )
+        .into())
+    }
 }
 
 /// Tells systemd (a `Type=notify` unit) how the server stands; nothing without one.

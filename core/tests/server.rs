@@ -701,6 +701,15 @@ fn persist_failure_withholds_the_ack_and_moves_the_client_on() {
         SocketAddrV4::new(Ipv4Addr::BROADCAST, 68)
     );
     assert_eq!(sent[0].msg().server_id(), Ok(Some(SERVER_ID)));
+    let text: Vec<u8> = sent[0]
+        .msg()
+        .error_message()
+        .unwrap()
+        .unwrap()
+        .data()
+        .bytes()
+        .collect();
+    assert_eq!(text, b"address taken by another server");
     assert_eq!(s.stats().persist_failures, 1);
     assert!(s.bound_to(a).is_none());
     // The client's retry is refused, and its next DISCOVER gets another address.

@@ -8,7 +8,9 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use dhcp_core::server::{RecvMeta, Reservation, ReservationKey, Server as Machine, ServerStats};
+use dhcp_core::server::{RecvMeta, Server as Machine, ServerStats};
+#[cfg(unix)]
+use dhcp_core::server::{Reservation, ReservationKey};
 use dhcp_core::wire::{Message, SERVER_PORT};
 use futures_lite::StreamExt;
 use socket2::SockRef;
@@ -220,6 +222,7 @@ impl<R: Runtime> Server<R> {
 
     /// Reloads the config file on SIGHUP (as the `reload` control command does). A
     /// library embedding the server leaves SIGHUP alone unless it calls this.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     pub fn reload_on_sighup(mut self) -> Self {
         #[cfg(unix)]
         {

@@ -71,9 +71,85 @@ struct Reply<'r> {
     relay_info: Option<OptionData<'r>>,
     max_len: usize,
     rapid_commit: bool,
+    /// What a NAK says (56).
+    nak_message: &'static [u8],
     destination: SocketAddrV4,
     interface: u32,
     hardware: Option<(u8, [u8; 16], u8)>,
+}
+
+impl<'r> Reply<'r> {
+    /// A reply of `kind` to `m` (a request, or a reply of ours being replaced), and where
+    /// it goes (RFC 2131 section 4.1): no lease, reservation or rapid commit yet.
+    #[inline(always)]
+    fn to(
+        m: &Message<'r>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        server_id: Ipv4Addr,
+        subnet: u16,
+        interface: u32,
+    ) -> Self {
+        let giaddr = m.giaddr();
+        let ciaddr = m.ciaddr();
+        let broadcast_bit = m.flags().contains(Flags::BROADCAST);
+        let mut hardware = None;
+        let destination = if !giaddr.is_unspecified() {
+            SocketAddrV4::new(giaddr, SERVER_PORT)
+        } else if kind == MessageType::Nak {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+        } else if !ciaddr.is_unspecified() {
+            SocketAddrV4::new(ciaddr, CLIENT_PORT)
+        } else if broadcast_bit || yiaddr.is_unspecified() {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+        } else {
+            let mut hw = [0u8; 16];
+            let n = m.chaddr().len().min(16);
+            hw[..n].copy_from_slice(&m.chaddr()[..n]);
+            hardware = Some((m.htype(), hw, n as u8));
+            SocketAddrV4::new(yiaddr, CLIENT_PORT)
+        };
+        // NAKs through a relay ask it to broadcast (RFC 2131 section 4.3.2).
+        let flags = if kind == MessageType::Nak && !giaddr.is_unspecified() {
+            m.flags() | Flags::BROADCAST
+        } else {
+            m.flags()
+        };
+        let max = m
+            .max_message_size()
+            .ok()
+            .flatten()
+            .map_or(576, usize::from)
+            .max(576);
+        Reply {
+            kind,
+            xid: m.xid(),
+            flags,
+            htype: m.htype(),
+            chaddr: heapless_from(m.chaddr().iter().copied()),
+            // Table 3: OFFER and NAK carry no ciaddr.
+            ciaddr: if matches!(kind, MessageType::Nak | MessageType::Offer) {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                ciaddr
+            },
+            yiaddr,
+            giaddr,
+            server_id,
+            subnet,
+            reservation: None,
+            lease: None,
+            prl: m.option(OptionCode::PARAMETER_REQUEST_LIST),
+            client_id: m.option(OptionCode::CLIENT_ID),
+            relay_info: m.option(OptionCode::RELAY_AGENT_INFO),
+            max_len: max - 28,
+            rapid_commit: false,
+            nak_message: b"address not available",
+            destination,
+            interface,
+            hardware,
+        }
+    }
 }
 
 /// A reply written and waiting to be sent (or, for an ACK, for its record to be durable).
@@ -571,50 +647,33 @@ impl Server {
         }
     }
 
-    /// The NAK that replaces an ACK whose lease the store refused (RFC 2131 table 3: no
-    /// addresses, the client's flags, broadcast or through the relay with the broadcast
-    /// bit; server id, a message, and the client id and option 82 echoed as the ACK did).
+    /// The NAK that replaces an ACK whose lease the store refused, written from the ACK
+    /// as a NAK to its request would be (RFC 2131 table 3; client id and option 82 echoed).
     fn nak_instead(&mut self, ack: &Encoded) -> Option<Encoded> {
         let m = Message::parse(ack.bytes.get(..ack.len)?).ok()?;
-        let giaddr = m.giaddr();
-        let relayed = !giaddr.is_unspecified();
+        let subnet = self
+            .subnets
+            .iter()
+            .position(|s| s.net.contains(ack.yiaddr))?;
+        let mut r = Reply::to(
+            &m,
+            MessageType::Nak,
+            Ipv4Addr::UNSPECIFIED,
+            ack.source,
+            subnet as u16,
+            ack.interface,
+        );
+        r.nak_message = b"address taken by another server";
         let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
-        let mut b = MessageBuilder::new(&mut bytes).ok()?;
-        let flags = if relayed {
-            m.flags() | Flags::BROADCAST
-        } else {
-            m.flags()
-        };
-        b.op(Op::BootReply)
-            .htype(m.htype())
-            .xid(m.xid())
-            .flags(flags)
-            .giaddr(giaddr);
-        b.chaddr(m.chaddr()).ok()?;
-        b.message_type(MessageType::Nak)
-            .ok()?
-            .server_id(ack.source)
-            .ok()?
-            .error_message(b"address taken by another server")
-            .ok()?;
-        for code in [OptionCode::CLIENT_ID, OptionCode::RELAY_AGENT_INFO] {
-            if let Some(v) = m.option(code) {
-                b.option_data(code, &v).ok()?;
-            }
-        }
-        let len = b.finish().ok()?;
+        let len = Self::write(&self.subnets, &mut self.option_cache, &r, &mut bytes, false).ok()?;
         Some(Encoded {
             bytes,
             len,
             kind: MessageType::Nak,
             yiaddr: Ipv4Addr::UNSPECIFIED,
-            destination: if relayed {
-                SocketAddrV4::new(giaddr, SERVER_PORT)
-            } else {
-                SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
-            },
-            interface: ack.interface,
-            source: ack.source,
+            destination: r.destination,
+            interface: r.interface,
+            source: r.server_id,
             hardware: None,
         })
     }
@@ -1493,66 +1552,20 @@ impl Server {
         times: Option<(u32, u32, u32)>,
     ) -> Option<Reply<'r>> {
         let m = ctx.m;
-        let giaddr = m.giaddr();
-        let ciaddr = m.ciaddr();
-        let broadcast_bit = m.flags().contains(Flags::BROADCAST);
-        let mut hardware = None;
-        let destination = if !giaddr.is_unspecified() {
-            SocketAddrV4::new(giaddr, SERVER_PORT)
-        } else if kind == MessageType::Nak {
-            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
-        } else if !ciaddr.is_unspecified() {
-            SocketAddrV4::new(ciaddr, CLIENT_PORT)
-        } else if broadcast_bit || yiaddr.is_unspecified() {
-            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
-        } else {
-            let mut hw = [0u8; 16];
-            let n = m.chaddr().len().min(16);
-            hw[..n].copy_from_slice(&m.chaddr()[..n]);
-            hardware = Some((m.htype(), hw, n as u8));
-            SocketAddrV4::new(yiaddr, CLIENT_PORT)
-        };
-        // NAKs through a relay ask it to broadcast (RFC 2131 section 4.3.2).
-        let flags = if kind == MessageType::Nak && !giaddr.is_unspecified() {
-            m.flags() | Flags::BROADCAST
-        } else {
-            m.flags()
-        };
-        let max = m
-            .max_message_size()
-            .ok()
-            .flatten()
-            .map_or(576, usize::from)
-            .max(576);
-        Some(Reply {
+        let mut r = Reply::to(
+            m,
             kind,
-            xid: m.xid(),
-            flags,
-            htype: m.htype(),
-            chaddr: heapless_from(m.chaddr().iter().copied()),
-            // Table 3: OFFER and NAK carry no ciaddr.
-            ciaddr: if matches!(kind, MessageType::Nak | MessageType::Offer) {
-                Ipv4Addr::UNSPECIFIED
-            } else {
-                ciaddr
-            },
             yiaddr,
-            giaddr,
-            server_id: ctx.server_id,
-            subnet: ctx.subnet as u16,
-            reservation: ctx.reservation.map(|r| r as u16),
-            lease: times,
-            prl: m.option(OptionCode::PARAMETER_REQUEST_LIST),
-            client_id: m.option(OptionCode::CLIENT_ID),
-            relay_info: m.option(OptionCode::RELAY_AGENT_INFO),
-            max_len: max - 28,
-            rapid_commit: kind == MessageType::Ack
-                && m.rapid_commit() == Ok(true)
-                && self.subnets[ctx.subnet].rapid_commit,
-            destination,
-            interface: ctx.meta.interface,
-            hardware,
-        })
+            ctx.server_id,
+            ctx.subnet as u16,
+            ctx.meta.interface,
+        );
+        r.reservation = ctx.reservation.map(|r| r as u16);
+        r.lease = times;
+        r.rapid_commit = kind == MessageType::Ack
+            && m.rapid_commit() == Ok(true)
+            && self.subnets[ctx.subnet].rapid_commit;
+        Some(r)
     }
 
     fn write(
@@ -1589,7 +1602,7 @@ impl Server {
         mark(53);
         mark(54);
         if r.kind == MessageType::Nak {
-            b.error_message(b"address not available")?;
+            b.error_message(r.nak_message)?;
         } else {
             let value = |code: u8| -> Option<[u8; 4]> {
                 match (code, r.lease) {
