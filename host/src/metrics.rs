@@ -82,10 +82,13 @@ pub struct Metrics {
     pool_free: Family<PoolLabel, Gauge>,
     pool_size: Family<PoolLabel, Gauge>,
     offers: Gauge,
+    learned_stale: Counter,
     reply_seconds: Histogram,
     commit: CommitMetrics,
     /// The machine's counters at the last refresh, so that counters grow by the change.
     last: ServerStats,
+    /// The same for [`Metrics::learned_stale`].
+    last_learned_stale: u64,
 }
 
 impl Default for Metrics {
@@ -156,6 +159,12 @@ impl Metrics {
         );
         let offers = Gauge::default();
         r.register("offers_held", "Offers held now", offers.clone());
+        let learned_stale = Counter::default();
+        r.register(
+            "store_learned_stale",
+            "Lease rows learned from the shared store and dropped, older than this server's own write of the address",
+            learned_stale.clone(),
+        );
         // 50 µs .. about 0.8 s.
         let reply_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 15));
         r.register(
@@ -196,9 +205,11 @@ impl Metrics {
             pool_free,
             pool_size,
             offers,
+            learned_stale,
             reply_seconds,
             commit,
             last: ServerStats::default(),
+            last_learned_stale: 0,
         }
     }
 
@@ -275,6 +286,12 @@ impl Metrics {
         self.offers.set(machine.offers_held() as i64);
     }
 
+    /// The learned rows dropped as stale so far (`Replay::stale`), at a refresh.
+    pub fn learned_stale(&mut self, total: u64) {
+        grow(&self.learned_stale, total, self.last_learned_stale);
+        self.last_learned_stale = total;
+    }
+
     /// The metrics as OpenMetrics text.
     pub fn encode(&self) -> String {
         encode_registry(&self.registry)
@@ -343,4 +360,19 @@ fn answer(mut stream: TcpStream, registry: &Registry) -> std::io::Result<()> {
         body.len()
     )?;
     stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learned_stale_counts_what_grew_since_the_last_refresh() {
+        let mut m = Metrics::new();
+        m.learned_stale(2);
+        m.learned_stale(5);
+        m.learned_stale(5);
+        let text = m.encode();
+        assert!(text.contains("dhcp_store_learned_stale_total 5"), "{text}");
+    }
 }

@@ -119,15 +119,20 @@ fn pg_error(e: postgres::Error) -> StoreError {
     db_error(chain(&e))
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
+    for s in sources(e) {
         text.push_str(": ");
         text.push_str(&s.to_string());
-        source = s.source();
     }
     text
+}
+
+/// The errors under `e`, the nearest first.
+fn sources<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(e.source(), |s| s.source())
 }
 
 /// Where the database is and how to reach it: the parsed URL and the TLS connector.
@@ -204,17 +209,13 @@ fn unreachable(e: &postgres::Error) -> bool {
     if e.code() == Some(&postgres::error::SqlState::CANNOT_CONNECT_NOW) {
         return true; // starting up or shutting down
     }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if s.is::<std::io::Error>() {
-            return true;
-        }
-        if s.is::<native_tls::Error>() || s.is::<postgres::error::DbError>() {
-            return false;
-        }
-        source = s.source();
-    }
-    false
+    sources(e)
+        .find(|s| {
+            s.is::<std::io::Error>()
+                || s.is::<native_tls::Error>()
+                || s.is::<postgres::error::DbError>()
+        })
+        .is_some_and(|s| s.is::<std::io::Error>())
 }
 
 /// How long `open` waits between attempts while the database cannot be reached.

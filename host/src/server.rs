@@ -320,6 +320,9 @@ impl<R: Runtime> Server<R> {
             if let Some(m) = &mut self.metrics {
                 if std::time::Instant::now() >= refresh_at {
                     m.refresh(&self.machine);
+                    if let Some(replay) = &self.replay {
+                        m.learned_stale(replay.stale());
+                    }
                     refresh_at = std::time::Instant::now() + crate::metrics::REFRESH;
                 }
             }
@@ -400,13 +403,14 @@ impl<R: Runtime> Server<R> {
                 Ev::Outcome(o) => self.apply(o),
                 Ev::Learned(first) => {
                     // The rest that came with it, without a wake-up each.
-                    let rest = self
-                        .learned
-                        .as_ref()
-                        .map(|l| std::iter::from_fn(|| l.try_recv().ok()).collect::<Vec<_>>());
-                    for l in std::iter::once(first).chain(rest.into_iter().flatten()) {
-                        if let Some(r) = self.replay.as_mut().and_then(|p| p.learned(l)) {
-                            self.machine.restore(&r);
+                    let (learned, replay, machine) =
+                        (&self.learned, &mut self.replay, &mut self.machine);
+                    let rest = learned
+                        .iter()
+                        .flat_map(|l| std::iter::from_fn(|| l.try_recv().ok()));
+                    for l in std::iter::once(first).chain(rest) {
+                        if let Some(r) = replay.as_mut().and_then(|p| p.learned(l)) {
+                            machine.restore(&r);
                         }
                     }
                 }

@@ -13,7 +13,7 @@ use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::index::ClientIndex;
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
 use super::limit::RateLimit;
-use super::option_cache::{OptionCache, Times};
+use super::option_cache::{lease_option, OptionCache, Times};
 use super::options::OptionTable;
 use super::pool::Pool;
 use super::table::{Binding, BindingState, Bindings};
@@ -1520,7 +1520,7 @@ impl Server {
         yiaddr: Ipv4Addr,
         times: Option<(u32, u32, u32)>,
     ) -> Option<Encoded> {
-        let r = self.build(ctx, kind, yiaddr, times)?;
+        let r = self.build(ctx, kind, yiaddr, times);
         // The builder writes every byte of the message, so a reused buffer needs no zeroing.
         let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
         // The client's order first; if that crowds out what every reply must carry, the
@@ -1550,7 +1550,7 @@ impl Server {
         kind: MessageType,
         yiaddr: Ipv4Addr,
         times: Option<(u32, u32, u32)>,
-    ) -> Option<Reply<'r>> {
+    ) -> Reply<'r> {
         let m = ctx.m;
         let mut r = Reply::to(
             m,
@@ -1565,7 +1565,7 @@ impl Server {
         r.rapid_commit = kind == MessageType::Ack
             && m.rapid_commit() == Ok(true)
             && self.subnets[ctx.subnet].rapid_commit;
-        Some(r)
+        r
     }
 
     fn write(
@@ -1592,47 +1592,13 @@ impl Server {
         b.chaddr(&r.chaddr)?;
         b.max_len(r.max_len)?.allow_overload(true);
         b.message_type(r.kind)?.server_id(r.server_id)?;
-        let mut written = [0u64; 4];
-        let mut mark = |code: u8| {
-            let (w, bit) = (usize::from(code >> 6), 1u64 << (code & 63));
-            let seen = written[w] & bit != 0;
-            written[w] |= bit;
-            seen
-        };
-        mark(53);
-        mark(54);
+        let mut written = Written::default();
+        written.mark(53);
+        written.mark(54);
         if r.kind == MessageType::Nak {
             b.error_message(r.nak_message)?;
         } else {
-            let value = |code: u8| -> Option<[u8; 4]> {
-                match (code, r.lease) {
-                    (1, _) => Some(subnet.net.mask().octets()),
-                    (51, Some((l, _, _))) => Some(l.to_be_bytes()),
-                    (58, Some((l, t1, _))) if l != u32::MAX => Some(t1.to_be_bytes()),
-                    (59, Some((l, _, t2))) if l != u32::MAX => Some(t2.to_be_bytes()),
-                    _ => None,
-                }
-            };
             let host_name = reservation.and_then(|res| res.host_name.as_deref());
-            let configured = |code: u8| -> Option<&[u8]> {
-                if code == 12 {
-                    if let Some(h) = host_name {
-                        return Some(h.as_bytes());
-                    }
-                }
-                reservation
-                    .and_then(|res| res.options.get(OptionCode(code)))
-                    .or_else(|| subnet.options.get(code))
-            };
-            // The client's list in its order (all configured options when it sent none),
-            // and what every lease carries; with `musts_first`, those first. An option that
-            // does not fit in the client's maximum message size is left out; a must-have
-            // that does not fit is an error.
-            let musts: &[u8] = if r.lease.is_some() {
-                &[51, 58, 59, 1]
-            } else {
-                &[1]
-            };
             // Nearly every reply writes a block of options seen before (the same list on
             // the same subnet): copied, with this lease's times.
             let list = r
@@ -1648,54 +1614,7 @@ impl Server {
             };
             if !copied_block {
                 let start = b.options_mark();
-                let mut dropped = false;
-                if musts_first {
-                    for &code in musts {
-                        if let Some(v) = value(code) {
-                            mark(code);
-                            b.option(OptionCode(code), &v)?;
-                        }
-                    }
-                }
-                // The list as it lies in the request when it is one piece (nearly always).
-                let copied: heapless::Vec<u8, 255>;
-                let wanted: &[u8] = match r.prl.filter(|p| !p.is_empty()) {
-                    Some(prl) => match prl.as_slice() {
-                        Some(slice) => slice,
-                        None => {
-                            copied = heapless_from(prl.bytes());
-                            &copied
-                        }
-                    },
-                    None => {
-                        copied = heapless_from(
-                            reservation
-                                .iter()
-                                .flat_map(|res| res.options.iter())
-                                .map(|(c, _)| c.0)
-                                .chain(subnet.options.codes().iter().copied()),
-                        );
-                        &copied
-                    }
-                };
-                for &code in wanted {
-                    if matches!(code, 0 | 255 | 61 | 82) || mark(code) {
-                        continue;
-                    }
-                    // `value` knows exactly the must-haves: one that does not fit is an error.
-                    if let Some(v) = value(code) {
-                        b.option(OptionCode(code), &v)?;
-                    } else if let Some(v) = configured(code) {
-                        dropped |= b.option(OptionCode(code), v).is_err();
-                    }
-                }
-                for &code in musts {
-                    if let Some(v) = value(code) {
-                        if !mark(code) {
-                            b.option(OptionCode(code), &v)?;
-                        }
-                    }
-                }
+                let dropped = Self::write_listed(&mut b, &mut written, r, subnet, musts_first)?;
                 // Kept only when it is the whole answer to the list, in one piece.
                 if let (Some(l), Some(start), false) = (list, start, dropped) {
                     if let Some(bytes) = b.written_since(start) {
@@ -1704,7 +1623,7 @@ impl Server {
                 }
             }
             if let Some(h) = host_name {
-                if !mark(12) {
+                if !written.mark(12) {
                     b.host_name(h.as_bytes())?;
                 }
             }
@@ -1719,6 +1638,111 @@ impl Server {
             b.option_data(OptionCode::RELAY_AGENT_INFO, info)?;
         }
         b.finish()
+    }
+}
+
+impl Server {
+    /// Writes the options `r`'s parameter request list asks for, in its order (all those
+    /// configured when it sent none), and what every lease carries; with `musts_first`,
+    /// those first. An option that does not fit in the client's maximum message size is
+    /// left out (the result says whether one was); a must-have that does not fit is an
+    /// error.
+    fn write_listed(
+        b: &mut MessageBuilder<'_>,
+        written: &mut Written,
+        r: &Reply<'_>,
+        subnet: &Subnet,
+        musts_first: bool,
+    ) -> Result<bool, EmitError> {
+        let reservation = r
+            .reservation
+            .and_then(|i| subnet.reservations.get(usize::from(i)));
+        let host_name = reservation.and_then(|res| res.host_name.as_deref());
+        let value = |code: u8| -> Option<[u8; 4]> {
+            match code {
+                1 => Some(subnet.net.mask().octets()),
+                _ => lease_option(code, r.lease).map(u32::to_be_bytes),
+            }
+        };
+        let configured = |code: u8| -> Option<&[u8]> {
+            if code == 12 {
+                if let Some(h) = host_name {
+                    return Some(h.as_bytes());
+                }
+            }
+            reservation
+                .and_then(|res| res.options.get(OptionCode(code)))
+                .or_else(|| subnet.options.get(code))
+        };
+        let musts: &[u8] = if r.lease.is_some() {
+            &[51, 58, 59, 1]
+        } else {
+            &[1]
+        };
+        if musts_first {
+            for &code in musts {
+                if let Some(v) = value(code) {
+                    written.mark(code);
+                    b.option(OptionCode(code), &v)?;
+                }
+            }
+        }
+        // The list as it lies in the request when it is one piece (nearly always).
+        let copied: heapless::Vec<u8, 255>;
+        let wanted: &[u8] = match r.prl.filter(|p| !p.is_empty()) {
+            Some(prl) => match prl.as_slice() {
+                Some(slice) => slice,
+                None => {
+                    copied = heapless_from(prl.bytes());
+                    &copied
+                }
+            },
+            None => {
+                copied = heapless_from(
+                    reservation
+                        .iter()
+                        .flat_map(|res| res.options.iter())
+                        .map(|(c, _)| c.0)
+                        .chain(subnet.options.codes().iter().copied()),
+                );
+                &copied
+            }
+        };
+        let mut dropped = false;
+        for &code in wanted {
+            if matches!(code, 0 | 255 | 61 | 82) || written.mark(code) {
+                continue;
+            }
+            // `value` knows exactly the must-haves: one that does not fit is an error.
+            if let Some(v) = value(code) {
+                b.option(OptionCode(code), &v)?;
+            } else if let Some(v) = configured(code) {
+                dropped |= b.option(OptionCode(code), v).is_err();
+            }
+        }
+        for &code in musts {
+            if let Some(v) = value(code) {
+                if !written.mark(code) {
+                    b.option(OptionCode(code), &v)?;
+                }
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+/// The option codes a reply has written, so that none is written twice.
+#[derive(Default)]
+struct Written([u64; 4]);
+
+impl Written {
+    /// Marks `code` written; true when it already was.
+    #[inline]
+    fn mark(&mut self, code: u8) -> bool {
+        let (w, bit) = (usize::from(code >> 6), 1u64 << (code & 63));
+        let seen = self.0[w] & bit != 0;
+        self.0[w] |= bit;
+        seen
     }
 }
 

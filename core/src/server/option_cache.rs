@@ -29,12 +29,26 @@ pub(crate) enum Times {
 }
 
 impl Times {
+    /// The kind of `lease` (seconds of lease, T1, T2), as [`lease_option`] writes it.
     pub(crate) fn of(lease: Option<(u32, u32, u32)>) -> Self {
-        match lease {
-            None => Times::None,
-            Some((u32::MAX, _, _)) => Times::Infinite,
-            Some(_) => Times::Finite,
+        match (lease, lease_option(58, lease)) {
+            (None, _) => Times::None,
+            (Some(_), None) => Times::Infinite,
+            (Some(_), Some(_)) => Times::Finite,
         }
+    }
+}
+
+/// The value of the lease time (51), T1 (58) or T2 (59) that a reply with `lease` (seconds
+/// of lease, T1, T2) carries: an infinite lease carries no T1 or T2, as it is never renewed.
+#[inline]
+pub(crate) fn lease_option(code: u8, lease: Option<(u32, u32, u32)>) -> Option<u32> {
+    let (l, t1, t2) = lease?;
+    match code {
+        51 => Some(l),
+        58 if l != u32::MAX => Some(t1),
+        59 if l != u32::MAX => Some(t2),
+        _ => None,
     }
 }
 
