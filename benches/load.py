@@ -5,6 +5,11 @@ and removes. perfdhcp acts as a relay (giaddr = its address), so every server se
 relay's subnet, 10.0.0.0/12, with the same pool and lease time.
 
     sudo benches/load.py --dhcp target/release/dhcp [--rounds 3] [--trial 10]
+    sudo benches/load.py --servers floor,ours-tokio,kea-mt --fixed 4000 --light 0
+
+The `floor` server (`cargo build --release -p dhcp-benches --example floor`) answers
+without state or journal: the kernel's share of a DORA, set beside the servers' CPU;
+`floor-batch` is the same with `recvmmsg`/`sendmmsg`.
 
 For each server and round it finds the highest rate with under 1 % drops (full DORA
 exchanges): doubling from --start until a trial fails, then bisecting between the last
@@ -82,6 +87,11 @@ pools = ["{POOL[0]}-{POOL[1]}"]
                              "output_options": [{"output": "stdout"}]}],
             }}, f)
         return ["kea-dhcp4", "-c", cfg], dict(os.environ, KEA_PIDFILE_DIR=d, KEA_LOCKFILE_DIR=d)
+    if kind in ("floor", "floor-batch"):
+        floor = os.path.join(os.path.dirname(dhcp), "examples", "floor")
+        if not os.path.exists(floor):
+            raise Fail(f"{floor}: cargo build --release -p dhcp-benches --example floor")
+        return [floor, "10.0.0.1"] + (["--batch"] if kind == "floor-batch" else []), None
     if kind == "dnsmasq":
         return ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--user=root",
                 f"--interface={iface}", "--bind-interfaces", "--dhcp-authoritative",
@@ -191,6 +201,9 @@ def main():
     ap.add_argument("--workdir", default="/var/tmp", help="on disk: our journal fsyncs there")
     ap.add_argument("--light", type=int, default=100,
                     help="rate of the light-load trial (DORA latency), 0 for none")
+    ap.add_argument("--fixed", type=int,
+                    help="one trial a round at this rate instead of the search (CPU per DORA "
+                         "of every server at one load)")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     args.dhcp = os.path.abspath(args.dhcp)
@@ -208,7 +221,13 @@ def main():
     for rnd in range(args.rounds):
         log(f"round {rnd + 1} of {args.rounds}")
         for kind in servers:  # interleaved: ours, Kea, dnsmasq, ours, ...
-            results[kind].append(best_rate(kind, args, log))
+            if args.fixed:
+                r = trial(kind, args.fixed, args.trial, args.dhcp, args.workdir)
+                log(f"  {kind:15} {args.fixed:6}/s -> {r['dora_s']:8.0f} DORA/s, drops "
+                    f"{r['drop'] * 100:5.2f} %, {r['cpu_per_1000']:.3f} CPU s per 1 000")
+                results[kind].append(r)
+            else:
+                results[kind].append(best_rate(kind, args, log))
             if args.light:
                 r = trial(kind, args.light, args.trial, args.dhcp, args.workdir)
                 light[kind].append(r["delay_ms"])
@@ -231,7 +250,14 @@ def main():
             f"{at_med['cpu_per_1000']:10.3f} {at_med['rss_mib']:7.1f}MiB {lite:14.2f}ms")
     ours = [k for k in servers if k.startswith("ours-")]
     peers = [k for k in servers if not k.startswith("ours-")]
-    if ours and peers:
+    if ours and peers and args.fixed:
+        log(f"\nCPU per DORA at {args.fixed}/s: each peer's (and the floor's) over ours")
+        log(f"{'':15} " + " ".join(f"{p:>11}" for p in peers))
+        for o in ours:
+            log(f"{o:15} " + " ".join(
+                f"{summary[p]['cpu_per_1000'] / summary[o]['cpu_per_1000']:11.2f}"
+                for p in peers))
+    elif ours and peers:
         log("\nratio of ours to each peer (median DORA/s)")
         log(f"{'':15} " + " ".join(f"{p:>9}" for p in peers))
         for o in ours:
