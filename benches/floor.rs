@@ -29,10 +29,9 @@ fn answer(request: &[u8], server_id: Ipv4Addr, out: &mut [u8]) -> Option<(usize,
     let m = Message::parse(request).ok()?;
     let (kind, yiaddr) = match m.message_type().ok()?? {
         MessageType::Discover => {
-            let h = m
-                .chaddr()
-                .iter()
-                .fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+            let h = m.chaddr().iter().fold(0x811c_9dc5u32, |h, &b| {
+                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+            });
             (
                 MessageType::Offer,
                 Ipv4Addr::from(0x0a01_0000 | (h & 0x000f_ffff)),
@@ -104,10 +103,8 @@ fn batched(socket: &UdpSocket, server_id: Ipv4Addr) -> std::io::Result<()> {
         // Blocks for the first datagram, then takes what else is queued.
         got.clear();
         {
-            let mut slices: Vec<[IoSliceMut<'_>; 1]> = requests
-                .iter_mut()
-                .map(|b| [IoSliceMut::new(b)])
-                .collect();
+            let mut slices: Vec<[IoSliceMut<'_>; 1]> =
+                requests.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
             let received = recvmmsg(
                 fd,
                 &mut incoming,

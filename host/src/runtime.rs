@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use socket2::SockRef;
 
-/// An operation on a non-blocking socket: returns `WouldBlock` when it must wait.
+/// An operation on a non-blocking socket: returns `WouldBlock` when it must wait. An op
+/// that reads a batch returns `WouldBlock` when it has emptied the socket (what it read
+/// is its own to keep), so that the runtime waits for readiness instead of calling it again.
 pub type SocketOp<'a> = &'a mut dyn FnMut(SockRef<'_>) -> io::Result<usize>;
 
 /// A UDP socket registered with a runtime's reactor.
@@ -70,15 +72,25 @@ pub async fn timeout_at<R: Runtime, F: Future>(
 #[cfg(feature = "async-io")]
 pub mod async_io {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// A socket on the `async-io` reactor.
     #[derive(Debug)]
-    pub struct IoSocket(::async_io::Async<std::net::UdpSocket>);
+    pub struct IoSocket {
+        socket: ::async_io::Async<std::net::UdpSocket>,
+        /// Per direction (read, write): the last op found nothing to do (`WouldBlock`),
+        /// so the next waits for the reactor to report readiness instead of trying first
+        /// (a system call that would most likely find nothing again).
+        drained: [AtomicBool; 2],
+    }
 
     impl IoSocket {
         /// Registers `socket`.
         pub fn new(socket: std::net::UdpSocket) -> io::Result<Self> {
-            ::async_io::Async::new(socket).map(IoSocket)
+            Ok(IoSocket {
+                socket: ::async_io::Async::new(socket)?,
+                drained: [AtomicBool::new(false), AtomicBool::new(false)],
+            })
         }
 
         fn poll_with(
@@ -87,18 +99,23 @@ pub mod async_io {
             op: SocketOp<'_>,
             write: bool,
         ) -> Poll<io::Result<usize>> {
+            let drained = &self.drained[usize::from(write)];
             loop {
-                match op(SockRef::from(self.0.get_ref())) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    r => return Poll::Ready(r),
+                if !drained.load(Ordering::Relaxed) {
+                    match op(SockRef::from(self.socket.get_ref())) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            drained.store(true, Ordering::Relaxed)
+                        }
+                        r => return Poll::Ready(r),
+                    }
                 }
                 let ready = if write {
-                    self.0.poll_writable(cx)
+                    self.socket.poll_writable(cx)
                 } else {
-                    self.0.poll_readable(cx)
+                    self.socket.poll_readable(cx)
                 };
                 match ready {
-                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Ok(())) => drained.store(false, Ordering::Relaxed),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => return Poll::Pending,
                 }

@@ -314,6 +314,12 @@ impl<R: Runtime> Server<R> {
         #[cfg(unix)]
         let mut calls = calls.map(Box::pin);
         let mut refresh_at = std::time::Instant::now();
+        // When the machine has nothing due: far enough to be no wake-up at all, and the same
+        // from one turn to the next.
+        let mut idle_until = std::time::Instant::now() + far;
+        // The deadline the timer holds: reset only when it changes, as a reset costs the
+        // runtime work (async-io wakes its reactor for each new earliest timer).
+        let mut armed = None;
         let mut first = 0;
         loop {
             self.flush(&mut out).await;
@@ -330,11 +336,14 @@ impl<R: Runtime> Server<R> {
                 .machine
                 .poll_timeout()
                 .map(|t| self.clock.std(t))
-                .unwrap_or_else(|| std::time::Instant::now() + far);
+                .unwrap_or(idle_until);
             if self.metrics.is_some() {
                 deadline = deadline.min(refresh_at);
             }
-            timer.as_mut().reset(deadline);
+            if armed != Some(deadline) {
+                timer.as_mut().reset(deadline);
+                armed = Some(deadline);
+            }
             let ev = poll_fn(|cx| {
                 if shutdown.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Ev::Stop);
@@ -369,15 +378,19 @@ impl<R: Runtime> Server<R> {
                     let i = (first + k) % count;
                     let l = &self.listeners[i];
                     got.clear();
+                    // Reads until the socket is empty (then `WouldBlock`, so that the
+                    // runtime waits for the next datagram instead of reading again to
+                    // learn that there is none) or the batch is full.
                     let r = l.socket.poll_read_with(cx, &mut |s| {
                         while got.len() < RECV_BATCH {
                             let slot = &mut buf[got.len() * SLOT..][..SLOT];
                             match recv_request(SockRef::from(&*s), slot, l.local) {
                                 Ok(p) => got.push(p),
-                                Err(e) if !got.is_empty() => {
-                                    if e.kind() != std::io::ErrorKind::WouldBlock {
-                                        tracing::warn!("receiving: {e}");
-                                    }
+                                Err(e)
+                                    if !got.is_empty()
+                                        && e.kind() != std::io::ErrorKind::WouldBlock =>
+                                {
+                                    tracing::warn!("receiving: {e}");
                                     break;
                                 }
                                 Err(e) => return Err(e),
@@ -385,13 +398,12 @@ impl<R: Runtime> Server<R> {
                         }
                         Ok(got.len())
                     });
-                    match r {
-                        Poll::Ready(Ok(_)) if !got.is_empty() => {
-                            first = (i + 1) % count;
-                            return Poll::Ready(Ev::Packets);
-                        }
-                        Poll::Ready(Err(e)) => tracing::warn!("receiving: {e}"),
-                        _ => {}
+                    if !got.is_empty() {
+                        first = (i + 1) % count;
+                        return Poll::Ready(Ev::Packets);
+                    }
+                    if let Poll::Ready(Err(e)) = r {
+                        tracing::warn!("receiving: {e}");
                     }
                 }
                 Poll::Pending
@@ -421,7 +433,12 @@ impl<R: Runtime> Server<R> {
                         self.machine.handle_packet(now, meta, packet);
                     }
                 }
-                Ev::Timer => self.machine.handle_timeout(now),
+                Ev::Timer => {
+                    self.machine.handle_timeout(now);
+                    if std::time::Instant::now() >= idle_until {
+                        idle_until = std::time::Instant::now() + far;
+                    }
+                }
                 #[cfg(unix)]
                 Ev::Control(call) => self.control_call(call),
                 Ev::Hangup => match self.reload() {
