@@ -435,6 +435,9 @@ impl<R: Runtime> Server<R> {
                 }
                 Ev::Timer => {
                     self.machine.handle_timeout(now);
+                    // Armed again even for the same deadline: a timer that has fired may
+                    // not fire again by itself (async-io's doesn't).
+                    armed = None;
                     if std::time::Instant::now() >= idle_until {
                         idle_until = std::time::Instant::now() + far;
                     }
