@@ -11,12 +11,17 @@ The `floor` server (`cargo build --release -p dhcp-benches --example floor`) ans
 without state or journal: the kernel's share of a DORA, set beside the servers' CPU;
 `floor-batch` is the same with `recvmmsg`/`sendmmsg`.
 
+A `+tmpfs` after one of ours (`ours-tokio+tmpfs`) puts its journal in /dev/shm, where a
+sync costs nothing: set beside the same server on disk, it shows what the disk's sync adds
+(a comparison, not a deployment: such a journal does not outlive the machine).
+
 For each server and round it finds the highest rate with under 1 % drops (full DORA
 exchanges): doubling from --start until a trial fails, then bisecting between the last
-pass and the first failure. Each trial starts a fresh server. It prints, per server:
+pass and the first failure. Each trial also says whose socket lost datagrams: the
+server's (it fell behind) or perfdhcp's (its receiver fell behind on the shared cores). Each trial starts a fresh server. It prints, per server:
 DORA/s (median, min, max over the rounds), perfdhcp's average and max DORA delay at that
 rate, server CPU seconds per 1 000 DORAs, peak RSS, the average DORA delay at light load
-(--light, 100/s), and the ratio of ours to each peer. Our server runs with its durable
+(--light, 100/s; DISCOVER->OFFER + REQUEST->ACK), and the ratio of ours to each peer. Our server runs with its durable
 journal on disk (each batch of records written and synced before its ACKs go, group
 commit): no shortcut a real deployment wouldn't use.
 """
@@ -25,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -52,14 +58,27 @@ def peak_rss_kib(pid):
     return int(m.group(1)) if m else 0
 
 
+def udp_counters(ns):
+    """The UDP counters of namespace `ns` (/proc/net/snmp's `Udp:` lines)."""
+    lines = [line.split() for line in run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"])
+             .stdout.splitlines() if line.startswith("Udp:")]
+    return dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+
+
 def server_argv(kind, d, iface, dhcp):
     """The command line (and environment) that starts `kind` serving 10.0.0.0/12."""
     if kind.startswith("ours-"):
-        runtime = kind.split("-", 1)[1]
+        runtime, _, where = kind.split("-", 1)[1].partition("+")
+        journal_dir = d
+        if where == "tmpfs":
+            journal_dir = os.path.join(d, "shm")
+            os.symlink(tempfile.mkdtemp(prefix="dhcp-load-", dir="/dev/shm"), journal_dir)
+        elif where:
+            raise ValueError(kind)
         cfg = os.path.join(d, "server.toml")
         with open(cfg, "w") as f:
             f.write(f"""interfaces = ["{iface}"]
-journal = "{d}/leases.journal"
+journal = "{journal_dir}/leases.journal"
 log_level = "error"
 authoritative = true
 [lease]
@@ -117,6 +136,8 @@ def perfdhcp_figures(text, rate, seconds):
         "dora_s": acks / seconds,
         "drop": max((s_ - r_) / s_ if s_ else 1.0 for s_, r_ in zip(sent[:2], recv[:2])),
         "delay_ms": sum(delays[:2]) if len(delays) >= 2 else float("nan"),
+        "do_ms": delays[0] if delays else float("nan"),
+        "ra_ms": delays[1] if len(delays) >= 2 else float("nan"),
         "max_delay_ms": sum(maxes[:2]) if len(maxes) >= 2 else float("nan"),
         "acks": acks,
     }
@@ -125,6 +146,7 @@ def perfdhcp_figures(text, rate, seconds):
 def trial(kind, rate, seconds, dhcp, workdir):
     """One perfdhcp run at `rate` against a fresh `kind`: its figures."""
     flow = Flow(f"{kind} at {rate}/s")
+    done = None
     try:
         s, p = flow.ns("s"), flow.ns("p")
         si, pi = f"s{flow.id}", f"p{flow.id}"
@@ -150,13 +172,34 @@ def trial(kind, rate, seconds, dhcp, workdir):
         rss = peak_rss_kib(server.pid)
         r = perfdhcp_figures(read(out), rate, seconds)
         acks = r["acks"]
-        return {
+        figures = {
             **r,
             "cpu_per_1000": cpu / acks * 1000 if acks else float("nan"),
             "rss_mib": rss / 1024,
+            "lost_server": udp_counters(s)["RcvbufErrors"],
+            "lost_perfdhcp": udp_counters(p)["RcvbufErrors"],
         }
+        done = d
+        return figures
     finally:
         flow.close()
+        if done:  # a failed trial's directory stays, with its logs
+            remove_workdir(done)
+
+
+def remove_workdir(d):
+    """Removes a trial's directory (and the /dev/shm one its journal may be in)."""
+    shm = os.path.join(d, "shm")
+    if os.path.islink(shm):
+        shutil.rmtree(os.readlink(shm), ignore_errors=True)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def lost(r):
+    """Whose socket lost datagrams in trial `r`, for the log (when the trial counted)."""
+    if "lost_server" not in r:
+        return ""
+    return f" (lost in the server's socket {r['lost_server']}, in perfdhcp's {r['lost_perfdhcp']})"
 
 
 def best_rate(kind, args, log, run=None):
@@ -167,7 +210,8 @@ def best_rate(kind, args, log, run=None):
     rate = args.start
     while rate <= args.max_rate:
         r = run(rate)
-        log(f"  {kind:15} {rate:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %")
+        log(f"  {kind:15} {rate:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %"
+            f"{lost(r)}")
         if r["drop"] < 0.01:
             good = r
             rate *= 2
@@ -181,7 +225,8 @@ def best_rate(kind, args, log, run=None):
         for _ in range(args.bisect):
             mid = (lo + hi) // 2
             r = run(mid)
-            log(f"  {kind:15} {mid:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %")
+            log(f"  {kind:15} {mid:6}/s -> {r['dora_s']:8.0f} DORA/s, drops "
+                f"{r['drop'] * 100:5.2f} %{lost(r)}")
             if r["drop"] < 0.01:
                 good, lo = r, mid
             else:
@@ -224,17 +269,19 @@ def main():
             if args.fixed:
                 r = trial(kind, args.fixed, args.trial, args.dhcp, args.workdir)
                 log(f"  {kind:15} {args.fixed:6}/s -> {r['dora_s']:8.0f} DORA/s, drops "
-                    f"{r['drop'] * 100:5.2f} %, {r['cpu_per_1000']:.3f} CPU s per 1 000")
+                    f"{r['drop'] * 100:5.2f} %, {r['cpu_per_1000']:.3f} CPU s per 1 000"
+                    f"{lost(r)}")
                 results[kind].append(r)
             else:
                 results[kind].append(best_rate(kind, args, log))
             if args.light:
                 r = trial(kind, args.light, args.trial, args.dhcp, args.workdir)
-                light[kind].append(r["delay_ms"])
-                log(f"  {kind:15} light load, {args.light}/s: DORA delay {r['delay_ms']:.2f} ms")
+                light[kind].append(r)
+                log(f"  {kind:15} light load, {args.light}/s: DORA delay {r['delay_ms']:.2f} ms "
+                    f"({r['do_ms']:.2f} + {r['ra_ms']:.2f})")
     log(f"\n{args.rounds} rounds, {args.trial} s trials, {time.monotonic() - started:.0f} s in all\n")
     head = f"{'server':15} {'DORA/s median':>13} {'min':>7} {'max':>7} {'avg delay':>10} " \
-           f"{'max delay':>10} {'CPU s/1000':>10} {'peak RSS':>9} {'light-load delay':>16}"
+           f"{'max delay':>10} {'CPU s/1000':>10} {'peak RSS':>9} {'light load: DO + RA':>26}"
     log(head)
     log("-" * len(head))
     summary = {}
@@ -242,12 +289,14 @@ def main():
         rates = [r["dora_s"] for r in rs]
         med = statistics.median(rates)
         at_med = min(rs, key=lambda r: abs(r["dora_s"] - med))
-        lite = statistics.median(light[kind]) if light[kind] else float("nan")
+        lite, do, ra = (statistics.median(r[k] for r in light[kind]) if light[kind]
+                        else float("nan") for k in ("delay_ms", "do_ms", "ra_ms"))
         summary[kind] = {"median": med, "min": min(rates), "max": max(rates), **at_med,
-                         "light_delay_ms": lite}
+                         "light_delay_ms": lite, "light_do_ms": do, "light_ra_ms": ra}
         log(f"{kind:15} {med:13.0f} {min(rates):7.0f} {max(rates):7.0f} "
             f"{at_med['delay_ms']:8.2f}ms {at_med['max_delay_ms']:8.2f}ms "
-            f"{at_med['cpu_per_1000']:10.3f} {at_med['rss_mib']:7.1f}MiB {lite:14.2f}ms")
+            f"{at_med['cpu_per_1000']:10.3f} {at_med['rss_mib']:7.1f}MiB "
+            f"{lite:10.2f} ms ({do:.2f} + {ra:.2f})")
     ours = [k for k in servers if k.startswith("ours-")]
     peers = [k for k in servers if not k.startswith("ours-")]
     if ours and peers and args.fixed:

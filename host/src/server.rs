@@ -438,8 +438,9 @@ impl<R: Runtime> Server<R> {
                     // Armed again even for the same deadline: a timer that has fired may
                     // not fire again by itself (async-io's doesn't).
                     armed = None;
-                    if std::time::Instant::now() >= idle_until {
-                        idle_until = std::time::Instant::now() + far;
+                    let now = self.clock.std(now);
+                    if now >= idle_until {
+                        idle_until = now + far;
                     }
                 }
                 #[cfg(unix)]

@@ -664,18 +664,7 @@ impl Server {
             ack.interface,
         );
         r.nak_message = b"address taken by another server";
-        let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
-        let len = Self::write(&self.subnets, &mut self.option_cache, &r, &mut bytes, false).ok()?;
-        Some(Encoded {
-            bytes,
-            len,
-            kind: MessageType::Nak,
-            yiaddr: Ipv4Addr::UNSPECIFIED,
-            destination: r.destination,
-            interface: r.interface,
-            source: r.server_id,
-            hardware: None,
-        })
+        self.encode_reply(&r)
     }
 
     /// The store could not write record `seq` (a full disk, a database that is down).
@@ -1521,14 +1510,22 @@ impl Server {
         times: Option<(u32, u32, u32)>,
     ) -> Option<Encoded> {
         let r = self.build(ctx, kind, yiaddr, times);
+        self.encode_reply(&r)
+    }
+
+    /// Writes `r` into a reused buffer: the options in the client's order, or, if that
+    /// crowds out what every reply must carry, the must-haves first. `None` when neither
+    /// fits the client's maximum message size.
+    #[inline(always)]
+    fn encode_reply(&mut self, r: &Reply<'_>) -> Option<Encoded> {
         // The builder writes every byte of the message, so a reused buffer needs no zeroing.
         let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
-        // The client's order first; if that crowds out what every reply must carry, the
-        // must-haves first.
         let cache = &mut self.option_cache;
-        let len = match Self::write(&self.subnets, cache, &r, &mut bytes, false) {
-            Ok(len) => len,
-            Err(_) => Self::write(&self.subnets, cache, &r, &mut bytes, true).ok()?,
+        let written = Self::write(&self.subnets, cache, r, &mut bytes, false)
+            .or_else(|_| Self::write(&self.subnets, cache, r, &mut bytes, true));
+        let Ok(len) = written else {
+            self.spare.push(bytes);
+            return None;
         };
         Some(Encoded {
             bytes,
@@ -1614,7 +1611,8 @@ impl Server {
             };
             if !copied_block {
                 let start = b.options_mark();
-                let dropped = Self::write_listed(&mut b, &mut written, r, subnet, musts_first)?;
+                let dropped =
+                    Self::write_listed(&mut b, &mut written, r, subnet, reservation, musts_first)?;
                 // Kept only when it is the whole answer to the list, in one piece.
                 if let (Some(l), Some(start), false) = (list, start, dropped) {
                     if let Some(bytes) = b.written_since(start) {
@@ -1643,7 +1641,7 @@ impl Server {
 
 impl Server {
     /// Writes the options `r`'s parameter request list asks for, in its order (all those
-    /// configured when it sent none), and what every lease carries; with `musts_first`,
+    /// configured, `reservation`'s first, when it sent none), and what every lease carries; with `musts_first`,
     /// those first. An option that does not fit in the client's maximum message size is
     /// left out (the result says whether one was); a must-have that does not fit is an
     /// error.
@@ -1652,11 +1650,9 @@ impl Server {
         written: &mut Written,
         r: &Reply<'_>,
         subnet: &Subnet,
+        reservation: Option<&Reservation>,
         musts_first: bool,
     ) -> Result<bool, EmitError> {
-        let reservation = r
-            .reservation
-            .and_then(|i| subnet.reservations.get(usize::from(i)));
         let host_name = reservation.and_then(|res| res.host_name.as_deref());
         let value = |code: u8| -> Option<[u8; 4]> {
             match code {
