@@ -260,6 +260,21 @@ fn main() {
             b.iter_custom(|iters| timed_doras(&mut s, &mut next, iters, &mut requests))
         });
     }
+    // What a metrics refresh reads each second: leases bound per subnet and per pool.
+    let s = server_with(1_000_000);
+    c.bench_function("server_usage_1000000_leases", |b| {
+        b.iter(|| {
+            let mut bound = 0;
+            for (_, n, _, _) in s.usage() {
+                bound += n;
+            }
+            for (_, _, n, _, _) in s.pool_usage() {
+                bound += n;
+            }
+            black_box(bound)
+        })
+    });
+    drop(s);
     // Pool size: the same with 1 000 leases held in a pool of about 2 000 addresses (a
     // /21) and in a /8 one.
     for (name, prefix, end) in [

@@ -917,9 +917,13 @@ fn reconfigure_keeps_every_lease_and_stops_renewing_those_of_a_removed_pool() {
     bad.subnets[0].pools[0].end = ip("10.0.0.1");
     assert!(s.reconfigure(bad).is_err(), "a bad config is refused");
     assert_eq!(s.bound_to(a1), Some(&key(1)), "and nothing changed");
+    assert_eq!((s.usage().next().unwrap().1, s.offers_held()), (1, 1));
     s.reconfigure(c).unwrap();
-    // The lease is kept, but not renewed: its pool is gone.
+    // The lease is kept, but not renewed: its pool is gone, and it is no subnet's lease
+    // in the counts any more.
     assert_eq!(s.bound_to(a1), Some(&key(1)));
+    assert_eq!((s.usage().next().unwrap().1, s.offers_held()), (0, 1));
+    assert!(s.pool_usage().all(|(_, _, bound, _, _)| bound == 0));
     let renew = req(MessageType::Request, 1).with(|r| r.ciaddr = a1);
     assert_eq!(exchange(&mut s, at(3), &renew)[0].kind(), MessageType::Nak);
     // The client starts over in the new pool and gets the new options; client 2's offer

@@ -263,6 +263,21 @@ impl World {
         for (_, k, _) in self.server.leases() {
             assert!(keys.insert(k.clone()), "client {k} holds two leases");
         }
+        // The counts the machine keeps as leases come and go agree with its leases.
+        let leases: Vec<Ipv4Addr> = self.server.leases().map(|(a, _, _)| a).collect();
+        let bound: u64 = self.server.usage().map(|(_, n, _, _)| n).sum();
+        assert_eq!(
+            bound,
+            leases.len() as u64,
+            "bound leases counted at {:?}",
+            self.now
+        );
+        for (_, range, n, _, _) in self.server.pool_usage() {
+            let inside = leases
+                .iter()
+                .filter(|&&a| (range.start..=range.end).contains(&a));
+            assert_eq!(n, inside.count() as u64, "leases counted in {range:?}");
+        }
     }
 
     fn step(&mut self) -> bool {

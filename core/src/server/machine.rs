@@ -9,6 +9,7 @@ use core::time::Duration;
 use super::config::{
     ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
 };
+use super::counts::Counts;
 use super::event::{DropReason, RecvMeta, ServerStats, Transmit};
 use super::index::ClientIndex;
 use super::lease::{ClientKey, LeaseRecord, RecordKind};
@@ -210,8 +211,8 @@ pub struct Server {
     anchor: (Instant, u64),
     now: Instant,
     stats: ServerStats,
-    /// Bindings in the `Offered` state, and the most there may be.
-    offered: usize,
+    /// Offers held (at most `max_offers`), and leases bound by subnet and by pool.
+    counts: Counts,
     max_offers: usize,
     rate_limit: Option<RateLimit>,
 }
@@ -220,14 +221,20 @@ pub struct Server {
 /// expires, never renewed.
 const ORPHAN: u16 = u16::MAX;
 
-/// Keeps the count of offers held as a binding goes from `old` to `new` (`None`: none).
-fn tally(offered: &mut usize, old: Option<BindingState>, new: Option<BindingState>) {
-    if old == Some(BindingState::Offered) {
-        *offered = offered.saturating_sub(1);
-    }
-    if new == Some(BindingState::Offered) {
-        *offered += 1;
-    }
+/// Keeps `counts` as the binding at `a` in subnet `subnet` goes from `old` to `new`
+/// (`None`: none).
+fn tally(
+    counts: &mut Counts,
+    subnets: &[Subnet],
+    (subnet, a): (u16, u32),
+    old: Option<BindingState>,
+    new: Option<BindingState>,
+) {
+    let pool = || {
+        let s = subnets.get(usize::from(subnet))?;
+        s.pools.iter().position(|p| p.contains(a))
+    };
+    counts.change(subnet, pool, old, new);
 }
 
 fn heapless_from<const N: usize>(bytes: impl Iterator<Item = u8>) -> heapless::Vec<u8, N> {
@@ -282,6 +289,7 @@ impl Server {
             });
         }
         Ok(Server {
+            counts: Counts::new(subnets.iter().map(|s| s.pools.len())),
             subnets,
             offer_hold: config.offer_hold,
             decline_probation: config.decline_probation,
@@ -299,7 +307,6 @@ impl Server {
             anchor: (now, unix_now),
             now,
             stats: ServerStats::default(),
-            offered: 0,
             max_offers: config.max_offers,
             rate_limit: config.rate_limit.map(RateLimit::new),
         })
@@ -313,55 +320,39 @@ impl Server {
     }
 
     /// Per subnet: (its network, addresses bound, free addresses in its pools, pool size).
+    /// O(pools): the counts are kept as leases come and go.
     pub fn usage(&self) -> impl Iterator<Item = (Ipv4Net, u64, u64, u64)> + '_ {
         self.subnets.iter().enumerate().map(|(i, s)| {
-            let bound = self
-                .bindings
-                .values()
-                .filter(|b| usize::from(b.subnet) == i && b.state == BindingState::Bound)
-                .count() as u64;
             let free = s.pools.iter().map(Pool::free).sum();
             let size = s.pools.iter().map(Pool::size).sum();
-            (s.net, bound, free, size)
+            (s.net, self.counts.bound(i), free, size)
         })
     }
 
     /// Per pool: its subnet, its range, leases bound in it, free addresses, and its size.
-    /// O(bindings), for metrics.
-    pub fn pool_usage(&self) -> Vec<(Ipv4Net, PoolRange, u64, u64, u64)> {
-        let mut bound: Vec<Vec<u64>> = self
-            .subnets
-            .iter()
-            .map(|s| alloc::vec![0; s.pools.len()])
-            .collect();
-        for (a, b) in &self.bindings {
-            if b.state != BindingState::Bound {
-                continue;
-            }
-            let Some(s) = self.subnets.get(usize::from(b.subnet)) else {
-                continue;
-            };
-            if let Some(i) = s.pools.iter().position(|p| p.contains(*a)) {
-                bound[usize::from(b.subnet)][i] += 1;
-            }
-        }
-        let mut out = Vec::new();
-        for (s, counts) in self.subnets.iter().zip(bound) {
-            for (p, n) in s.pools.iter().zip(counts) {
+    /// O(pools), as [`usage`](Self::usage).
+    pub fn pool_usage(&self) -> impl Iterator<Item = (Ipv4Net, PoolRange, u64, u64, u64)> + '_ {
+        self.subnets.iter().enumerate().flat_map(move |(i, s)| {
+            s.pools.iter().enumerate().map(move |(j, p)| {
                 let (start, end) = p.range();
                 let range = PoolRange {
                     start: Ipv4Addr::from(start),
                     end: Ipv4Addr::from(end),
                 };
-                out.push((s.net, range, n, p.free(), p.size()));
-            }
-        }
-        out
+                (
+                    s.net,
+                    range,
+                    self.counts.pool_bound(i, j),
+                    p.free(),
+                    p.size(),
+                )
+            })
+        })
     }
 
     /// Offers held now (at most the configured `max_offers`).
     pub fn offers_held(&self) -> usize {
-        self.offered
+        self.counts.offered
     }
 
     /// Applies a new configuration without losing a lease or an exchange in flight: it is
@@ -413,11 +404,10 @@ impl Server {
                 next.bindings.insert(a, b);
             }
         }
-        next.offered = next
-            .bindings
-            .values()
-            .filter(|b| b.state == BindingState::Offered)
-            .count();
+        for b in next.bindings.values() {
+            let at = (b.subnet, b.address);
+            tally(&mut next.counts, &next.subnets, at, None, Some(b.state));
+        }
         *self = next;
         Ok(())
     }
@@ -634,11 +624,9 @@ impl Server {
             .get_mut(&a)
             .filter(|b| b.until == leased && b.client == owner)
         {
-            tally(
-                &mut self.offered,
-                Some(b.state),
-                Some(BindingState::Conflict),
-            );
+            let at = (b.subnet, a);
+            let (old, new) = (Some(b.state), Some(BindingState::Conflict));
+            tally(&mut self.counts, &self.subnets, at, old, new);
             b.state = BindingState::Conflict;
             b.until = until;
             let client = b.client.clone();
@@ -783,7 +771,22 @@ impl Server {
                 subnet: subnet as u16,
             },
         );
-        tally(&mut self.offered, old.map(|b| b.state), Some(state));
+        if let Some(old) = old {
+            tally(
+                &mut self.counts,
+                &self.subnets,
+                (old.subnet, a),
+                Some(old.state),
+                None,
+            );
+        }
+        tally(
+            &mut self.counts,
+            &self.subnets,
+            (subnet as u16, a),
+            None,
+            Some(state),
+        );
     }
 
     /// Expires offers, leases and declined addresses whose time has come.
@@ -894,7 +897,13 @@ impl Server {
     /// Frees `a` in its pool and forgets its binding.
     fn unbind(&mut self, a: u32) {
         if let Some(b) = self.bindings.remove(&a) {
-            tally(&mut self.offered, Some(b.state), None);
+            tally(
+                &mut self.counts,
+                &self.subnets,
+                (b.subnet, a),
+                Some(b.state),
+                None,
+            );
             self.unindex_client(&b.client, a);
             if b.state != BindingState::Recent {
                 self.give_back(usize::from(b.subnet), a);
@@ -915,7 +924,8 @@ impl Server {
             self.unbind(a);
             return;
         }
-        tally(&mut self.offered, Some(b.state), Some(BindingState::Recent));
+        let (old, new) = (Some(b.state), Some(BindingState::Recent));
+        tally(&mut self.counts, &self.subnets, (b.subnet, a), old, new);
         b.state = BindingState::Recent;
         b.durable = Deadline(0);
         let subnet = usize::from(b.subnet);
@@ -947,7 +957,13 @@ impl Server {
             if b.client == *client && matches!(b.state, BindingState::Offered | BindingState::Bound)
             {
                 let old = core::mem::replace(&mut b.until, until);
-                tally(&mut self.offered, Some(b.state), Some(state));
+                tally(
+                    &mut self.counts,
+                    &self.subnets,
+                    (b.subnet, a),
+                    Some(b.state),
+                    Some(state),
+                );
                 b.state = state;
                 if old != until {
                     self.add_timer(until, a);
@@ -992,7 +1008,22 @@ impl Server {
                 subnet: subnet as u16,
             },
         );
-        tally(&mut self.offered, old.map(|b| b.state), Some(state));
+        if let Some(old) = old {
+            tally(
+                &mut self.counts,
+                &self.subnets,
+                (old.subnet, a),
+                Some(old.state),
+                None,
+            );
+        }
+        tally(
+            &mut self.counts,
+            &self.subnets,
+            (subnet as u16, a),
+            None,
+            Some(state),
+        );
         self.add_timer(until, a);
     }
 
@@ -1279,7 +1310,7 @@ impl Server {
             .get(&a)
             .filter(|b| b.client == *client)
             .map(|b| b.state);
-        if held.is_none() && ctx.reservation.is_none() && self.offered >= self.max_offers {
+        if held.is_none() && ctx.reservation.is_none() && self.counts.offered >= self.max_offers {
             return Err(DropReason::TooManyOffers);
         }
         let bound = held == Some(BindingState::Bound);
@@ -1456,11 +1487,8 @@ impl Server {
         let until_instant = now + self.decline_probation;
         let until = self.deadline(until_instant);
         if let Some(b) = self.bindings.get_mut(&a) {
-            tally(
-                &mut self.offered,
-                Some(b.state),
-                Some(BindingState::Declined),
-            );
+            let (old, new) = (Some(b.state), Some(BindingState::Declined));
+            tally(&mut self.counts, &self.subnets, (b.subnet, a), old, new);
             b.state = BindingState::Declined;
             b.until = until;
         }

@@ -5,6 +5,7 @@
 
 mod bitset;
 mod config;
+mod counts;
 mod event;
 mod index;
 mod lease;
