@@ -771,22 +771,7 @@ impl Server {
                 subnet: subnet as u16,
             },
         );
-        if let Some(old) = old {
-            tally(
-                &mut self.counts,
-                &self.subnets,
-                (old.subnet, a),
-                Some(old.state),
-                None,
-            );
-        }
-        tally(
-            &mut self.counts,
-            &self.subnets,
-            (subnet as u16, a),
-            None,
-            Some(state),
-        );
+        self.count_inserted(a, old.as_ref(), subnet as u16, state);
     }
 
     /// Expires offers, leases and declined addresses whose time has come.
@@ -892,6 +877,21 @@ impl Server {
             self.timers
                 .rebuild(live.map(|b| (b.until, b.address)).collect());
         }
+    }
+
+    /// Counts the binding of `a` just inserted in `subnet` as `state`, in place of `old`.
+    fn count_inserted(&mut self, a: u32, old: Option<&Binding>, subnet: u16, state: BindingState) {
+        if let Some(old) = old {
+            let was = Some(old.state);
+            tally(&mut self.counts, &self.subnets, (old.subnet, a), was, None);
+        }
+        tally(
+            &mut self.counts,
+            &self.subnets,
+            (subnet, a),
+            None,
+            Some(state),
+        );
     }
 
     /// Frees `a` in its pool and forgets its binding.
@@ -1008,22 +1008,7 @@ impl Server {
                 subnet: subnet as u16,
             },
         );
-        if let Some(old) = old {
-            tally(
-                &mut self.counts,
-                &self.subnets,
-                (old.subnet, a),
-                Some(old.state),
-                None,
-            );
-        }
-        tally(
-            &mut self.counts,
-            &self.subnets,
-            (subnet as u16, a),
-            None,
-            Some(state),
-        );
+        self.count_inserted(a, old.as_ref(), subnet as u16, state);
         self.add_timer(until, a);
     }
 
