@@ -272,6 +272,7 @@ impl World {
             "bound leases counted at {:?}",
             self.now
         );
+        assert_eq!(self.server.lease_count(), leases.len());
         for (_, range, n, _, _) in self.server.pool_usage() {
             let inside = leases
                 .iter()

@@ -141,7 +141,7 @@ impl<R: Runtime> Server<R> {
         tracing::info!(
             "restored {} lease records, {} leases bound",
             records.len(),
-            machine.leases().count()
+            machine.lease_count()
         );
         let learned = store.follow()?;
         let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT);
@@ -273,7 +273,7 @@ impl<R: Runtime> Server<R> {
         let mut message = format!(
             "{}: reloaded ({subnets} subnet(s)); {} leases kept",
             self.file.path.display(),
-            self.machine.leases().count()
+            self.machine.lease_count()
         );
         if !later.is_empty() {
             message.push_str(&format!(
@@ -468,7 +468,7 @@ impl<R: Runtime> Server<R> {
         }
         Ok(Summary {
             stats: self.machine.stats().clone(),
-            leases: self.machine.leases().count(),
+            leases: self.machine.lease_count(),
         })
     }
 
@@ -568,7 +568,7 @@ impl<R: Runtime> Server<R> {
             },
             ("stats", _) => json!({
                 "ok": true,
-                "leases": self.machine.leases().count(),
+                "leases": self.machine.lease_count(),
                 "offers_held": self.machine.offers_held(),
                 "counters": self.machine.stats().to_string(),
             }),

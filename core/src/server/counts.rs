@@ -1,4 +1,4 @@
-//! [`Counts`]: offers held, and leases bound per subnet and per pool, kept up to date as
+//! [`Counts`]: offers held, and leases bound in all, per subnet and per pool, kept up to date as
 //! bindings change, so that a metrics refresh reads them instead of scanning the table
 //! (at a million leases a scan is tens of milliseconds of the serving thread).
 
@@ -11,6 +11,8 @@ use super::table::BindingState;
 pub(crate) struct Counts {
     /// Bindings in the `Offered` state.
     pub(crate) offered: usize,
+    /// Bound leases, those a reload left without a subnet included.
+    pub(crate) leases: usize,
     /// Per subnet (by index): its bound leases, reservations outside its pools included,
     /// and those in each of its pools (by index).
     bound: Vec<(u64, Vec<u64>)>,
@@ -21,6 +23,7 @@ impl Counts {
     pub(crate) fn new(pools: impl Iterator<Item = usize>) -> Self {
         Counts {
             offered: 0,
+            leases: 0,
             bound: pools.map(|n| (0, alloc::vec![0; n])).collect(),
         }
     }
@@ -49,6 +52,11 @@ impl Counts {
             (_, Some(BindingState::Bound)) => true,
             (Some(BindingState::Bound), _) => false,
             _ => return,
+        };
+        self.leases = if bound {
+            self.leases + 1
+        } else {
+            self.leases.saturating_sub(1)
         };
         let Some((all, pools)) = self.bound.get_mut(usize::from(subnet)) else {
             return;
@@ -100,6 +108,6 @@ mod tests {
         c.change(0, || Some(1), Some(Bound), Some(Recent));
         assert_eq!((c.bound(0), c.pool_bound(0, 1)), (1, 0));
         c.change(u16::MAX, || Some(0), None, Some(Bound));
-        assert_eq!((c.bound(0), c.bound(1)), (1, 0));
+        assert_eq!((c.bound(0), c.bound(1), c.leases), (1, 0, 2));
     }
 }

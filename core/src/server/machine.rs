@@ -350,6 +350,11 @@ impl Server {
         })
     }
 
+    /// Leases bound now (as [`leases`](Self::leases) would count them, without the walk).
+    pub fn lease_count(&self) -> usize {
+        self.counts.leases
+    }
+
     /// Offers held now (at most the configured `max_offers`).
     pub fn offers_held(&self) -> usize {
         self.counts.offered
