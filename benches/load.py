@@ -17,11 +17,12 @@ sync costs nothing: set beside the same server on disk, it shows what the disk's
 
 For each server and round it finds the highest rate with under 1 % drops (full DORA
 exchanges): doubling from --start until a trial fails, then bisecting between the last
-pass and the first failure. Each trial also says whose socket lost datagrams: the
-server's (it fell behind) or perfdhcp's (its receiver fell behind on the shared cores). Each trial starts a fresh server. It prints, per server:
-DORA/s (median, min, max over the rounds), perfdhcp's average and max DORA delay at that
-rate, server CPU seconds per 1 000 DORAs, peak RSS, the average DORA delay at light load
-(--light, 100/s; DISCOVER->OFFER + REQUEST->ACK), and the ratio of ours to each peer. Our server runs with its durable
+pass and the first failure. Each trial starts a fresh server, and says whose socket lost
+datagrams: the server's (it fell behind) or perfdhcp's (its receiver fell behind on the
+shared cores). It prints, per server: DORA/s (median, min, max over the rounds),
+perfdhcp's average and max DORA delay at that rate, server CPU seconds per 1 000 DORAs,
+peak RSS, the average DORA delay at light load (--light, 100/s; DISCOVER->OFFER +
+REQUEST->ACK), and the ratio of ours to each peer. Our server runs with its durable
 journal on disk (each batch of records written and synced before its ACKs go, group
 commit): no shortcut a real deployment wouldn't use.
 """
