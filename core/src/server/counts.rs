@@ -7,12 +7,12 @@ use alloc::vec::Vec;
 use super::table::BindingState;
 
 /// Offers held, and bound leases by subnet and by pool.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub(crate) struct Counts {
     /// Bindings in the `Offered` state.
     pub(crate) offered: usize,
     /// Bound leases, those a reload left without a subnet included.
-    pub(crate) leases: usize,
+    pub(crate) leases: u64,
     /// Per subnet (by index): its bound leases, reservations outside its pools included,
     /// and those in each of its pools (by index).
     bound: Vec<(u64, Vec<u64>)>,

@@ -352,7 +352,7 @@ impl Server {
 
     /// Leases bound now (as [`leases`](Self::leases) would count them, without the walk).
     pub fn lease_count(&self) -> usize {
-        self.counts.leases
+        self.counts.leases as usize
     }
 
     /// Offers held now (at most the configured `max_offers`).
