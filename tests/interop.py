@@ -786,7 +786,7 @@ def main():
     for tool in ["dnsmasq", "kea-dhcp4", "dhcpd", "dhclient", "udhcpc", "dhcpcd", "dhcrelay",
                  "perfdhcp", "tcpdump", "tc"]:
         if not shutil.which(tool):
-            sys.exit(f"{tool} is not installed (.ci/run installs the peers)")
+            sys.exit(f"{tool} is not installed (scripts/setup installs the peers)")
     runtimes = args.runtimes.split(",")
     jobs = []
     for rt in runtimes:

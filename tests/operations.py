@@ -407,7 +407,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("operations needs root (namespaces)")
     if not shutil.which("perfdhcp"):
-        sys.exit("perfdhcp is not installed (.ci/run installs it)")
+        sys.exit("perfdhcp is not installed (scripts/setup installs it)")
     tests = {"metrics": metrics, "control": control, "reload": reload, "notify": notify,
              "json-logs": json_logs, "unit": unit}
     sys.exit(reliability.run_suite("operations", tests, args.only, FIGURES))

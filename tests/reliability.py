@@ -548,7 +548,7 @@ def main():
         sys.exit("reliability needs root (namespaces, tmpfs)")
     for tool in ["perfdhcp", "udhcpc", "tcpdump"]:
         if not shutil.which(tool):
-            sys.exit(f"{tool} is not installed (.ci/run installs it)")
+            sys.exit(f"{tool} is not installed (scripts/setup installs it)")
     tests = {
         "crash": lambda: crash(args.seed, args.kills),
         "full-disk": full_disk,

@@ -23,6 +23,9 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         }
     };
     if check {
+        for w in &file.warnings {
+            eprintln!("warning: {w}");
+        }
         let pools: usize = file.server.subnets.iter().map(|s| s.pools.len()).sum();
         let store = match &file.store {
             dhcp::host::config::Store::Postgres { name, .. } => {
@@ -39,6 +42,9 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     crate::init_logging_as(&file.log_level, file.log_json);
+    for w in &file.warnings {
+        tracing::warn!("{w}");
+    }
     on_runtime!(runtime, |R| async {
         let server = Server::<R>::bind(&file).await?.reload_on_sighup();
         if let Some(user) = &file.user {
@@ -88,6 +94,9 @@ pub(crate) fn reload(path: &Path) -> Outcome {
             return Ok(ExitCode::from(2));
         }
     };
+    for w in &file.warnings {
+        eprintln!("warning: {w}");
+    }
     #[cfg(unix)]
     {
         let Some(socket) = &file.control_socket else {

@@ -92,6 +92,32 @@ fn server_check_names_file_line_column_and_field() {
     }
 }
 
+/// `--check` passes a file whose scope sends routers with classless routes lacking a
+/// default route (RFC 3442 clients would install none), and says so at the routes' line.
+#[test]
+fn server_check_warns_of_classless_routes_without_a_default_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("routes.toml");
+    std::fs::write(
+        &path,
+        "[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2.20\"]\n\
+         [subnet.options]\nrouters = [\"192.0.2.1\"]\n\
+         classless_routes = [{ network = \"198.51.100.0/24\", router = \"192.0.2.254\" }]\n",
+    )
+    .unwrap();
+    let o = dhcp(&["server", "--config", path.to_str().unwrap(), "--check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = format!(
+        "warning: {}:6:20: subnet[0].options.classless_routes: sent with routers but without a default route",
+        path.display()
+    );
+    assert!(
+        stderr(&o).starts_with(&want),
+        "want: {want}\ngot:\n{}",
+        stderr(&o)
+    );
+}
+
 // ---- decode -----------------------------------------------------------------------------
 
 /// tcpdump's `-v` lines, grouped by packet.

@@ -89,6 +89,10 @@ pub struct ServerFile {
     /// The control socket ([`crate::control`]); by default beside the journal, named
     /// after it with `.sock`; `control_socket = ""` turns it off.
     pub control_socket: Option<PathBuf>,
+    /// What is allowed but likely a mistake (a scope's routers with classless routes that
+    /// hold no default route), in file order; `dhcp server` logs them and `--check`
+    /// prints them.
+    pub warnings: Vec<Located>,
 }
 
 /// The lease store a config names (`store = ...`).
@@ -305,18 +309,18 @@ struct RawOption {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Options {
-    routers: Option<Vec<Ipv4Addr>>,
-    dns_servers: Option<Vec<Ipv4Addr>>,
-    domain_name: Option<String>,
-    domain_search: Option<Vec<String>>,
-    ntp_servers: Option<Vec<Ipv4Addr>>,
-    mtu: Option<u16>,
-    broadcast_address: Option<Ipv4Addr>,
-    classless_routes: Option<Vec<RouteFile>>,
-    captive_portal: Option<String>,
-    ipv6_only_wait: Option<u32>,
+    routers: Option<Spanned<Vec<Ipv4Addr>>>,
+    dns_servers: Option<Spanned<Vec<Ipv4Addr>>>,
+    domain_name: Option<Spanned<String>>,
+    domain_search: Option<Spanned<Vec<String>>>,
+    ntp_servers: Option<Spanned<Vec<Ipv4Addr>>>,
+    mtu: Option<Spanned<u16>>,
+    broadcast_address: Option<Spanned<Ipv4Addr>>,
+    classless_routes: Option<Spanned<Vec<RouteFile>>>,
+    captive_portal: Option<Spanned<String>>,
+    ipv6_only_wait: Option<Spanned<u32>>,
     #[serde(default)]
-    raw: Vec<RawOption>,
+    raw: Vec<Spanned<RawOption>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -359,21 +363,34 @@ struct Report<'a> {
     file: &'a Path,
     text: &'a str,
     errors: Vec<Located>,
+    warnings: Vec<Located>,
 }
 
 impl Report<'_> {
-    fn at(&mut self, span: Range<usize>, field: &str, what: impl Into<String>) {
+    fn locate(&self, span: Range<usize>, field: &str, what: impl Into<String>) -> Located {
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;
         let column = before.rfind('\n').map_or(start, |n| start - n - 1) + 1;
-        self.errors.push(Located {
+        Located {
             file: self.file.to_path_buf(),
             line,
             column,
             field: field.to_string(),
             what: what.into(),
-        });
+        }
+    }
+
+    /// A mistake: the file is refused.
+    fn at(&mut self, span: Range<usize>, field: &str, what: impl Into<String>) {
+        let e = self.locate(span, field, what);
+        self.errors.push(e);
+    }
+
+    /// Something that works but is likely not what was meant: reported, not refused.
+    fn warn(&mut self, span: Range<usize>, field: &str, what: impl Into<String>) {
+        let w = self.locate(span, field, what);
+        self.warnings.push(w);
     }
 
     /// The key assigned on the line where `span` starts, for errors toml reports by value.
@@ -391,59 +408,82 @@ impl Report<'_> {
 fn options(o: &Option<Spanned<Options>>, field: &str, report: &mut Report<'_>) -> OptionSet {
     let mut set = OptionSet::new();
     let Some(o) = o else { return set };
-    let span = o.span();
     let o = o.get_ref();
-    let mut check = |name: &str, r: Result<(), dhcp_core::wire::EmitError>| {
-        if let Err(e) = r {
-            report.at(span.clone(), &format!("{field}.{name}"), e.to_string());
+    // Each value is checked where it is written, so a mistake points at its own key.
+    fn check<T: ?Sized, R>(
+        report: &mut Report<'_>,
+        field: &str,
+        name: &str,
+        value: Option<&Spanned<impl std::borrow::Borrow<T>>>,
+        mut set: impl FnMut(&T) -> Result<R, dhcp_core::wire::EmitError>,
+    ) {
+        if let Some(v) = value {
+            if let Err(e) = set(v.get_ref().borrow()) {
+                report.at(v.span(), &format!("{field}.{name}"), e.to_string());
+            }
         }
-    };
-    if let Some(v) = &o.routers {
-        check("routers", set.routers(v).map(drop));
     }
-    if let Some(v) = &o.dns_servers {
-        check("dns_servers", set.dns_servers(v).map(drop));
-    }
-    if let Some(v) = &o.domain_name {
-        check("domain_name", set.domain_name(v).map(drop));
-    }
-    if let Some(v) = &o.domain_search {
-        let names: Vec<&str> = v.iter().map(String::as_str).collect();
-        check("domain_search", set.domain_search(&names).map(drop));
-    }
-    if let Some(v) = &o.ntp_servers {
-        check("ntp_servers", set.ntp_servers(v).map(drop));
-    }
-    if let Some(v) = o.mtu {
-        check("mtu", set.mtu(v).map(drop));
-    }
-    if let Some(v) = o.broadcast_address {
-        check("broadcast_address", set.broadcast_address(v).map(drop));
-    }
-    if let Some(v) = &o.classless_routes {
-        let routes: Vec<Route> = v
-            .iter()
-            .map(|r| Route {
-                destination: r.network.0.address,
-                prefix_len: r.network.0.prefix_len,
-                router: r.router,
-            })
-            .collect();
-        check("classless_routes", set.classless_routes(&routes).map(drop));
-    }
-    if let Some(v) = &o.captive_portal {
-        check("captive_portal", set.captive_portal(v).map(drop));
-    }
-    if let Some(v) = o.ipv6_only_wait {
-        check("ipv6_only_wait", set.ipv6_only_wait(v).map(drop));
-    }
+    check::<[Ipv4Addr], _>(report, field, "routers", o.routers.as_ref(), |v| {
+        set.routers(v).map(drop)
+    });
+    check::<[Ipv4Addr], _>(report, field, "dns_servers", o.dns_servers.as_ref(), |v| {
+        set.dns_servers(v).map(drop)
+    });
+    check::<str, _>(report, field, "domain_name", o.domain_name.as_ref(), |v| {
+        set.domain_name(v).map(drop)
+    });
+    check::<Vec<String>, _>(
+        report,
+        field,
+        "domain_search",
+        o.domain_search.as_ref(),
+        |v| {
+            let names: Vec<&str> = v.iter().map(String::as_str).collect();
+            set.domain_search(&names).map(drop)
+        },
+    );
+    check::<[Ipv4Addr], _>(report, field, "ntp_servers", o.ntp_servers.as_ref(), |v| {
+        set.ntp_servers(v).map(drop)
+    });
+    check::<u16, _>(report, field, "mtu", o.mtu.as_ref(), |v| {
+        set.mtu(*v).map(drop)
+    });
+    check::<Ipv4Addr, _>(
+        report,
+        field,
+        "broadcast_address",
+        o.broadcast_address.as_ref(),
+        |v| set.broadcast_address(*v).map(drop),
+    );
+    check::<Vec<RouteFile>, _>(
+        report,
+        field,
+        "classless_routes",
+        o.classless_routes.as_ref(),
+        |v| set.classless_routes(&routes_of(v)).map(drop),
+    );
+    check::<str, _>(
+        report,
+        field,
+        "captive_portal",
+        o.captive_portal.as_ref(),
+        |v| set.captive_portal(v).map(drop),
+    );
+    check::<u32, _>(
+        report,
+        field,
+        "ipv6_only_wait",
+        o.ipv6_only_wait.as_ref(),
+        |v| set.ipv6_only_wait(*v).map(drop),
+    );
     for r in &o.raw {
+        let (span, r) = (r.span(), r.get_ref());
         let value = match (&r.hex, &r.text) {
             (Some(h), None) => h.0.clone(),
             (None, Some(t)) => t.as_bytes().to_vec(),
             _ => {
                 report.at(
-                    span.clone(),
+                    span,
                     &format!("{field}.raw"),
                     format!("option {}: give exactly one of `hex` or `text`", r.code),
                 );
@@ -451,10 +491,63 @@ fn options(o: &Option<Spanned<Options>>, field: &str, report: &mut Report<'_>) -
             }
         };
         if let Err(e) = set.raw(r.code, &value) {
-            report.at(span.clone(), &format!("{field}.raw"), e.to_string());
+            report.at(span, &format!("{field}.raw"), e.to_string());
         }
     }
     set
+}
+
+fn routes_of(routes: &[RouteFile]) -> Vec<Route> {
+    routes
+        .iter()
+        .map(|r| Route {
+            destination: r.network.0.address,
+            prefix_len: r.network.0.prefix_len,
+            router: r.router,
+        })
+        .collect()
+}
+
+/// Warns where a scope sends routers (3) and classless static routes (121) without a
+/// default route (`0.0.0.0/0`) among the latter: RFC 3442 §3 tells a client that gets 121
+/// to ignore 3, so such clients (systemd-networkd) install no default route at all.
+/// `scopes` are the option tables in force for one scope, nearest first (a reservation's,
+/// its subnet's, the global ones); a warning is given once per `classless_routes` key.
+fn warn_default_route(
+    scopes: &[&Option<Spanned<Options>>],
+    report: &mut Report<'_>,
+    warned: &mut Vec<Range<usize>>,
+    fields: &[&str],
+) {
+    let tables: Vec<(&Options, &str)> = scopes
+        .iter()
+        .zip(fields)
+        .filter_map(|(o, f)| o.as_ref().map(|o| (o.get_ref(), *f)))
+        .collect();
+    let has_routers = tables
+        .iter()
+        .find_map(|(o, _)| o.routers.as_ref())
+        .is_some();
+    let Some((routes, field)) = tables
+        .iter()
+        .find_map(|(o, f)| o.classless_routes.as_ref().map(|r| (r, *f)))
+    else {
+        return;
+    };
+    if !has_routers || routes.get_ref().iter().any(|r| r.network.0.prefix_len == 0) {
+        return;
+    }
+    if warned.contains(&routes.span()) {
+        return;
+    }
+    warned.push(routes.span());
+    report.warn(
+        routes.span(),
+        &format!("{field}.classless_routes"),
+        "sent with routers but without a default route (0.0.0.0/0): clients that follow \
+         RFC 3442 ignore routers when classless routes come, and install no default route; \
+         add { network = \"0.0.0.0/0\", router = ... }",
+    );
 }
 
 /// Reads and checks the config file at `path`.
@@ -479,6 +572,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         file: path,
         text,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let top: FileTop = match toml::from_str(text) {
         Ok(t) => t,
@@ -601,6 +695,26 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         }
         server.subnets.push(c);
     }
+    let mut warned = Vec::new();
+    for (i, s) in top.subnet.iter().enumerate() {
+        let field = format!("subnet[{i}].options");
+        let sub = s.get_ref();
+        warn_default_route(
+            &[&sub.options, &top.options],
+            &mut report,
+            &mut warned,
+            &[&field, "options"],
+        );
+        for (k, r) in sub.reservation.iter().enumerate() {
+            let rf = format!("subnet[{i}].reservation[{k}].options");
+            warn_default_route(
+                &[&r.get_ref().options, &sub.options, &top.options],
+                &mut report,
+                &mut warned,
+                &[&rf, &field, "options"],
+            );
+        }
+    }
     if let Err(errors) = server.validate() {
         for e in errors {
             let (span, field) = locate(&top, &e.at);
@@ -668,6 +782,11 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         user: top.user,
         metrics: top.metrics,
         log_json,
+        warnings: {
+            let mut w = report.warnings;
+            w.sort_by_key(|e| (e.line, e.column));
+            w
+        },
     })
 }
 

@@ -237,6 +237,9 @@ impl<R: Runtime> Server<R> {
     /// logging) is named in the answer and left as it was.
     pub fn reload(&mut self) -> Result<String, String> {
         let file = crate::config::load(&self.file.path).map_err(|e| e.to_string())?;
+        for w in &file.warnings {
+            tracing::warn!("{w}");
+        }
         let mut later = Vec::new();
         if file.interfaces != self.file.interfaces {
             later.push("interfaces");

@@ -106,11 +106,11 @@ fn model_mistakes_point_at_their_subnet_pool_or_field() {
         ),
         (
             format!("[options]\ndomain_search = [\"a..b\"]\n{SUBNET}"),
-            "1:1: options.domain_search: ",
+            "2:17: options.domain_search: ",
         ),
         (
             format!("[options]\nraw = [{{ code = 53, hex = \"01\" }}]\n{SUBNET}"),
-            "1:1: options.raw: ",
+            "2:8: options.raw: ",
         ),
     ];
     for (text, want) in &cases {
@@ -224,4 +224,55 @@ fn database_tls_files_are_taken_from_the_configs_directory() {
     assert_eq!(tls.ca, Some(dir.path().join("ca.pem")));
     assert_eq!(tls.cert, Some(dir.path().join("me.pem")));
     assert_eq!(tls.key, Some(dir.path().join("me.key")));
+}
+
+#[test]
+fn the_annotated_example_has_no_warnings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/server.toml");
+    let f = config::load(&path).unwrap();
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+}
+
+/// RFC 3442 §3: a client that receives classless routes ignores routers, so a scope
+/// sending both without 0.0.0.0/0 among the routes leaves such clients without a default
+/// route. Allowed, but warned at the routes' line, once per key, whichever scope sends it.
+#[test]
+fn routers_with_classless_routes_but_no_default_route_are_warned_at_the_routes() {
+    let text = "[options]\nrouters = [\"192.0.2.1\"]\n\
+                [[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2.20\"]\n\
+                [subnet.options]\n\
+                classless_routes = [{ network = \"198.51.100.0/24\", router = \"192.0.2.254\" }]\n\
+                [[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\naddress = \"192.0.2.5\"\n";
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), text).unwrap();
+    let w: Vec<String> = f.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "/etc/dhcp/server.toml:7:20: subnet[0].options.classless_routes: sent with routers \
+             but without a default route (0.0.0.0/0)"
+        ),
+        "{}",
+        w[0]
+    );
+
+    let with_default = text.replace(
+        "classless_routes = [",
+        "classless_routes = [{ network = \"0.0.0.0/0\", router = \"192.0.2.1\" }, ",
+    );
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), &with_default).unwrap();
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+
+    let without_routers = text.replace("routers = [\"192.0.2.1\"]\n", "");
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), &without_routers).unwrap();
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+}
+
+#[test]
+fn an_option_mistake_points_at_its_own_key() {
+    assert_eq!(
+        first(&format!(
+            "{SUBNET}[subnet.options]\nrouters = [\"192.0.2.1\"]\ndomain_search = [\"a..b\"]\n"
+        )),
+        "6:17: subnet[0].options.domain_search: option Domain-Search (119): domain labels must be 1..=63 bytes"
+    );
 }
