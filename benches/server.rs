@@ -265,11 +265,11 @@ fn main() {
     c.bench_function("server_usage_1000000_leases", |b| {
         b.iter(|| {
             let mut bound = 0;
-            for (_, n, _, _) in s.usage() {
-                bound += n;
+            for u in s.usage() {
+                bound += u.bound;
             }
-            for (_, _, n, _, _) in s.pool_usage() {
-                bound += n;
+            for u in s.pool_usage() {
+                bound += u.bound;
             }
             black_box(bound)
         })

@@ -281,8 +281,7 @@ fn dora_on_the_link_and_the_ack_waits_for_persistence() {
     // Unicast to yiaddr at chaddr: the adapter gets the hardware address to write ARP.
     assert_eq!(o.t.destination, SocketAddrV4::new(ip("192.0.2.100"), 68));
     assert_eq!(
-        o.t.hardware
-            .map(|(t, a, n)| (t, a[..usize::from(n)].to_vec())),
+        o.t.hardware.map(|h| (h.htype(), h.as_bytes().to_vec())),
         Some((1, mac(1).to_vec()))
     );
     assert_eq!(o.t.interface, 3);
@@ -596,8 +595,8 @@ fn offers_and_leases_expire_on_the_timers() {
     s.handle_timeout(at(31));
     assert_eq!(s.stats().offers_expired, 1);
     // The address is free again.
-    let (_, _, free, size) = s.usage().next().unwrap();
-    assert_eq!(free, size);
+    let u = s.usage().next().unwrap();
+    assert_eq!(u.free, u.size);
     let asked = req(MessageType::Discover, 2).with(|r| r.requested = Some(offered));
     assert_eq!(exchange(&mut s, at(32), &asked)[0].msg().yiaddr(), offered);
     let a = dora(&mut s, at(40), 3);
@@ -619,8 +618,8 @@ fn pool_exhaustion_gives_no_offer() {
     }
     assert!(exchange(&mut s, at(2), &req(MessageType::Discover, 11)).is_empty());
     assert_eq!(s.stats().dropped(DropReason::PoolExhausted), 1);
-    let (_, bound, free, size) = s.usage().next().unwrap();
-    assert_eq!((bound, free, size), (10, 0, 10));
+    let u = s.usage().next().unwrap();
+    assert_eq!((u.bound, u.free, u.size), (10, 0, 10));
 }
 
 #[test]
@@ -917,13 +916,13 @@ fn reconfigure_keeps_every_lease_and_stops_renewing_those_of_a_removed_pool() {
     bad.subnets[0].pools[0].end = ip("10.0.0.1");
     assert!(s.reconfigure(bad).is_err(), "a bad config is refused");
     assert_eq!(s.bound_to(a1), Some(&key(1)), "and nothing changed");
-    assert_eq!((s.usage().next().unwrap().1, s.offers_held()), (1, 1));
+    assert_eq!((s.usage().next().unwrap().bound, s.offers_held()), (1, 1));
     s.reconfigure(c).unwrap();
     // The lease is kept, but not renewed: its pool is gone, and it is no subnet's lease
     // in the counts any more.
     assert_eq!(s.bound_to(a1), Some(&key(1)));
-    assert_eq!((s.usage().next().unwrap().1, s.offers_held()), (0, 1));
-    assert!(s.pool_usage().all(|(_, _, bound, _, _)| bound == 0));
+    assert_eq!((s.usage().next().unwrap().bound, s.offers_held()), (0, 1));
+    assert!(s.pool_usage().all(|u| u.bound == 0));
     let renew = req(MessageType::Request, 1).with(|r| r.ciaddr = a1);
     assert_eq!(exchange(&mut s, at(3), &renew)[0].kind(), MessageType::Nak);
     // The client starts over in the new pool and gets the new options; client 2's offer
@@ -1037,9 +1036,9 @@ fn a_slash_8_pool_allocates_without_scanning() {
         ip("10.0.78.41"),
         "addresses are handed out in order from the cursor"
     );
-    let (_, _, free, size) = s.usage().next().unwrap();
-    assert_eq!(size, 16_777_201);
-    assert_eq!(free, size - 20_000);
+    let u = s.usage().next().unwrap();
+    assert_eq!(u.size, 16_777_201);
+    assert_eq!(u.free, u.size - 20_000);
 }
 
 #[test]
@@ -1187,8 +1186,8 @@ fn restoring_a_clients_older_and_newer_lease_keeps_only_the_newer() {
     let held: Vec<_> = s.leases().map(|(a, _, _)| a).collect();
     assert_eq!(held, [ip("192.0.2.101")]);
     // The older address went back to the pool.
-    let (_, _, free, size) = s.usage().next().unwrap();
-    assert_eq!(free, size - 1);
+    let u = s.usage().next().unwrap();
+    assert_eq!(u.free, u.size - 1);
 }
 
 /// A client that moves to another link gets a new address; its old lease ends with a

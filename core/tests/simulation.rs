@@ -241,7 +241,7 @@ impl World {
 
     fn pool_end(&self) -> u8 {
         // The pool size is fixed per run; read it back from the server's usage.
-        let (_, _, _, size) = self.server.usage().next().unwrap();
+        let size = self.server.usage().next().unwrap().size;
         (100 + size - 1) as u8
     }
 
@@ -265,7 +265,7 @@ impl World {
         }
         // The counts the machine keeps as leases come and go agree with its leases.
         let leases: Vec<Ipv4Addr> = self.server.leases().map(|(a, _, _)| a).collect();
-        let bound: u64 = self.server.usage().map(|(_, n, _, _)| n).sum();
+        let bound: u64 = self.server.usage().map(|u| u.bound).sum();
         assert_eq!(
             bound,
             leases.len() as u64,
@@ -273,11 +273,16 @@ impl World {
             self.now
         );
         assert_eq!(self.server.lease_count(), leases.len());
-        for (_, range, n, _, _) in self.server.pool_usage() {
+        for u in self.server.pool_usage() {
             let inside = leases
                 .iter()
-                .filter(|&&a| (range.start..=range.end).contains(&a));
-            assert_eq!(n, inside.count() as u64, "leases counted in {range:?}");
+                .filter(|&&a| (u.range.start..=u.range.end).contains(&a));
+            assert_eq!(
+                u.bound,
+                inside.count() as u64,
+                "leases counted in {:?}",
+                u.range
+            );
         }
     }
 

@@ -268,20 +268,20 @@ impl Metrics {
             self.last.leases_expired,
         );
         self.last = now.clone();
-        for (net, bound, _, _) in machine.usage() {
+        for u in machine.usage() {
             let label = SubnetLabel {
-                subnet: net.to_string(),
+                subnet: u.network.to_string(),
             };
-            self.leases.get_or_create(&label).set(bound as i64);
+            self.leases.get_or_create(&label).set(u.bound as i64);
         }
-        for (net, range, bound, free, size) in machine.pool_usage() {
+        for u in machine.pool_usage() {
             let label = PoolLabel {
-                subnet: net.to_string(),
-                pool: format!("{}-{}", range.start, range.end),
+                subnet: u.network.to_string(),
+                pool: format!("{}-{}", u.range.start, u.range.end),
             };
-            self.pool_leases.get_or_create(&label).set(bound as i64);
-            self.pool_free.get_or_create(&label).set(free as i64);
-            self.pool_size.get_or_create(&label).set(size as i64);
+            self.pool_leases.get_or_create(&label).set(u.bound as i64);
+            self.pool_free.get_or_create(&label).set(u.free as i64);
+            self.pool_size.get_or_create(&label).set(u.size as i64);
         }
         self.offers.set(machine.offers_held() as i64);
     }

@@ -194,10 +194,10 @@ pub fn send_to(sock: SockRef<'_>, data: &[u8], to: SocketAddrV4) -> io::Result<u
 /// possible.
 pub fn send_reply(sock: SockRef<'_>, data: &[u8], t: &Transmit) -> io::Result<usize> {
     let broadcast = SocketAddrV4::new(Ipv4Addr::BROADCAST, t.destination.port());
-    if let Some((htype, chaddr, hlen)) = t.hardware {
+    if let Some(hardware) = t.hardware {
         #[cfg(target_os = "linux")]
         {
-            let hw = &chaddr[..usize::from(hlen).min(16)];
+            let (htype, hw) = (hardware.htype(), hardware.as_bytes());
             match arp::set_entry(&*sock, t.interface, *t.destination.ip(), htype, hw) {
                 Ok(()) => return linux::send_on(sock, data, t.destination, t.interface),
                 Err(e) => {
@@ -206,7 +206,7 @@ pub fn send_reply(sock: SockRef<'_>, data: &[u8], t: &Transmit) -> io::Result<us
             }
         }
         #[cfg(not(target_os = "linux"))]
-        let _ = (htype, chaddr, hlen);
+        let _ = hardware;
         return send_on(sock, data, broadcast, t.interface);
     }
     if t.destination.ip().is_broadcast() {

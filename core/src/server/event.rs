@@ -31,7 +31,68 @@ pub struct Transmit {
     pub source: Ipv4Addr,
     /// Set for unicast to a client that has no address yet: its hardware type and address,
     /// so the adapter can write the ARP entry first (or broadcast if it can't).
-    pub hardware: Option<(u8, [u8; 16], u8)>,
+    pub hardware: Option<HardwareAddress>,
+}
+
+/// A client's hardware address as its request gave it: the hardware type (`htype`, 1 for
+/// Ethernet) and `chaddr` cut to at most 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HardwareAddress {
+    htype: u8,
+    bytes: [u8; 16],
+    len: u8,
+}
+
+impl HardwareAddress {
+    /// `address` of hardware type `htype`; bytes past the 16th are not kept.
+    pub fn new(htype: u8, address: &[u8]) -> Self {
+        let mut bytes = [0; 16];
+        let len = address.len().min(16);
+        bytes[..len].copy_from_slice(&address[..len]);
+        HardwareAddress {
+            htype,
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    /// The hardware type (ARP's `ar_hrd`: 1 for Ethernet).
+    pub fn htype(&self) -> u8 {
+        self.htype
+    }
+
+    /// The address: 6 bytes for Ethernet, at most 16.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// One subnet's use, as [`Server::usage`](super::Server::usage) reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubnetUsage {
+    /// The subnet.
+    pub network: crate::server::Ipv4Net,
+    /// Leases bound in it now.
+    pub bound: u64,
+    /// Addresses of its pools free to hand out.
+    pub free: u64,
+    /// Addresses in its pools.
+    pub size: u64,
+}
+
+/// One pool's use, as [`Server::pool_usage`](super::Server::pool_usage) reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// The pool's subnet.
+    pub network: crate::server::Ipv4Net,
+    /// The pool's range.
+    pub range: crate::server::PoolRange,
+    /// Leases bound in it now.
+    pub bound: u64,
+    /// Its addresses free to hand out.
+    pub free: u64,
+    /// Its addresses.
+    pub size: u64,
 }
 
 crate::macros::drop_reasons! {

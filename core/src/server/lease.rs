@@ -116,3 +116,30 @@ pub struct LeaseRecord {
     /// The host name the client gave (12), printable ASCII only.
     pub host_name: Option<Vec<u8>>,
 }
+
+/// The times a reply grants, in seconds: the lease (51), T1 (58) and T2 (59). A lease of
+/// `u32::MAX` seconds is infinite, and carries no T1 or T2 (it is never renewed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LeaseSecs {
+    /// The lease time.
+    pub(crate) lease: u32,
+    /// T1: when the client starts renewing.
+    pub(crate) renewal: u32,
+    /// T2: when the client starts rebinding.
+    pub(crate) rebinding: u32,
+}
+
+impl LeaseSecs {
+    /// An infinite lease (RFC 2131 section 3.3: `0xffffffff`).
+    pub(crate) const INFINITE: LeaseSecs = LeaseSecs {
+        lease: u32::MAX,
+        renewal: u32::MAX,
+        rebinding: u32::MAX,
+    };
+
+    /// True for a lease that never ends.
+    #[inline]
+    pub(crate) fn is_infinite(&self) -> bool {
+        self.lease == u32::MAX
+    }
+}

@@ -4,6 +4,7 @@
 //! replies, lease records and the next deadline out.
 
 mod bitset;
+mod clock;
 mod config;
 mod counts;
 mod event;
@@ -21,7 +22,9 @@ pub use config::{
     ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
     SubnetConfig,
 };
-pub use event::{DropReason, RecvMeta, ServerStats, Transmit};
+pub use event::{
+    DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage, Transmit,
+};
 pub use lease::{ClientKey, LeaseRecord, RecordKind};
 pub use machine::Server;
 pub use options::OptionSet;

@@ -8,7 +8,8 @@
 
 use heapless::Vec as Fixed;
 
-use crate::wire::MessageBuilder;
+use super::lease::LeaseSecs;
+use crate::wire::{MessageBuilder, OptionCode};
 
 /// Longest list kept.
 const LIST_MAX: usize = 64;
@@ -29,9 +30,9 @@ pub(crate) enum Times {
 }
 
 impl Times {
-    /// The kind of `lease` (seconds of lease, T1, T2), as [`lease_option`] writes it.
-    pub(crate) fn of(lease: Option<(u32, u32, u32)>) -> Self {
-        match (lease, lease_option(58, lease)) {
+    /// The kind of `lease`, as [`lease_option`] writes it.
+    pub(crate) fn of(lease: Option<LeaseSecs>) -> Self {
+        match (lease, lease_option(OptionCode::RENEWAL_TIME, lease)) {
             (None, _) => Times::None,
             (Some(_), None) => Times::Infinite,
             (Some(_), Some(_)) => Times::Finite,
@@ -39,15 +40,15 @@ impl Times {
     }
 }
 
-/// The value of the lease time (51), T1 (58) or T2 (59) that a reply with `lease` (seconds
-/// of lease, T1, T2) carries: an infinite lease carries no T1 or T2, as it is never renewed.
+/// The value of the lease time (51), T1 (58) or T2 (59) that a reply granting `lease`
+/// carries: an infinite lease carries no T1 or T2, as it is never renewed.
 #[inline]
-pub(crate) fn lease_option(code: u8, lease: Option<(u32, u32, u32)>) -> Option<u32> {
-    let (l, t1, t2) = lease?;
+pub(crate) fn lease_option(code: OptionCode, lease: Option<LeaseSecs>) -> Option<u32> {
+    let t = lease?;
     match code {
-        51 => Some(l),
-        58 if l != u32::MAX => Some(t1),
-        59 if l != u32::MAX => Some(t2),
+        OptionCode::LEASE_TIME => Some(t.lease),
+        OptionCode::RENEWAL_TIME if !t.is_infinite() => Some(t.renewal),
+        OptionCode::REBINDING_TIME if !t.is_infinite() => Some(t.rebinding),
         _ => None,
     }
 }
@@ -68,11 +69,11 @@ impl Block {
     /// Appends the block to `b`'s options with `lease`'s times (lease, T1, T2) written
     /// in; false, and nothing written, when it does not fit in the `options` field.
     #[inline]
-    pub(crate) fn write(&self, b: &mut MessageBuilder<'_>, lease: Option<(u32, u32, u32)>) -> bool {
+    pub(crate) fn write(&self, b: &mut MessageBuilder<'_>, lease: Option<LeaseSecs>) -> bool {
         let mut values = [(0, [0; 4]); 3];
         let mut n = 0;
-        if let Some((l, t1, t2)) = lease {
-            for (at, v) in self.at.iter().zip([l, t1, t2]) {
+        if let Some(t) = lease {
+            for (at, v) in self.at.iter().zip([t.lease, t.renewal, t.rebinding]) {
                 if let Some(at) = at {
                     values[n] = (usize::from(*at), v.to_be_bytes());
                     n += 1;
@@ -108,10 +109,10 @@ impl OptionCache {
         let mut at = [None; 3];
         let mut i = 0;
         while let (Some(&code), Some(&len)) = (bytes.get(i), bytes.get(i + 1)) {
-            let slot = match (code, times) {
-                (51, Times::Finite | Times::Infinite) => Some(0),
-                (58, Times::Finite) => Some(1),
-                (59, Times::Finite) => Some(2),
+            let slot = match (OptionCode(code), times) {
+                (OptionCode::LEASE_TIME, Times::Finite | Times::Infinite) => Some(0),
+                (OptionCode::RENEWAL_TIME, Times::Finite) => Some(1),
+                (OptionCode::REBINDING_TIME, Times::Finite) => Some(2),
                 _ => None,
             };
             if let Some(slot) = slot.filter(|_| len == 4) {
@@ -153,7 +154,12 @@ mod tests {
         let mut buf = [0u8; 576];
         let mut b = MessageBuilder::new(&mut buf).unwrap();
         let start = b.options_mark().unwrap();
-        assert!(cached.write(&mut b, Some((3600, 1800, 3150))));
+        let lease = LeaseSecs {
+            lease: 3600,
+            renewal: 1800,
+            rebinding: 3150,
+        };
+        assert!(cached.write(&mut b, Some(lease)));
         let mut want = block;
         want[8..12].copy_from_slice(&3600u32.to_be_bytes());
         want[20..24].copy_from_slice(&1800u32.to_be_bytes());

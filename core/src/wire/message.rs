@@ -232,6 +232,16 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// Where the value of option `code` lies in the message's bytes, when it is a single
+    /// instance in the `options` field (as every option the server writes is); `None` when
+    /// it is absent or lies elsewhere. Lets a caller patch an encoded value in place.
+    pub fn option_range(&self, code: OptionCode) -> Option<core::ops::Range<usize>> {
+        let at = self.index.lookup(code.0)??;
+        let len = usize::from(*self.areas.main().get(at + 1)?);
+        let start = OPTIONS_OFFSET + at + 2;
+        Some(start..start + len)
+    }
+
     #[inline(always)]
     fn typed<T>(
         &self,

@@ -1,0 +1,422 @@
+//! Replies: what a reply says and where it goes (RFC 2131 section 4.1), written at once into
+//! reused buffers; the options in the client's order, copied from the cache when seen before.
+
+use super::*;
+
+/// What a reply says, borrowing what it echoes from the request.
+#[derive(Debug, Clone)]
+pub(super) struct Reply<'r> {
+    pub(super) kind: MessageType,
+    pub(super) xid: u32,
+    pub(super) flags: Flags,
+    pub(super) htype: u8,
+    pub(super) chaddr: heapless::Vec<u8, 16>,
+    pub(super) ciaddr: Ipv4Addr,
+    pub(super) yiaddr: Ipv4Addr,
+    pub(super) giaddr: Ipv4Addr,
+    pub(super) server_id: Ipv4Addr,
+    pub(super) subnet: u16,
+    pub(super) reservation: Option<u16>,
+    pub(super) lease: Option<LeaseSecs>,
+    pub(super) prl: Option<OptionData<'r>>,
+    pub(super) client_id: Option<OptionData<'r>>,
+    pub(super) relay_info: Option<OptionData<'r>>,
+    pub(super) max_len: usize,
+    pub(super) rapid_commit: bool,
+    /// What a NAK says (56).
+    pub(super) nak_message: &'static [u8],
+    pub(super) destination: SocketAddrV4,
+    pub(super) interface: u32,
+    pub(super) hardware: Option<HardwareAddress>,
+}
+
+impl<'r> Reply<'r> {
+    /// A reply of `kind` to `m` (a request, or a reply of ours being replaced), and where
+    /// it goes (RFC 2131 section 4.1): no lease, reservation or rapid commit yet.
+    #[inline(always)]
+    pub(super) fn to(
+        m: &Message<'r>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        server_id: Ipv4Addr,
+        subnet: u16,
+        interface: u32,
+    ) -> Self {
+        let giaddr = m.giaddr();
+        let ciaddr = m.ciaddr();
+        let broadcast_bit = m.flags().contains(Flags::BROADCAST);
+        let mut hardware = None;
+        let destination = if !giaddr.is_unspecified() {
+            SocketAddrV4::new(giaddr, SERVER_PORT)
+        } else if kind == MessageType::Nak {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+        } else if !ciaddr.is_unspecified() {
+            SocketAddrV4::new(ciaddr, CLIENT_PORT)
+        } else if broadcast_bit || yiaddr.is_unspecified() {
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+        } else {
+            hardware = Some(HardwareAddress::new(m.htype(), m.chaddr()));
+            SocketAddrV4::new(yiaddr, CLIENT_PORT)
+        };
+        // NAKs through a relay ask it to broadcast (RFC 2131 section 4.3.2).
+        let flags = if kind == MessageType::Nak && !giaddr.is_unspecified() {
+            m.flags() | Flags::BROADCAST
+        } else {
+            m.flags()
+        };
+        let max = m
+            .max_message_size()
+            .ok()
+            .flatten()
+            .map_or(576, usize::from)
+            .max(576);
+        Reply {
+            kind,
+            xid: m.xid(),
+            flags,
+            htype: m.htype(),
+            chaddr: heapless_from(m.chaddr().iter().copied()),
+            // Table 3: OFFER and NAK carry no ciaddr.
+            ciaddr: if matches!(kind, MessageType::Nak | MessageType::Offer) {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                ciaddr
+            },
+            yiaddr,
+            giaddr,
+            server_id,
+            subnet,
+            reservation: None,
+            lease: None,
+            prl: m.option(OptionCode::PARAMETER_REQUEST_LIST),
+            client_id: m.option(OptionCode::CLIENT_ID),
+            relay_info: m.option(OptionCode::RELAY_AGENT_INFO),
+            max_len: max - 28,
+            rapid_commit: false,
+            nak_message: b"address not available",
+            destination,
+            interface,
+            hardware,
+        }
+    }
+}
+
+/// A reply written and waiting to be sent (or, for an ACK, for its record to be durable).
+#[derive(Debug)]
+pub(super) struct Encoded {
+    /// A reused 1500-byte buffer; the reply is its first `len` bytes.
+    pub(super) bytes: Vec<u8>,
+    pub(super) len: usize,
+    pub(super) kind: MessageType,
+    pub(super) yiaddr: Ipv4Addr,
+    pub(super) destination: SocketAddrV4,
+    pub(super) interface: u32,
+    pub(super) source: Ipv4Addr,
+    pub(super) hardware: Option<HardwareAddress>,
+}
+
+impl Server {
+    pub(super) fn reply(
+        &mut self,
+        ctx: &Ctx<'_, '_>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        times: Option<LeaseSecs>,
+    ) {
+        let kind = if kind == MessageType::Inform {
+            MessageType::Ack
+        } else {
+            kind
+        };
+        if let Some(r) = self.encode(ctx, kind, yiaddr, times) {
+            self.replies.push_back(r);
+        }
+    }
+
+    /// Builds and writes a reply now, into a reused buffer.
+    pub(super) fn encode(
+        &mut self,
+        ctx: &Ctx<'_, '_>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        times: Option<LeaseSecs>,
+    ) -> Option<Encoded> {
+        let r = self.build(ctx, kind, yiaddr, times);
+        self.encode_reply(&r)
+    }
+
+    /// Writes `r` into a reused buffer: the options in the client's order, or, if that
+    /// crowds out what every reply must carry, the must-haves first. `None` when neither
+    /// fits the client's maximum message size.
+    #[inline(always)]
+    pub(super) fn encode_reply(&mut self, r: &Reply<'_>) -> Option<Encoded> {
+        // The builder writes every byte of the message, so a reused buffer needs no zeroing.
+        let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
+        let cache = &mut self.option_cache;
+        let written = Self::write(&self.subnets, cache, r, &mut bytes, false)
+            .or_else(|_| Self::write(&self.subnets, cache, r, &mut bytes, true));
+        let Ok(len) = written else {
+            self.spare.push(bytes);
+            return None;
+        };
+        Some(Encoded {
+            bytes,
+            len,
+            kind: r.kind,
+            yiaddr: r.yiaddr,
+            destination: r.destination,
+            interface: r.interface,
+            source: r.server_id,
+            hardware: r.hardware,
+        })
+    }
+
+    /// The reply to the request in `ctx`, and where it goes (RFC 2131 section 4.1).
+    #[inline(always)]
+    pub(super) fn build<'r>(
+        &self,
+        ctx: &Ctx<'_, 'r>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        times: Option<LeaseSecs>,
+    ) -> Reply<'r> {
+        let m = ctx.m;
+        let mut r = Reply::to(
+            m,
+            kind,
+            yiaddr,
+            ctx.server_id,
+            ctx.subnet as u16,
+            ctx.meta.interface,
+        );
+        r.reservation = ctx.reservation.map(|r| r as u16);
+        r.lease = times;
+        r.rapid_commit = kind == MessageType::Ack
+            && m.rapid_commit() == Ok(true)
+            && self.subnets[ctx.subnet].rapid_commit;
+        r
+    }
+
+    pub(super) fn write(
+        subnets: &[Subnet],
+        cache: &mut OptionCache,
+        r: &Reply<'_>,
+        buf: &mut [u8],
+        musts_first: bool,
+    ) -> Result<usize, EmitError> {
+        let subnet = subnets
+            .get(usize::from(r.subnet))
+            .ok_or(EmitError::BufferTooSmall { available: 0 })?;
+        let reservation = r
+            .reservation
+            .and_then(|i| subnet.reservations.get(usize::from(i)));
+        let mut b = MessageBuilder::new(buf)?;
+        b.op(Op::BootReply)
+            .htype(r.htype)
+            .xid(r.xid)
+            .flags(r.flags)
+            .ciaddr(r.ciaddr)
+            .yiaddr(r.yiaddr)
+            .giaddr(r.giaddr);
+        b.chaddr(&r.chaddr)?;
+        b.max_len(r.max_len)?.allow_overload(true);
+        b.message_type(r.kind)?.server_id(r.server_id)?;
+        let mut written = Written::default();
+        written.mark(OptionCode::MESSAGE_TYPE);
+        written.mark(OptionCode::SERVER_ID);
+        if r.kind == MessageType::Nak {
+            b.error_message(r.nak_message)?;
+        } else {
+            let host_name = reservation.and_then(|res| res.host_name.as_deref());
+            // Nearly every reply writes a block of options seen before (the same list on
+            // the same subnet): copied, with this lease's times.
+            let list = r
+                .prl
+                .and_then(|p| p.as_slice())
+                .filter(|l| !l.is_empty() && !musts_first && reservation.is_none());
+            let times = Times::of(r.lease);
+            let copied_block = match list {
+                Some(l) => cache
+                    .get(r.subnet, times, l)
+                    .is_some_and(|block| block.write(&mut b, r.lease)),
+                None => false,
+            };
+            if !copied_block {
+                let start = b.options_mark();
+                let dropped =
+                    Self::write_listed(&mut b, &mut written, r, subnet, reservation, musts_first)?;
+                // Kept only when it is the whole answer to the list, in one piece.
+                if let (Some(l), Some(start), false) = (list, start, dropped) {
+                    if let Some(bytes) = b.written_since(start) {
+                        cache.put(r.subnet, times, l, bytes);
+                    }
+                }
+            }
+            if let Some(h) = host_name {
+                if !written.mark(OptionCode::HOST_NAME) {
+                    b.host_name(h.as_bytes())?;
+                }
+            }
+            if r.rapid_commit {
+                b.rapid_commit()?;
+            }
+        }
+        if let Some(id) = &r.client_id {
+            b.option_data(OptionCode::CLIENT_ID, id)?;
+        }
+        if let Some(info) = &r.relay_info {
+            b.option_data(OptionCode::RELAY_AGENT_INFO, info)?;
+        }
+        b.finish()
+    }
+}
+
+impl Server {
+    /// Writes the options `r`'s parameter request list asks for, in its order (all those
+    /// configured, `reservation`'s first, when it sent none), and what every lease carries; with `musts_first`,
+    /// those first. An option that does not fit in the client's maximum message size is
+    /// left out (the result says whether one was); a must-have that does not fit is an
+    /// error.
+    pub(super) fn write_listed(
+        b: &mut MessageBuilder<'_>,
+        written: &mut Written,
+        r: &Reply<'_>,
+        subnet: &Subnet,
+        reservation: Option<&Reservation>,
+        musts_first: bool,
+    ) -> Result<bool, EmitError> {
+        let host_name = reservation.and_then(|res| res.host_name.as_deref());
+        let value = |code: OptionCode| -> Option<[u8; 4]> {
+            match code {
+                OptionCode::SUBNET_MASK => Some(subnet.net.mask().octets()),
+                _ => lease_option(code, r.lease).map(u32::to_be_bytes),
+            }
+        };
+        let configured = |code: OptionCode| -> Option<&[u8]> {
+            if code == OptionCode::HOST_NAME {
+                if let Some(h) = host_name {
+                    return Some(h.as_bytes());
+                }
+            }
+            reservation
+                .and_then(|res| res.options.get(code))
+                .or_else(|| subnet.options.get(code.0))
+        };
+        let musts: &[OptionCode] = if r.lease.is_some() {
+            &MUSTS_WITH_LEASE
+        } else {
+            &MUSTS
+        };
+        if musts_first {
+            for &code in musts {
+                if let Some(v) = value(code) {
+                    written.mark(code);
+                    b.option(code, &v)?;
+                }
+            }
+        }
+        // The list as it lies in the request when it is one piece (nearly always).
+        let copied: heapless::Vec<u8, 255>;
+        let wanted: &[u8] = match r.prl.filter(|p| !p.is_empty()) {
+            Some(prl) => match prl.as_slice() {
+                Some(slice) => slice,
+                None => {
+                    copied = heapless_from(prl.bytes());
+                    &copied
+                }
+            },
+            None => {
+                copied = heapless_from(
+                    reservation
+                        .iter()
+                        .flat_map(|res| res.options.iter())
+                        .map(|(c, _)| c.0)
+                        .chain(subnet.options.codes().iter().copied()),
+                );
+                &copied
+            }
+        };
+        let mut dropped = false;
+        for &code in wanted {
+            let code = OptionCode(code);
+            // Pad and end are not options; the client id and relay information are echoed
+            // after the list, not on request.
+            let echoed_or_none = matches!(
+                code,
+                OptionCode::PAD
+                    | OptionCode::END
+                    | OptionCode::CLIENT_ID
+                    | OptionCode::RELAY_AGENT_INFO
+            );
+            if echoed_or_none || written.mark(code) {
+                continue;
+            }
+            // `value` knows exactly the must-haves: one that does not fit is an error.
+            if let Some(v) = value(code) {
+                b.option(code, &v)?;
+            } else if let Some(v) = configured(code) {
+                dropped |= b.option(code, v).is_err();
+            }
+        }
+        for &code in musts {
+            if let Some(v) = value(code) {
+                if !written.mark(code) {
+                    b.option(code, &v)?;
+                }
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+/// What every reply granting a lease carries, asked for or not.
+const MUSTS_WITH_LEASE: [OptionCode; 4] = [
+    OptionCode::LEASE_TIME,
+    OptionCode::RENEWAL_TIME,
+    OptionCode::REBINDING_TIME,
+    OptionCode::SUBNET_MASK,
+];
+/// What every other reply but a NAK carries.
+const MUSTS: [OptionCode; 1] = [OptionCode::SUBNET_MASK];
+
+/// The option codes a reply has written, so that none is written twice.
+#[derive(Default)]
+pub(super) struct Written([u64; 4]);
+
+impl Written {
+    /// Marks `code` written; true when it already was.
+    #[inline]
+    pub(super) fn mark(&mut self, code: OptionCode) -> bool {
+        let (w, bit) = (usize::from(code.0 >> 6), 1u64 << (code.0 & 63));
+        let seen = self.0[w] & bit != 0;
+        self.0[w] |= bit;
+        seen
+    }
+}
+
+/// Rewrites the lease time (51) of an encoded reply to `lease` seconds, and T1 (58) and T2
+/// (59) to the RFC 2131 defaults for it (1/2 and 7/8), in place. False when the reply
+/// carries no lease time in its `options` field (the caller then must not send it).
+pub(super) fn set_lease_times(reply: &mut [u8], lease: u32) -> bool {
+    let Ok(m) = Message::parse(reply) else {
+        return false;
+    };
+    let at = |code| m.option_range(code).filter(|r| r.len() == 4);
+    let values = [
+        (at(OptionCode::LEASE_TIME), lease),
+        (at(OptionCode::RENEWAL_TIME), lease / 2),
+        (
+            at(OptionCode::REBINDING_TIME),
+            (u64::from(lease) * 7 / 8) as u32,
+        ),
+    ];
+    if values[0].0.is_none() {
+        return false;
+    }
+    for (range, v) in values {
+        if let Some(dst) = range.and_then(|r| reply.get_mut(r)) {
+            dst.copy_from_slice(&v.to_be_bytes());
+        }
+    }
+    true
+}
