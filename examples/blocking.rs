@@ -1,6 +1,6 @@
 //! The core machines driven from plain blocking `std::net::UdpSocket` loops, with no async
 //! runtime at all: the proof that the sans-IO core embeds in any event loop. Only the
-//! socket setup and reply delivery come from the host glue (`dhcp::host::socket`).
+//! socket setup and reply delivery come from the host glue (`dhcp::host::net::socket`).
 //!
 //! `blocking server IFACE` serves 192.0.2.0/24 on IFACE (leases kept in memory);
 //! `blocking client IFACE` gets a lease there, prints it, and releases it.
@@ -13,7 +13,7 @@ use dhcp::core::client::{Client, ClientConfig, Event};
 use dhcp::core::server::{Ipv4Net, OptionSet, PoolRange, Server, ServerConfig, SubnetConfig};
 use dhcp::core::time::Instant;
 use dhcp::host::clock::unix_now;
-use dhcp::host::socket::{bind_udp, interface, recv_plain, recv_request, send_reply, send_to};
+use dhcp::host::net::socket::{bind_udp, interface, recv_plain, recv_request, send_reply, send_to};
 use socket2::SockRef;
 
 /// The core's clock: microseconds since the loop started.

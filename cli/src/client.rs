@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use dhcp::host::client::hook;
 use dhcp::host::client::{Client, ClientCommand, ClientEvent, DhcpConfig};
+use dhcp::host::net::socket;
 use dhcp::host::runtime::Runtime;
-use dhcp::host::{hook, socket, MacAddress};
+use dhcp::host::MacAddress;
 
 use crate::runtime::{on_runtime, RuntimeName};
 
@@ -93,7 +95,7 @@ pub(crate) fn run(runtime: RuntimeName, args: Args) -> Outcome {
     let client_id = args
         .client_id
         .as_deref()
-        .map(dhcp::host::config::parse_hex)
+        .map(dhcp::host::server::config::parse_hex)
         .transpose()?;
     let host_name = if args.no_hostname {
         None
@@ -145,13 +147,13 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
         .request
         .or_else(|| args.lease_file.as_deref().and_then(remembered));
     let (commands_tx, commands) = async_channel::unbounded();
-    let signals = dhcp::host::signal::watch(&[SIGUSR1, SIGUSR2]);
+    let signals = dhcp::host::ops::signal::watch(&[SIGUSR1, SIGUSR2]);
     if let Some(script) = &args.script {
         run_hook(script, "deconfig", &args.interface, None).await;
     }
     let consumer = async {
         #[cfg(target_os = "linux")]
-        let mut applied: Option<dhcp::host::netconf::Applied> = None;
+        let mut applied: Option<dhcp::host::net::netconf::Applied> = None;
         while let Ok(event) = rx.recv().await {
             let (hook_event, cfg) = match &event {
                 ClientEvent::Bound(c) => ("bound", Some(c)),
@@ -203,16 +205,16 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
                     let address = (c.your_ip_address, c.lease.prefix_len().unwrap_or(32));
                     if let Some(old) = applied.take() {
                         if old.address != address {
-                            let _ = dhcp::host::netconf::remove(&old);
+                            let _ = dhcp::host::net::netconf::remove(&old);
                         }
                     }
-                    match dhcp::host::netconf::apply(index, &c.lease) {
+                    match dhcp::host::net::netconf::apply(index, &c.lease) {
                         Ok(a) => applied = Some(a),
                         Err(e) => tracing::error!("applying the lease to {}: {e}", args.interface),
                     }
                 } else if hook_event == "deconfig" {
                     if let Some(old) = applied.take() {
-                        if let Err(e) = dhcp::host::netconf::remove(&old) {
+                        if let Err(e) = dhcp::host::net::netconf::remove(&old) {
                             tracing::error!("removing the lease from {}: {e}", args.interface);
                         }
                     }
@@ -227,7 +229,12 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     };
     let run = async {
         let r = client
-            .run_with_commands(start_with, &tx, &commands, dhcp::host::signal::shutdown())
+            .run_with_commands(
+                start_with,
+                &tx,
+                &commands,
+                dhcp::host::ops::signal::shutdown(),
+            )
             .await;
         tx.close();
         r
@@ -255,7 +262,7 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
 
 #[cfg(target_os = "linux")]
 fn apply(index: u32, cfg: &DhcpConfig) -> Result<(), Box<dyn std::error::Error>> {
-    dhcp::host::netconf::apply(index, &cfg.lease)?;
+    dhcp::host::net::netconf::apply(index, &cfg.lease)?;
     Ok(())
 }
 

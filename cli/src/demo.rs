@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use dhcp::host::client::Client;
-use dhcp::host::netns::Pair;
+use dhcp::host::net::netconf;
+use dhcp::host::net::netns::Pair;
+use dhcp::host::server::config;
 use dhcp::host::server::Server;
-use dhcp::host::{config, netconf, MacAddress};
+use dhcp::host::MacAddress;
 
 use crate::runtime::{on_runtime, RuntimeName};
 use crate::Outcome;
@@ -48,11 +50,11 @@ pub(crate) fn run(runtime: RuntimeName, hold: u64) -> Outcome {
                 .into(),
         );
     }
-    if !dhcp::host::netns::can_netns() {
+    if !dhcp::host::net::netns::can_netns() {
         return Err("dhcp demo needs the `ip` command (iproute2)".into());
     }
     crate::init_logging("info");
-    let interrupted = dhcp::host::signal::shutdown();
+    let interrupted = dhcp::host::ops::signal::shutdown();
     let pair = Pair::named(SERVER_NS, CLIENT_NS, "00:11:22:33:44:55")?;
     println!(
         "namespaces {SERVER_NS} (veth-srv 192.0.2.1/24, our server) and {CLIENT_NS} \
@@ -116,7 +118,7 @@ pub(crate) fn run(runtime: RuntimeName, hold: u64) -> Outcome {
             if let Some(ack) = cfg.lease.message() {
                 println!("The ACK, as tcpdump -v shows it:\n  {ack}");
             }
-            let index = dhcp::host::socket::interface(&client_if)
+            let index = dhcp::host::net::socket::interface(&client_if)
                 .map_err(|e| e.to_string())?
                 .index;
             let applied = netconf::apply(index, &cfg.lease).map_err(|e| e.to_string())?;

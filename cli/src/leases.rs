@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use dhcp::core::server::{LeaseRecord, RecordKind};
 use dhcp::host::clock::unix_now;
-use dhcp::host::{config, journal};
+use dhcp::host::server::config;
+use dhcp::host::store::journal;
 
 use crate::Outcome;
 
@@ -32,9 +33,10 @@ pub(crate) fn run(config_path: &Path, json: bool, all: bool) -> Outcome {
     #[cfg(unix)]
     if !all {
         if let Some(path) = &file.control_socket {
-            if let Some(answer) =
-                dhcp::host::control::request(path, &serde_json::json!({ "command": "leases" }))?
-            {
+            if let Some(answer) = dhcp::host::ops::control::request(
+                path,
+                &serde_json::json!({ "command": "leases" }),
+            )? {
                 return from_server(&answer, json);
             }
         }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use dhcp::host::config;
+use dhcp::host::server::config;
 use dhcp::host::server::Server;
 
 use crate::runtime::{on_runtime, RuntimeName};
@@ -28,7 +28,7 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         }
         let pools: usize = file.server.subnets.iter().map(|s| s.pools.len()).sum();
         let store = match &file.store {
-            dhcp::host::config::Store::Postgres { name, .. } => {
+            dhcp::host::server::config::Store::Postgres { name, .. } => {
                 format!("PostgreSQL, as server {name:?}")
             }
             _ => format!("journal {}", file.journal.display()),
@@ -61,7 +61,7 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
         );
         // Watching SIGTERM/SIGINT starts here, before READY: a service manager may stop the
         // server the moment it is ready.
-        let stop = dhcp::host::signal::shutdown();
+        let stop = dhcp::host::ops::signal::shutdown();
         notify("READY=1");
         let summary = server
             .run_until(async move {
@@ -107,7 +107,7 @@ pub(crate) fn reload(path: &Path) -> Outcome {
             .into());
         };
         let request = serde_json::json!({ "command": "reload" });
-        match dhcp::host::control::request(socket, &request)? {
+        match dhcp::host::ops::control::request(socket, &request)? {
             None => Err(format!("no server answers on {}", socket.display()).into()),
             Some(a) if a["ok"] == true => {
                 println!("{}", a["message"].as_str().unwrap_or("reloaded"));
@@ -132,7 +132,7 @@ pub(crate) fn reload(path: &Path) -> Outcome {
 
 /// Tells systemd (a `Type=notify` unit) how the server stands; nothing without one.
 fn notify(state: &str) {
-    if let Err(e) = dhcp::host::notify::notify(state) {
+    if let Err(e) = dhcp::host::ops::notify::notify(state) {
         tracing::warn!("telling the service manager {state}: {e}");
     }
 }
@@ -143,7 +143,7 @@ fn drop_privileges(user: &str, journal: &Path) -> Result<(), Box<dyn std::error:
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    dhcp::host::privilege::drop_to(user, dir)?;
+    dhcp::host::ops::privilege::drop_to(user, dir)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use dhcp::core::wire::{MessageBuilder, MessageType, Op};
-use dhcp::host::netns::{can_netns, Pair};
+use dhcp::host::net::netns::{can_netns, Pair};
 
 const DHCP: &str = env!("CARGO_BIN_EXE_dhcp");
 

@@ -8,7 +8,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(e) = dhcp_host::config::parse(Path::new("fuzz.toml"), text) {
+    if let Err(e) = dhcp_host::server::config::parse(Path::new("fuzz.toml"), text) {
         assert!(!e.errors.is_empty(), "an error without a located mistake");
         let lines = text.lines().count().max(1);
         for l in &e.errors {

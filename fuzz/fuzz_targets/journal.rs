@@ -4,7 +4,7 @@
 //! appended first, so that the fuzzer reaches the field parsing behind the checksum test.
 #![no_main]
 
-use dhcp_host::journal::{format_record, parse_record};
+use dhcp_host::store::journal::{format_record, parse_record};
 
 /// The journal's line checksum (32-bit FNV-1a of the line before its last space).
 fn fnv1a(s: &str) -> u32 {

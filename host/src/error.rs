@@ -40,7 +40,7 @@ pub enum Error {
     Ipv6OnlyPreferred(Duration),
     /// The config file is wrong: every mistake, each with file, line and column.
     #[error("{0}")]
-    Config(#[from] crate::config::ConfigFileError),
+    Config(#[from] crate::server::config::ConfigFileError),
     /// The lease store could not be opened or written.
     #[error("lease store: {0}")]
     Store(#[from] crate::store::StoreError),

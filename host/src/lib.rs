@@ -1,40 +1,31 @@
 //! The std glue every `dhcp` runtime adapter shares, so that each adapter only moves bytes
 //! and time between its runtime and the sans-IO machines of [`dhcp_core`]:
 //!
-//! - [`socket`]: DHCP sockets (socket2): port 67/68, `SO_REUSEADDR`, `SO_BROADCAST`, bound to
-//!   one interface, `IP_PKTINFO` to learn the receiving interface, clear permission errors;
-//!   and reply delivery by RFC 2131 section 4.1 (ARP entry written first on Linux).
-//! - [`journal`] and [`store`]: the durable lease journal behind the [`store::LeaseStore`]
-//!   interface, written by a group-commit thread so that no runtime ever blocks on `fsync`.
-//! - [`config`]: the server's TOML config file, with errors that name file, line, column and
-//!   field.
-//! - [`server`] and [`client`]: the async server and client, written once over the small
-//!   [`runtime::Runtime`] trait that each adapter implements for its runtime.
+//! The modules are grouped by role, so that DHCPv4 and DHCPv6 and each new side effect have
+//! an obvious room:
+//!
+//! - [`server`]: the async server loop over the core's machine, and its config file
+//!   ([`server::config`]: TOML, with errors that name file, line, column and field).
+//! - [`client`]: the async client with the seed README's API, and its hook scripts.
+//! - [`store`]: where leases are made durable: the [`store::LeaseStore`] interface, the
+//!   group-commit thread that drives it so that no runtime ever blocks on `fsync`, the
+//!   journal, and (feature `postgres`) the shared PostgreSQL store.
+//! - [`net`]: sockets (socket2: ports 67/68, `IP_PKTINFO`, reply delivery by RFC 2131
+//!   section 4.1 with the ARP entry written first), applying a lease through netlink, and
+//!   network namespaces.
+//! - [`ops`]: what operators run the server with: metrics, the control socket, signals,
+//!   privileges, systemd's readiness notification.
+//! - [`runtime`]: the small trait each adapter implements for its runtime; [`clock`]: std
+//!   and core instants, Unix time and OS seeds.
 
 pub mod client;
 pub mod clock;
-pub mod config;
-#[cfg(unix)]
-pub mod control;
 mod error;
-pub mod hook;
-pub mod journal;
 mod mac;
-pub mod metrics;
-#[cfg(target_os = "linux")]
-pub mod netconf;
-#[cfg(target_os = "linux")]
-pub mod netns;
-pub mod notify;
-#[cfg(feature = "postgres")]
-pub mod postgres;
-#[cfg(target_os = "linux")]
-pub mod privilege;
-pub mod replay;
+pub mod net;
+pub mod ops;
 pub mod runtime;
 pub mod server;
-pub mod signal;
-pub mod socket;
 pub mod store;
 
 pub use error::Error;
@@ -49,9 +40,9 @@ pub use dhcp_core;
 macro_rules! adapter_api {
     ($rt:ty, $name:literal) => {
         pub use $crate::client::{ClientEvent, DhcpConfig};
-        pub use $crate::config::{self, ServerFile};
+        pub use $crate::server::config::{self, ServerFile};
         pub use $crate::server::Summary;
-        pub use $crate::signal::shutdown;
+        pub use $crate::ops::signal::shutdown;
         pub use $crate::{dhcp_core as core, Error, MacAddress};
 
         #[doc = concat!("The DHCP server on ", $name, ": bind from a config, run until a shutdown signal.")]

@@ -4,8 +4,8 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-use dhcp_host::config::{self, ConfigFileError};
 use dhcp_host::dhcp_core::wire::OptionCode;
+use dhcp_host::server::config::{self, ConfigFileError};
 
 #[test]
 fn the_annotated_example_loads() {

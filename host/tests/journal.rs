@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use dhcp_host::clock::unix_now;
 use dhcp_host::dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
-use dhcp_host::journal::{format_record, parse_record, Journal};
+use dhcp_host::store::journal::{format_record, parse_record, Journal};
 use dhcp_host::store::{Committed, LeaseStore, StoreError};
 
 fn record(seq: u64, last: u8, kind: RecordKind, expires: u64, host: Option<&[u8]>) -> LeaseRecord {
@@ -127,7 +127,7 @@ fn a_corrupt_line_is_reported_by_number_and_the_lines_after_it_count() {
     bytes.extend_from_slice(b"\xff\xfe not text\n");
     bytes.extend_from_slice((lines[4..].join("\n") + "\n").as_bytes());
     std::fs::write(&path, bytes).unwrap();
-    let (records, bad) = dhcp_host::journal::read(&path).unwrap();
+    let (records, bad) = dhcp_host::store::journal::read(&path).unwrap();
     assert_eq!(records.len(), 3);
     assert_eq!(bad.len(), 3);
     let mut j = Journal::open(&path).unwrap();

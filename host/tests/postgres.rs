@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dhcp_host::clock::unix_now;
-use dhcp_host::config::DatabaseTls;
 use dhcp_host::dhcp_core::server::{ClientKey, LeaseRecord, RecordKind};
-use dhcp_host::postgres::PostgresStore;
+use dhcp_host::server::config::DatabaseTls;
+use dhcp_host::store::postgres::PostgresStore;
 use dhcp_host::store::{Learned, LeaseStore};
 
 fn env(name: &str) -> String {

@@ -11,18 +11,18 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use dhcp_host::client::{Client, ClientEvent};
-use dhcp_host::config;
 use dhcp_host::dhcp_core::server::LeaseRecord;
-use dhcp_host::journal::Journal;
-use dhcp_host::netns::Pair;
+use dhcp_host::net::netns::Pair;
 use dhcp_host::runtime::Runtime;
+use dhcp_host::server::config;
 use dhcp_host::server::{Server, Summary};
+use dhcp_host::store::journal::Journal;
 use dhcp_host::store::{Committed, LeaseStore, StoreError};
 use dhcp_host::MacAddress;
 
 /// Whether the namespace tests can run (root, iproute2); CI runs them as root.
 fn can_netns() -> bool {
-    let ok = dhcp_host::netns::can_netns();
+    let ok = dhcp_host::net::netns::can_netns();
     if !ok {
         eprintln!("SKIPPED: network namespace tests need root and iproute2 (CI runs them)");
     }

@@ -71,7 +71,18 @@ impl OptionSet {
     /// Any option by code, value as it goes on the wire. Pad, end, and the codes the server
     /// writes itself (50-59, 61, 82) are refused.
     pub fn raw(&mut self, code: u8, value: &[u8]) -> Result<&mut Self, EmitError> {
-        if matches!(code, 0 | 255 | 50..=59 | 61 | 82) {
+        // 50 to 59: requested address, lease time, overload, message type, server id,
+        // parameter list, message, maximum size, T1, T2.
+        let written_by_server = (OptionCode::REQUESTED_IP.0..=OptionCode::REBINDING_TIME.0)
+            .contains(&code)
+            || matches!(
+                OptionCode(code),
+                OptionCode::PAD
+                    | OptionCode::END
+                    | OptionCode::CLIENT_ID
+                    | OptionCode::RELAY_AGENT_INFO
+            );
+        if written_by_server {
             return Err(EmitError::ReservedCode(code));
         }
         Ok(self.set(OptionCode(code), value.to_vec()))

@@ -6,6 +6,11 @@
 //! journal), and reports back which sequence numbers are durable and which were refused.
 //! Only then does the server release the ACKs (DESIGN.md, Durability).
 
+pub mod journal;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod replay;
+
 use std::io;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -144,7 +149,7 @@ impl Committer {
     /// `metrics`.
     pub fn spawn_with(
         mut store: Box<dyn LeaseStore>,
-        metrics: Option<crate::metrics::CommitMetrics>,
+        metrics: Option<crate::ops::metrics::CommitMetrics>,
     ) -> io::Result<Self> {
         let (records, rx) = async_channel::unbounded::<LeaseRecord>();
         let (tx, outcomes) = async_channel::unbounded();

@@ -26,7 +26,7 @@ use postgres::types::ToSql;
 use postgres::{Client, Row};
 use postgres_native_tls::MakeTlsConnector;
 
-use crate::config::DatabaseTls;
+use crate::server::config::DatabaseTls;
 use crate::store::{Committed, Learned, LeaseStore, StoreError};
 
 /// The schema's migrations, in order; `dhcp_schema.version` says how many have run.

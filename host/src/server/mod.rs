@@ -1,6 +1,8 @@
 //! The async server: the core's [`Server`](dhcp_core::server::Server) machine on real
 //! sockets, a timer, and the lease journal's commit thread, over any [`Runtime`].
 
+pub mod config;
+
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -16,12 +18,12 @@ use futures_lite::StreamExt;
 use socket2::SockRef;
 
 use crate::clock::{unix_now, Clock};
-use crate::config::ServerFile;
-use crate::journal::Journal;
-use crate::metrics::Metrics;
-use crate::replay::Replay;
+use crate::net::socket::{self, bind_udp, recv_request, send_reply};
+use crate::ops::metrics::Metrics;
 use crate::runtime::{AsyncSocket, Runtime};
-use crate::socket::{self, bind_udp, recv_request, send_reply};
+use crate::server::config::ServerFile;
+use crate::store::journal::Journal;
+use crate::store::replay::Replay;
 use crate::store::{Committer, Learned, LeaseStore, Outcome};
 use crate::Error;
 
@@ -57,7 +59,7 @@ pub struct Server<R: Runtime> {
     metrics: Option<Metrics>,
     arrived: HashMap<u32, std::time::Instant>,
     #[cfg(unix)]
-    control: Option<crate::control::Control>,
+    control: Option<crate::ops::control::Control>,
     /// The config as last loaded (reloads compare the host-level settings with it).
     file: ServerFile,
     /// SIGHUP, when [`reload_on_sighup`](Server::reload_on_sighup) asked for it.
@@ -85,15 +87,15 @@ impl<R: Runtime> Server<R> {
     /// configured interfaces (all of them when it names none).
     pub async fn bind(file: &ServerFile) -> Result<Self, Error> {
         match &file.store {
-            crate::config::Store::Journal => {}
+            crate::server::config::Store::Journal => {}
             #[cfg(feature = "postgres")]
-            crate::config::Store::Postgres { url, name, tls } => {
-                let store = crate::postgres::PostgresStore::open(url, name, tls)?;
+            crate::server::config::Store::Postgres { url, name, tls } => {
+                let store = crate::store::postgres::PostgresStore::open(url, name, tls)?;
                 tracing::info!("leases in PostgreSQL, written as server {name:?}");
                 return Self::bind_with_store(R::default(), file, Box::new(store)).await;
             }
             #[cfg(not(feature = "postgres"))]
-            crate::config::Store::Postgres { .. } => {
+            crate::server::config::Store::Postgres { .. } => {
                 return Err(crate::store::StoreError::Database {
                     what: "this build has no PostgreSQL support (feature `postgres`)".into(),
                 }
@@ -120,10 +122,10 @@ impl<R: Runtime> Server<R> {
     ) -> Result<Self, Error> {
         let clock = Clock::new();
         let mut machine = Machine::new(file.server.clone(), clock.now(), unix_now())
-            .map_err(|errors| crate::config::ConfigFileError {
+            .map_err(|errors| crate::server::config::ConfigFileError {
                 errors: errors
                     .into_iter()
-                    .map(|e| crate::config::Located {
+                    .map(|e| crate::server::config::Located {
                         file: file.path.clone(),
                         line: 0,
                         column: 0,
@@ -190,7 +192,7 @@ impl<R: Runtime> Server<R> {
             .map_err(|e| Error::io("starting the commit thread", e))?;
         #[cfg(unix)]
         let control = match &file.control_socket {
-            Some(path) => Some(crate::control::Control::listen(path).map_err(|e| {
+            Some(path) => Some(crate::ops::control::Control::listen(path).map_err(|e| {
                 Error::io(format!("opening the control socket {}", path.display()), e)
             })?),
             None => None,
@@ -226,7 +228,7 @@ impl<R: Runtime> Server<R> {
     pub fn reload_on_sighup(mut self) -> Self {
         #[cfg(unix)]
         {
-            self.hangups = Some(crate::signal::watch(&[signal_hook::consts::SIGHUP]));
+            self.hangups = Some(crate::ops::signal::watch(&[signal_hook::consts::SIGHUP]));
         }
         self
     }
@@ -236,7 +238,7 @@ impl<R: Runtime> Server<R> {
     /// only a restart can change (interfaces, journal, store, metrics, control socket, user,
     /// logging) is named in the answer and left as it was.
     pub fn reload(&mut self) -> Result<String, String> {
-        let file = crate::config::load(&self.file.path).map_err(|e| e.to_string())?;
+        let file = crate::server::config::load(&self.file.path).map_err(|e| e.to_string())?;
         for w in &file.warnings {
             tracing::warn!("{w}");
         }
@@ -305,7 +307,7 @@ impl<R: Runtime> Server<R> {
             Packets,
             Timer,
             #[cfg(unix)]
-            Control(crate::control::Call),
+            Control(crate::ops::control::Call),
             Hangup,
         }
         let hangups = self.hangups.clone();
@@ -332,7 +334,7 @@ impl<R: Runtime> Server<R> {
                     if let Some(replay) = &self.replay {
                         m.learned_stale(replay.stale());
                     }
-                    refresh_at = std::time::Instant::now() + crate::metrics::REFRESH;
+                    refresh_at = std::time::Instant::now() + crate::ops::metrics::REFRESH;
                 }
             }
             let mut deadline = self
@@ -475,10 +477,10 @@ impl<R: Runtime> Server<R> {
         })
     }
 
-    /// Answers one control socket request ([`crate::control`] lists them).
+    /// Answers one control socket request ([`crate::ops::control`] lists them).
     #[cfg(unix)]
-    fn control_call(&mut self, call: crate::control::Call) {
-        use crate::control::error;
+    fn control_call(&mut self, call: crate::ops::control::Call) {
+        use crate::ops::control::error;
         use serde_json::{json, Value};
         let command = call
             .request
@@ -529,7 +531,9 @@ impl<R: Runtime> Server<R> {
                         .parse::<crate::MacAddress>()
                         .map(|m| ReservationKey::HardwareAddress(m.as_bytes().to_vec()))
                         .map_err(|e| e.to_string()),
-                    (None, Some(id)) => crate::config::parse_hex(&id).map(ReservationKey::ClientId),
+                    (None, Some(id)) => {
+                        crate::server::config::parse_hex(&id).map(ReservationKey::ClientId)
+                    }
                     _ => Err("give exactly one of `mac` or `client_id`".to_string()),
                 };
                 match key {

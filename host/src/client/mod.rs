@@ -4,6 +4,8 @@
 //! [`Client::renew`], [`Client::release`], [`get_dhcp_config`]), a builder, and a
 //! long-running mode ([`Client::run_until`]) that keeps the lease and reports events.
 
+pub mod hook;
+
 use std::fmt::Write as _;
 use std::future::{poll_fn, Future};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -15,8 +17,8 @@ use dhcp_core::client::{Client as Machine, ClientConfig, Event, Lease, State};
 use dhcp_core::wire::{Message, CLIENT_PORT};
 
 use crate::clock::{os_seed, Clock};
+use crate::net::socket::{self, bind_udp, recv_plain, send_to, Interface};
 use crate::runtime::{AsyncSocket, Runtime};
-use crate::socket::{self, bind_udp, recv_plain, send_to, Interface};
 use crate::{Error, MacAddress};
 
 /// Bytes as `aa:bb:cc`.

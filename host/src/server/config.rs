@@ -86,7 +86,7 @@ pub struct ServerFile {
     pub metrics: Option<std::net::SocketAddr>,
     /// Log lines as JSON objects instead of text.
     pub log_json: bool,
-    /// The control socket ([`crate::control`]); by default beside the journal, named
+    /// The control socket ([`crate::ops::control`]); by default beside the journal, named
     /// after it with `.sock`; `control_socket = ""` turns it off.
     pub control_socket: Option<PathBuf>,
     /// What is allowed but likely a mistake (a scope's routers with classless routes that

@@ -1,0 +1,8 @@
+//! The network: DHCP sockets and reply delivery, applying a lease to an interface, and
+//! network namespaces for the demo and the tests.
+
+#[cfg(target_os = "linux")]
+pub mod netconf;
+#[cfg(target_os = "linux")]
+pub mod netns;
+pub mod socket;
