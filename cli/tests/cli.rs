@@ -74,7 +74,7 @@ fn server_check_names_file_line_column_and_field() {
         ),
         (
             "[lease]\nrenewal = 500\nrebinding = 400\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2.20\"]\n",
-            ":1:1: lease: server: T1 500 s must be below T2 400 s",
+            ":2:11: lease.renewal: T1 500 s must be below T2 400 s",
         ),
     ];
     for (i, (text, want)) in cases.iter().enumerate() {

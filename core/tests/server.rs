@@ -5,8 +5,9 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use dhcp_core::server::{
-    ClientKey, DropReason, Ipv4Net, LeaseRecord, LeaseTimes, PoolRange, RecordKind, RecvMeta,
-    Reservation, ReservationKey, Server, ServerConfig, SubnetConfig, Transmit,
+    ClientKey, ConfigPlace, DropReason, Ipv4Net, LeaseField, LeaseRecord, LeaseTimes, PoolRange,
+    RecordKind, RecvMeta, Reservation, ReservationKey, Server, ServerConfig, SubnetConfig,
+    Transmit,
 };
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
@@ -247,9 +248,26 @@ fn config_errors_are_all_reported() {
         "{text:#?}"
     );
     assert!(
-        has("subnet 198.51.100.0/24: T1 900 s must be below T2 800 s"),
+        has("subnet 198.51.100.0/24 lease: T1 900 s must be below T2 800 s"),
         "{text:#?}"
     );
+    // Each error's typed place names what holds the mistake, by index.
+    let places: Vec<ConfigPlace> = errors.iter().map(|e| e.place).collect();
+    for want in [
+        ConfigPlace::Pool { subnet: 0, pool: 1 },
+        ConfigPlace::Pool { subnet: 0, pool: 3 },
+        ConfigPlace::Reservation {
+            subnet: 0,
+            reservation: 1,
+        },
+        ConfigPlace::SubnetLease {
+            subnet: 1,
+            field: LeaseField::Renewal,
+        },
+        ConfigPlace::Subnet { subnet: 2 },
+    ] {
+        assert!(places.contains(&want), "{want:?} in {places:?}");
+    }
     assert!(
         has("subnet 192.0.2.128/25: overlaps subnet 192.0.2.0/24"),
         "{text:#?}"

@@ -94,7 +94,7 @@ fn model_mistakes_point_at_their_subnet_pool_or_field() {
         ),
         (
             format!("[lease]\ntime = 600\nrenewal = 400\nrebinding = 300\n{SUBNET}"),
-            "1:1: lease: server: T1 400 s must be below T2 300 s",
+            "3:11: lease.renewal: T1 400 s must be below T2 300 s",
         ),
         (
             format!("{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\nclient_id = \"01:02\"\naddress = \"192.0.2.5\"\n"),
@@ -275,4 +275,80 @@ fn an_option_mistake_points_at_its_own_key() {
         )),
         "6:17: subnet[0].options.domain_search: option Domain-Search (119): domain labels must be 1..=63 bytes"
     );
+}
+
+/// Each mistake points at its own key: a lease time at its key (the server's or the
+/// subnet's), a reservation at its own table, whichever place the core's typed position
+/// names.
+#[test]
+fn model_mistakes_point_at_their_own_key() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("[lease]\ntime = 30\nmin = 60\n{SUBNET}"),
+            "2:8: lease.time: lease time 30 s is below the min lease time 60 s",
+        ),
+        (
+            format!("[lease]\ntime = 3600\nrenewal = 4000\n{SUBNET}"),
+            "3:11: lease.renewal: T1 4000 s must be below the lease time 3600 s",
+        ),
+        (
+            format!("[lease]\ntime = 3600\nrenewal = 3200\n{SUBNET}"),
+            "3:11: lease.renewal: T1 3200 s must be below T2, which is 7/8 of the lease time 3600 s (3150 s) when not set",
+        ),
+        (
+            format!("{SUBNET}[subnet.lease]\ntime = 10\n"),
+            "5:8: subnet[0].lease.time: subnet 192.0.2.0/24 lease: lease time 10 s is below the min lease time 60 s",
+        ),
+        (
+            format!(
+                "{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\naddress = \"192.0.2.5\"\n\
+                 [[subnet.reservation]]\nmac = \"02:00:00:00:00:02\"\naddress = \"192.0.2.5\"\n"
+            ),
+            "7:1: subnet[0].reservation[1]: subnet 192.0.2.0/24 reservation hardware address 02:00:00:00:00:02: address 192.0.2.5 is reserved twice",
+        ),
+        (
+            // A reservation left out (it names two clients) does not shift the next one's.
+            format!(
+                "{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\nclient_id = \"01\"\naddress = \"192.0.2.6\"\n\
+                 [[subnet.reservation]]\nmac = \"02:00:00:00:00:02\"\naddress = \"10.0.0.1\"\n"
+            ),
+            "4:1: subnet[0].reservation[0]: give exactly one of mac, client_id, circuit_id, remote_id",
+        ),
+    ];
+    for (text, want) in &cases {
+        let got = first(text);
+        assert_eq!(&got, want, "config:\n{text}");
+    }
+    let e = errors(&format!(
+        "{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\nclient_id = \"01\"\naddress = \"192.0.2.6\"\n\
+         [[subnet.reservation]]\nmac = \"02:00:00:00:00:02\"\naddress = \"10.0.0.1\"\n"
+    ));
+    let second = e.errors[1].to_string();
+    assert!(
+        second.contains(":8:1: subnet[0].reservation[1]: "),
+        "{second}"
+    );
+}
+
+/// An unknown key near a known one gets a suggestion, as cargo gives.
+#[test]
+fn near_miss_keys_get_a_suggestion() {
+    assert_eq!(
+        first(&format!("interface = [\"eth0\"]\n{SUBNET}")),
+        "1:1: interface: unknown field `interface`, expected one of `interfaces`, `journal`, \
+         `store`, `postgres`, `ha`, `log_level`, `user`, `metrics`, `log_format`, \
+         `control_socket`, `server_id`, `authoritative`, `rapid_commit`, `offer_hold`, \
+         `decline_probation`, `max_offers`, `rate_limit`, `lease`, `options`, `subnet`; did \
+         you mean `interfaces`?"
+    );
+    let got = first(&format!(
+        "{SUBNET}[subnet.options]\ndns_server = [\"192.0.2.53\"]\n"
+    ));
+    assert!(
+        got.starts_with("5:1: dns_server: unknown field `dns_server`"),
+        "{got}"
+    );
+    assert!(got.ends_with("; did you mean `dns_servers`?"), "{got}");
+    let got = first(&format!("bogus = 1\n{SUBNET}"));
+    assert!(!got.contains("did you mean"), "{got}");
 }

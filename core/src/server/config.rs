@@ -241,10 +241,79 @@ impl Default for ServerConfig {
     }
 }
 
+/// One of the [`LeaseTimes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseField {
+    /// The lease time given when the client asks for none ([`LeaseTimes::default`]).
+    Time,
+    /// [`LeaseTimes::min`].
+    Min,
+    /// [`LeaseTimes::max`].
+    Max,
+    /// T1 ([`LeaseTimes::renewal`]).
+    Renewal,
+    /// T2 ([`LeaseTimes::rebinding`]).
+    Rebinding,
+}
+
+impl LeaseField {
+    /// The field's value in `t`.
+    pub fn of(self, t: &LeaseTimes) -> Option<u32> {
+        match self {
+            LeaseField::Time => t.default,
+            LeaseField::Min => t.min,
+            LeaseField::Max => t.max,
+            LeaseField::Renewal => t.renewal,
+            LeaseField::Rebinding => t.rebinding,
+        }
+    }
+}
+
+/// Where in a [`ServerConfig`] a mistake is, by the indices of what holds it, so that a
+/// caller that built the configuration from a file can point at the line without reading
+/// the error's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigPlace {
+    /// A server-wide lease time ([`ServerConfig::lease`]).
+    Lease(LeaseField),
+    /// Subnet `subnet` (an index into [`ServerConfig::subnets`]) as a whole.
+    Subnet {
+        /// Index of the subnet.
+        subnet: usize,
+    },
+    /// One of the subnet's own lease times ([`SubnetConfig::lease`]).
+    SubnetLease {
+        /// Index of the subnet.
+        subnet: usize,
+        /// The lease time at fault.
+        field: LeaseField,
+    },
+    /// A pool of a subnet ([`SubnetConfig::pools`]).
+    Pool {
+        /// Index of the subnet.
+        subnet: usize,
+        /// Index of the pool in the subnet.
+        pool: usize,
+    },
+    /// A reservation of a subnet ([`SubnetConfig::reservations`]).
+    Reservation {
+        /// Index of the subnet.
+        subnet: usize,
+        /// Index of the reservation in the subnet.
+        reservation: usize,
+    },
+    /// A reservation added at run time ([`Server::add_reservation`](super::Server::add_reservation)).
+    NewReservation,
+}
+
 /// One mistake in a configuration: where it is and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// Where: `subnet 192.0.2.0/24`, `subnet 192.0.2.0/24 pool 1`, ...
+    /// Where, as a typed position.
+    pub place: ConfigPlace,
+    /// Where, in words: `lease`, `subnet 192.0.2.0/24`, `subnet 192.0.2.0/24 pool 1
+    /// (192.0.2.10-192.0.2.20)`, `subnet 192.0.2.0/24 reservation hardware address ...`.
     pub at: String,
     /// What is wrong.
     pub what: String,
@@ -258,38 +327,88 @@ impl fmt::Display for ConfigError {
 
 impl core::error::Error for ConfigError {}
 
-fn check_times(at: &str, t: &LeaseTimes, errors: &mut Vec<ConfigError>) {
-    let mut err = |what: String| {
-        errors.push(ConfigError {
-            at: String::from(at),
+/// A mistake among lease times: the field at fault, the other field it is measured
+/// against (if any), and what is wrong.
+struct TimesMistake {
+    field: LeaseField,
+    against: Option<LeaseField>,
+    what: String,
+}
+
+/// Every mistake among lease times `t`: bounds out of order, a default outside them, T1
+/// and T2 not below the lease time and each other (RFC 2131 section 4.4.5: T1 < T2 <
+/// lease), counting the defaults T2 = 7/8 of the lease where T2 is not set.
+fn check_times(t: &LeaseTimes) -> Vec<TimesMistake> {
+    use LeaseField::*;
+    let mut found = Vec::new();
+    let mut err = |field, against, what: String| {
+        found.push(TimesMistake {
+            field,
+            against,
             what,
         })
     };
     if let (Some(min), Some(max)) = (t.min, t.max) {
         if min > max {
-            err(format!(
-                "min lease time {min} s is above max lease time {max} s"
-            ));
+            err(
+                Min,
+                Some(Max),
+                format!("min lease time {min} s is above max lease time {max} s"),
+            );
         }
     }
     if let Some(d) = t.default {
         if d == 0 {
-            err(String::from("lease time must be at least 1 s"));
+            err(Time, None, String::from("lease time must be at least 1 s"));
         }
-        if t.min.is_some_and(|m| d < m) || t.max.is_some_and(|m| d > m) {
-            err(format!("lease time {d} s is outside the min/max bounds"));
+        if let Some(m) = t.min.filter(|&m| d < m) {
+            err(
+                Time,
+                Some(Min),
+                format!("lease time {d} s is below the min lease time {m} s"),
+            );
         }
-        if let Some(t2) = t.rebinding {
-            if t2 >= d {
-                err(format!("T2 {t2} s must be below the lease time {d} s"));
-            }
+        if let Some(m) = t.max.filter(|&m| d > m) {
+            err(
+                Time,
+                Some(Max),
+                format!("lease time {d} s is above the max lease time {m} s"),
+            );
+        }
+        if let Some(t2) = t.rebinding.filter(|&t2| t2 >= d) {
+            err(
+                Rebinding,
+                Some(Time),
+                format!("T2 {t2} s must be below the lease time {d} s"),
+            );
+        }
+        match (t.renewal, t.rebinding) {
+            (Some(t1), _) if t1 >= d => err(
+                Renewal,
+                Some(Time),
+                format!("T1 {t1} s must be below the lease time {d} s"),
+            ),
+            (Some(t1), None) if d != u32::MAX && u64::from(t1) >= u64::from(d) * 7 / 8 => err(
+                Renewal,
+                Some(Time),
+                format!(
+                    "T1 {t1} s must be below T2, which is 7/8 of the lease time {d} s ({} s) when not set",
+                    u64::from(d) * 7 / 8
+                ),
+            ),
+            _ => {}
         }
     }
     if let (Some(t1), Some(t2)) = (t.renewal, t.rebinding) {
         if t1 >= t2 {
-            err(format!("T1 {t1} s must be below T2 {t2} s"));
+            err(
+                Renewal,
+                Some(Rebinding),
+                format!("T1 {t1} s must be below T2 {t2} s"),
+            );
         }
     }
+    found
 }
 
 impl ServerConfig {
@@ -299,23 +418,37 @@ impl ServerConfig {
     /// lease times out of order. Never panics.
     pub fn validate(&self) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
-        check_times("server", &self.lease, &mut errors);
+        let server_times = check_times(&self.lease);
+        for m in &server_times {
+            errors.push(ConfigError {
+                place: ConfigPlace::Lease(m.field),
+                at: String::from("lease"),
+                what: m.what.clone(),
+            });
+        }
         let mut pools: Vec<(u32, u32, String)> = Vec::new();
         for (i, s) in self.subnets.iter().enumerate() {
             let net = s.subnet;
             let at = format!("subnet {net}");
-            let mut err = |at: &str, what: String| {
+            let mut err = |place: ConfigPlace, at: &str, what: String| {
                 errors.push(ConfigError {
+                    place,
                     at: String::from(at),
                     what,
                 })
             };
+            let whole = ConfigPlace::Subnet { subnet: i };
             if net.prefix_len > 32 {
-                err(&at, format!("prefix length {} is over 32", net.prefix_len));
+                err(
+                    whole,
+                    &at,
+                    format!("prefix length {} is over 32", net.prefix_len),
+                );
                 continue;
             }
             if u32::from(net.address) != net.first() {
                 err(
+                    whole,
                     &at,
                     format!(
                         "{} is not the network address of /{} (that is {})",
@@ -328,40 +461,50 @@ impl ServerConfig {
             for other in &self.subnets[..i] {
                 let o = other.subnet;
                 if o.prefix_len <= 32 && net.first() <= o.last() && o.first() <= net.last() {
-                    err(&at, format!("overlaps subnet {o}"));
+                    err(whole, &at, format!("overlaps subnet {o}"));
                 }
             }
             if s.pools.is_empty() && s.reservations.is_empty() {
-                err(&at, String::from("has neither pools nor reservations"));
+                err(
+                    whole,
+                    &at,
+                    String::from("has neither pools nor reservations"),
+                );
             }
             for (p, pool) in s.pools.iter().enumerate() {
                 let pat = format!("{at} pool {p} ({}-{})", pool.start, pool.end);
+                let place = ConfigPlace::Pool { subnet: i, pool: p };
                 let (a, b) = (u32::from(pool.start), u32::from(pool.end));
                 if a > b {
-                    err(&pat, String::from("start is after end"));
+                    err(place, &pat, String::from("start is after end"));
                     continue;
                 }
                 if !net.contains(pool.start) || !net.contains(pool.end) {
-                    err(&pat, format!("is not inside {net}"));
+                    err(place, &pat, format!("is not inside {net}"));
                     continue;
                 }
                 if !net.is_host(pool.start) || !net.is_host(pool.end) {
                     err(
+                        place,
                         &pat,
                         String::from("includes the network or broadcast address"),
                     );
                 }
                 for (x, y, name) in &pools {
                     if a <= *y && *x <= b {
-                        err(&pat, format!("overlaps {name}"));
+                        err(place, &pat, format!("overlaps {name}"));
                     }
                 }
                 pools.push((a, b, pat));
             }
             let mut seen_keys: Vec<&ReservationKey> = Vec::new();
             let mut seen_addrs: Vec<Ipv4Addr> = Vec::new();
-            for r in &s.reservations {
+            for (k, r) in s.reservations.iter().enumerate() {
                 let rat = format!("{at} reservation {}", r.key);
+                let place = ConfigPlace::Reservation {
+                    subnet: i,
+                    reservation: k,
+                };
                 if !net.is_host(r.address) {
                     let inside = self.subnets.iter().find(|o| o.subnet.contains(r.address));
                     let what = match inside {
@@ -371,18 +514,44 @@ impl ServerConfig {
                         ),
                         _ => format!("address {} is not a host address of {net}", r.address),
                     };
-                    err(&rat, what);
+                    err(place, &rat, what);
                 }
                 if seen_keys.contains(&&r.key) {
-                    err(&rat, String::from("the same client is reserved twice"));
+                    err(
+                        place,
+                        &rat,
+                        String::from("the same client is reserved twice"),
+                    );
                 }
                 if seen_addrs.contains(&r.address) {
-                    err(&rat, format!("address {} is reserved twice", r.address));
+                    err(
+                        place,
+                        &rat,
+                        format!("address {} is reserved twice", r.address),
+                    );
                 }
                 seen_keys.push(&r.key);
                 seen_addrs.push(r.address);
             }
-            check_times(&at, &s.lease.over(&self.lease), &mut errors);
+            // The subnet's times over the server's: a mistake is the subnet's when one of
+            // the fields in it is set there; one in the server's alone is reported once,
+            // above.
+            for m in check_times(&s.lease.over(&self.lease)) {
+                let own = [Some(m.field), m.against]
+                    .into_iter()
+                    .flatten()
+                    .find(|f| f.of(&s.lease).is_some());
+                let place = match own {
+                    Some(field) => ConfigPlace::SubnetLease { subnet: i, field },
+                    None if server_times.iter().any(|o| o.what == m.what) => continue,
+                    None => ConfigPlace::Lease(m.field),
+                };
+                errors.push(ConfigError {
+                    place,
+                    at: format!("{at} lease"),
+                    what: m.what,
+                });
+            }
         }
         if errors.is_empty() {
             Ok(())

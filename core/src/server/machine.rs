@@ -30,7 +30,8 @@ use core::time::Duration;
 
 use super::clock::Anchor;
 use super::config::{
-    ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
+    ConfigError, ConfigPlace, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey,
+    ServerConfig,
 };
 use super::counts::Counts;
 use super::event::{

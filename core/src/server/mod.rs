@@ -19,8 +19,8 @@ mod table;
 mod timers;
 
 pub use config::{
-    ConfigError, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey, ServerConfig,
-    SubnetConfig,
+    ConfigError, ConfigPlace, Ipv4Net, LeaseField, LeaseTimes, PoolRange, Reservation,
+    ReservationKey, ServerConfig, SubnetConfig,
 };
 pub use event::{
     DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage, Transmit,

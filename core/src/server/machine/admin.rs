@@ -89,6 +89,7 @@ impl Server {
         let at = alloc::format!("reservation {}", r.address);
         let Some(i) = self.subnets.iter().position(|s| s.net.contains(r.address)) else {
             return Err(ConfigError {
+                place: ConfigPlace::NewReservation,
                 at,
                 what: "the address is in no configured subnet".into(),
             });
@@ -96,6 +97,7 @@ impl Server {
         let s = &self.subnets[i];
         if s.by_address.contains_key(&a) || s.by_key.contains_key(&r.key) {
             return Err(ConfigError {
+                place: ConfigPlace::NewReservation,
                 at,
                 what: alloc::format!("{} or the address is already reserved", r.key),
             });
@@ -109,6 +111,7 @@ impl Server {
             let held = matches!(b.state, BindingState::Bound | BindingState::Offered);
             if held && owner.as_ref() != Some(&b.client) {
                 return Err(ConfigError {
+                    place: ConfigPlace::NewReservation,
                     at,
                     what: alloc::format!("the address is held by {}", b.client),
                 });

@@ -1,0 +1,252 @@
+//! The config file's shape, as serde reads it: every table and key there is, and the
+//! values that parse from strings (networks, pools, hex bytes).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use dhcp_core::server::{Ipv4Net, LeaseField, LeaseTimes, PoolRange};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// `a.b.c.d/len`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Net(pub(super) Ipv4Net);
+
+impl FromStr for Net {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a network (like 192.0.2.0/24)");
+        let (a, l) = s.trim().split_once('/').ok_or_else(bad)?;
+        let a: Ipv4Addr = a.parse().map_err(|_| bad())?;
+        let l: u8 = l.parse().map_err(|_| bad())?;
+        if l > 32 {
+            return Err(format!("prefix length {l} in {s:?} is over 32"));
+        }
+        Ok(Net(Ipv4Net::new(a, l)))
+    }
+}
+
+/// `first-last` or a network inside the subnet (`192.0.2.128/25`, every host address).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pool(pub(super) PoolRange);
+
+impl FromStr for Pool {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some((a, b)) = s.split_once('-') {
+            let parse = |x: &str| {
+                x.trim()
+                    .parse::<Ipv4Addr>()
+                    .map_err(|_| format!("{:?} is not an IPv4 address", x.trim()))
+            };
+            return Ok(Pool(PoolRange {
+                start: parse(a)?,
+                end: parse(b)?,
+            }));
+        }
+        let Net(n) = s.parse().map_err(|_| {
+            format!("{s:?} is not a pool (like \"192.0.2.100-192.0.2.199\" or \"192.0.2.128/25\")")
+        })?;
+        let (first, last) = if n.prefix_len >= 31 {
+            (n.first(), n.last())
+        } else {
+            (n.first() + 1, n.last() - 1)
+        };
+        Ok(Pool(PoolRange {
+            start: Ipv4Addr::from(first),
+            end: Ipv4Addr::from(last),
+        }))
+    }
+}
+
+macro_rules! deserialize_from_str {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+deserialize_from_str!(Net, Pool);
+
+/// Hex bytes, `01:02:0a` or `01020a`.
+#[derive(Debug, Clone)]
+pub(super) struct Hex(pub(super) Vec<u8>);
+
+/// Bytes written as hex, separated by `:`, `-` or spaces, or not at all
+/// (`01:00:11:22:33:44:55`, `0100112233`).
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("{s:?} is not hex bytes (like \"01:00:11:22:33:44:55\")");
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(|c| !matches!(c, b':' | b'-' | b' '))
+        .collect();
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+            u8::from_str_radix(pair, 16).map_err(|_| bad())
+        })
+        .collect()
+}
+
+impl FromStr for Hex {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_hex(s).map(Hex)
+    }
+}
+deserialize_from_str!(Hex);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileTop {
+    #[serde(default)]
+    pub(super) interfaces: Vec<String>,
+    pub(super) journal: Option<PathBuf>,
+    pub(super) store: Option<Spanned<String>>,
+    pub(super) postgres: Option<Spanned<PostgresFile>>,
+    pub(super) ha: Option<Spanned<HaFile>>,
+    pub(super) log_level: Option<Spanned<String>>,
+    pub(super) user: Option<String>,
+    pub(super) metrics: Option<std::net::SocketAddr>,
+    pub(super) log_format: Option<Spanned<String>>,
+    pub(super) control_socket: Option<PathBuf>,
+    pub(super) server_id: Option<Ipv4Addr>,
+    pub(super) authoritative: Option<bool>,
+    pub(super) rapid_commit: Option<bool>,
+    pub(super) offer_hold: Option<u32>,
+    pub(super) decline_probation: Option<u32>,
+    pub(super) max_offers: Option<usize>,
+    pub(super) rate_limit: Option<Spanned<u32>>,
+    pub(super) lease: Option<Spanned<Lease>>,
+    #[serde(default)]
+    pub(super) options: Option<Spanned<Options>>,
+    #[serde(default)]
+    pub(super) subnet: Vec<Spanned<Subnet>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PostgresFile {
+    pub(super) url: Spanned<String>,
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) ca: Option<Spanned<PathBuf>>,
+    pub(super) cert: Option<Spanned<PathBuf>>,
+    pub(super) key: Option<Spanned<PathBuf>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HaFile {
+    pub(super) servers: Spanned<u32>,
+    pub(super) this: Spanned<u32>,
+}
+
+/// `[lease]` or `[subnet.lease]`: each time where it is written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Lease {
+    pub(super) time: Option<Spanned<u32>>,
+    pub(super) min: Option<Spanned<u32>>,
+    pub(super) max: Option<Spanned<u32>>,
+    pub(super) renewal: Option<Spanned<u32>>,
+    pub(super) rebinding: Option<Spanned<u32>>,
+}
+
+impl Lease {
+    pub(super) fn times(&self) -> LeaseTimes {
+        let get = |v: &Option<Spanned<u32>>| v.as_ref().map(|v| *v.get_ref());
+        LeaseTimes {
+            default: get(&self.time),
+            min: get(&self.min),
+            max: get(&self.max),
+            renewal: get(&self.renewal),
+            rebinding: get(&self.rebinding),
+        }
+    }
+
+    /// Where `field` is written, if it is.
+    pub(super) fn span_of(&self, field: LeaseField) -> Option<std::ops::Range<usize>> {
+        let v = match field {
+            LeaseField::Time => &self.time,
+            LeaseField::Min => &self.min,
+            LeaseField::Max => &self.max,
+            LeaseField::Renewal => &self.renewal,
+            LeaseField::Rebinding => &self.rebinding,
+        };
+        v.as_ref().map(Spanned::span)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteFile {
+    pub(super) network: Net,
+    pub(super) router: Ipv4Addr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOption {
+    pub(super) code: u8,
+    pub(super) hex: Option<Hex>,
+    pub(super) text: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Options {
+    pub(super) routers: Option<Spanned<Vec<Ipv4Addr>>>,
+    pub(super) dns_servers: Option<Spanned<Vec<Ipv4Addr>>>,
+    pub(super) domain_name: Option<Spanned<String>>,
+    pub(super) domain_search: Option<Spanned<Vec<String>>>,
+    pub(super) ntp_servers: Option<Spanned<Vec<Ipv4Addr>>>,
+    pub(super) mtu: Option<Spanned<u16>>,
+    pub(super) broadcast_address: Option<Spanned<Ipv4Addr>>,
+    pub(super) classless_routes: Option<Spanned<Vec<RouteFile>>>,
+    pub(super) captive_portal: Option<Spanned<String>>,
+    pub(super) ipv6_only_wait: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) raw: Vec<Spanned<RawOption>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Subnet {
+    pub(super) network: Net,
+    #[serde(default)]
+    pub(super) pools: Vec<Spanned<Pool>>,
+    pub(super) server_id: Option<Ipv4Addr>,
+    pub(super) authoritative: Option<bool>,
+    pub(super) rapid_commit: Option<bool>,
+    pub(super) lease: Option<Spanned<Lease>>,
+    pub(super) options: Option<Spanned<Options>>,
+    #[serde(default)]
+    pub(super) reservation: Vec<Spanned<ReservationFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReservationFile {
+    pub(super) mac: Option<crate::MacAddress>,
+    pub(super) client_id: Option<Hex>,
+    pub(super) circuit_id: Option<Hex>,
+    pub(super) remote_id: Option<Hex>,
+    pub(super) address: Spanned<Ipv4Addr>,
+    pub(super) host_name: Option<Spanned<String>>,
+    pub(super) options: Option<Spanned<Options>>,
+}
+
+impl<'de> Deserialize<'de> for crate::MacAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
