@@ -80,12 +80,40 @@ impl Subnet {
 
 /// The DHCPv4 server as a pure state machine: one for all clients of all subnets.
 ///
-/// Inputs: [`handle_packet`](Self::handle_packet), [`handle_timeout`](Self::handle_timeout),
-/// and the durability handshake [`persisted`](Self::persisted) /
-/// [`persist_failed`](Self::persist_failed); [`restore`](Self::restore) rebuilds the lease
-/// table at start-up. Outputs, drained after each input:
-/// [`poll_persist`](Self::poll_persist) (records to make durable),
-/// [`poll_transmit`](Self::poll_transmit), [`poll_timeout`](Self::poll_timeout).
+/// # Call order
+///
+/// 1. **Start.** [`new`](Self::new) with the config, the current `Instant` and the Unix
+///    time it is (the one wall-clock reading the machine ever gets: records carry Unix
+///    seconds, the machine runs on `Instant`s); then [`with_seed`](Self::with_seed) with
+///    OS randomness, [`reserve`](Self::reserve) for the records about to come, and
+///    [`restore`](Self::restore) each lease record in the order it was written. Nothing
+///    is emitted while restoring.
+/// 2. **Inputs.** [`handle_packet`](Self::handle_packet) for each datagram received on
+///    port 67, [`handle_timeout`](Self::handle_timeout) when [`poll_timeout`](Self::poll_timeout)
+///    comes, and the store's answers below. Several inputs may be given before the outputs
+///    are drained (a batch of datagrams, say): the replies queue in order, and the records
+///    of a whole batch can then be made durable with one write.
+/// 3. **Outputs**, drained after inputs and before waiting again, in this order:
+///    [`poll_persist`](Self::poll_persist) until `None` (hand each record to the store),
+///    [`poll_transmit`](Self::poll_transmit) until `None` (send each reply as its
+///    [`Transmit`] says), then sleep until [`poll_timeout`](Self::poll_timeout).
+/// 4. **Durability.** An ACK that grants or extends a lease is not in `poll_transmit`
+///    until its record is durable: write the records, sync them, then call
+///    [`persisted`](Self::persisted) with the highest `seq` written (one call for a
+///    batch). A record the store refused because another server holds the address is
+///    [`persist_failed`](Self::persist_failed): its ACK becomes a NAK and the address is
+///    set aside. A record the store could not write at all (a full disk, a database that
+///    is down) is [`persist_unavailable`](Self::persist_unavailable): a renewal is
+///    answered with the lease the last durable record holds, anything else is withheld
+///    (the client retries). Call these for every record handed out, in any order; a
+///    record never answered holds its ACK for as long as the machine lives.
+/// 5. **Time** passed in never goes backwards for the machine: an `Instant` earlier than
+///    one already seen is taken as the latest seen.
+/// 6. **Reload.** [`reconfigure`](Self::reconfigure) between inputs: offers in flight,
+///    ACKs waiting for their record, queued replies and records all carry over; an offer
+///    or lease whose address is in no pool (nor reservation) of the new config is kept
+///    until it ends but never granted again: a REQUEST for it is NAKed, and the client
+///    starts over in the new pools.
 ///
 /// Guarantees: no address is bound to two clients; an ACK that grants or extends a lease
 /// leaves only after the caller has reported its record durable; a malformed or foreign

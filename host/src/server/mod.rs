@@ -1,48 +1,34 @@
 //! The async server: the core's [`Server`](dhcp_core::server::Server) machine on real
 //! sockets, a timer, and the lease journal's commit thread, over any [`Runtime`].
 
+#[cfg(unix)]
+mod command;
 pub mod config;
+mod events;
+mod reload;
 
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use dhcp_core::server::{RecvMeta, Server as Machine, ServerStats};
-#[cfg(unix)]
-use dhcp_core::server::{Reservation, ReservationKey};
 use dhcp_core::wire::{Message, SERVER_PORT};
-use futures_lite::StreamExt;
-use socket2::SockRef;
 
 use crate::clock::{unix_now, Clock};
-use crate::net::socket::{self, bind_udp, recv_request, send_reply};
+#[cfg(unix)]
+use command::Command;
+use events::{Event, Inputs, Listener};
+
+use crate::net::socket::{self, bind_udp, send_reply};
 use crate::ops::metrics::Metrics;
-use crate::runtime::{AsyncSocket, Runtime};
+use crate::runtime::Runtime;
 use crate::server::config::ServerFile;
 use crate::store::journal::Journal;
 use crate::store::replay::Replay;
 use crate::store::{Committer, Learned, LeaseStore, Outcome};
 use crate::Error;
-
-/// Room for one datagram of a receive batch (a DHCP message is far smaller; a longer one
-/// is handed on empty, and dropped and counted as malformed).
-const SLOT: usize = 16_384;
-
-/// Most datagrams taken from a socket at one wake-up before the replies go out: under load
-/// the loop runs once per batch instead of once per packet.
-const RECV_BATCH: usize = 32;
-
-#[derive(Debug)]
-struct Listener {
-    socket: Box<dyn AsyncSocket>,
-    /// Interface index (0: every interface).
-    index: u32,
-    /// Reported as the local address where the platform gives none.
-    local: Ipv4Addr,
-}
 
 /// A running DHCP server: sockets bound, leases restored, ready to [`run_until`](Self::run_until).
 #[derive(Debug)]
@@ -233,100 +219,33 @@ impl<R: Runtime> Server<R> {
         self
     }
 
-    /// Reads the config file again and applies it ([`Machine::reconfigure`]): a bad file
-    /// changes nothing and its mistakes come back as `FILE:LINE:COLUMN: FIELD: what`. What
-    /// only a restart can change (interfaces, journal, store, metrics, control socket, user,
-    /// logging) is named in the answer and left as it was.
-    pub fn reload(&mut self) -> Result<String, String> {
-        let file = crate::server::config::load(&self.file.path).map_err(|e| e.to_string())?;
-        for w in &file.warnings {
-            tracing::warn!("{w}");
-        }
-        let mut later = Vec::new();
-        if file.interfaces != self.file.interfaces {
-            later.push("interfaces");
-        }
-        if file.journal != self.file.journal {
-            later.push("journal");
-        }
-        if file.store != self.file.store {
-            later.push("store/[postgres]");
-        }
-        if file.metrics != self.file.metrics {
-            later.push("metrics");
-        }
-        if file.control_socket != self.file.control_socket {
-            later.push("control_socket");
-        }
-        if file.user != self.file.user {
-            later.push("user");
-        }
-        if file.log_level != self.file.log_level || file.log_json != self.file.log_json {
-            later.push("log_level/log_format");
-        }
-        self.machine
-            .reconfigure(file.server.clone())
-            .map_err(|errors| {
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {e}", file.path.display()))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-        let subnets = file.server.subnets.len();
-        self.file.server = file.server;
-        let mut message = format!(
-            "{}: reloaded ({subnets} subnet(s)); {} leases kept",
-            self.file.path.display(),
-            self.machine.lease_count()
-        );
-        if !later.is_empty() {
-            message.push_str(&format!(
-                "; {} take effect at the next start",
-                later.join(", ")
-            ));
-        }
-        Ok(message)
-    }
-
     /// Serves until `shutdown` completes, then commits what is queued, sends the ACKs that
     /// were waiting for it, and returns.
+    ///
+    /// The loop keeps the machine's call order ([`Machine`]'s docs): each turn first drains
+    /// the machine's outputs (lease records to the commit thread, then the replies that
+    /// may go), then arms the timer for the machine's next deadline, then waits for one
+    /// event and hands it to the machine. An ACK never leaves before its record: the
+    /// machine holds it until [`apply`](Self::apply) reports the record durable.
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<Summary, Error> {
-        let mut shutdown = pin!(shutdown);
-        let outcomes = self.committer.outcomes().clone();
-        let mut outcomes = pin!(outcomes);
-        let mut buf = vec![0u8; SLOT * RECV_BATCH];
-        let mut got: Vec<(usize, RecvMeta)> = Vec::with_capacity(RECV_BATCH);
-        let mut out = vec![0u8; 1500];
+        let shutdown = pin!(shutdown);
         let far = Duration::from_secs(3600);
-        let mut timer = self.runtime.new_timer(std::time::Instant::now() + far);
-        enum Ev {
-            Stop,
-            Outcome(Outcome),
-            Learned(Learned),
-            Packets,
-            Timer,
+        let mut inputs = Inputs::new(
+            shutdown,
+            self.committer.outcomes().clone(),
+            self.hangups.clone(),
+            self.learned.clone(),
             #[cfg(unix)]
-            Control(crate::ops::control::Call),
-            Hangup,
-        }
-        let hangups = self.hangups.clone();
-        let mut hangups = hangups.map(Box::pin);
-        let learned = self.learned.clone();
-        let mut learned = learned.map(Box::pin);
-        #[cfg(unix)]
-        let calls = self.control.as_ref().map(|c| c.calls().clone());
-        #[cfg(unix)]
-        let mut calls = calls.map(Box::pin);
+            self.control.as_ref().map(|c| c.calls().clone()),
+            self.runtime.new_timer(std::time::Instant::now() + far),
+        );
+        let mut out = vec![0u8; 1500];
         let mut refresh_at = std::time::Instant::now();
         // When the machine has nothing due: far enough to be no wake-up at all, and the same
         // from one turn to the next.
         let mut idle_until = std::time::Instant::now() + far;
-        // The deadline the timer holds: reset only when it changes, as a reset costs the
-        // runtime work (async-io wakes its reactor for each new earliest timer).
-        let mut armed = None;
-        let mut first = 0;
         loop {
+            // Outputs first: records to the store, replies out (ACKs only once durable).
             self.flush(&mut out).await;
             if let Some(m) = &mut self.metrics {
                 if std::time::Instant::now() >= refresh_at {
@@ -345,112 +264,40 @@ impl<R: Runtime> Server<R> {
             if self.metrics.is_some() {
                 deadline = deadline.min(refresh_at);
             }
-            if armed != Some(deadline) {
-                timer.as_mut().reset(deadline);
-                armed = Some(deadline);
-            }
-            let ev = poll_fn(|cx| {
-                if shutdown.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Ev::Stop);
-                }
-                if let Poll::Ready(Some(o)) = outcomes.as_mut().poll_next(cx) {
-                    return Poll::Ready(Ev::Outcome(o));
-                }
-                if let Some(h) = hangups.as_mut() {
-                    if let Poll::Ready(Some(_)) = h.as_mut().poll_next(cx) {
-                        return Poll::Ready(Ev::Hangup);
-                    }
-                }
-                if let Some(l) = learned.as_mut() {
-                    if let Poll::Ready(Some(r)) = l.as_mut().poll_next(cx) {
-                        return Poll::Ready(Ev::Learned(r));
-                    }
-                }
-                #[cfg(unix)]
-                if let Some(calls) = calls.as_mut() {
-                    if let Poll::Ready(Some(c)) = calls.as_mut().poll_next(cx) {
-                        return Poll::Ready(Ev::Control(c));
-                    }
-                }
-                // The timer before the sockets, so that a sustained burst can't keep offers
-                // and leases from expiring.
-                if timer.as_mut().poll_elapsed(cx).is_ready() {
-                    return Poll::Ready(Ev::Timer);
-                }
-                // The sockets in turn, starting after the one read last.
-                let count = self.listeners.len();
-                for k in 0..count {
-                    let i = (first + k) % count;
-                    let l = &self.listeners[i];
-                    got.clear();
-                    // Reads until the socket is empty (then `WouldBlock`, so that the
-                    // runtime waits for the next datagram instead of reading again to
-                    // learn that there is none) or the batch is full.
-                    let r = l.socket.poll_read_with(cx, &mut |s| {
-                        while got.len() < RECV_BATCH {
-                            let slot = &mut buf[got.len() * SLOT..][..SLOT];
-                            match recv_request(SockRef::from(&*s), slot, l.local) {
-                                Ok(p) => got.push(p),
-                                Err(e)
-                                    if !got.is_empty()
-                                        && e.kind() != std::io::ErrorKind::WouldBlock =>
-                                {
-                                    tracing::warn!("receiving: {e}");
-                                    break;
-                                }
-                                Err(e) => return Err(e),
-                            }
-                        }
-                        Ok(got.len())
-                    });
-                    if !got.is_empty() {
-                        first = (i + 1) % count;
-                        return Poll::Ready(Ev::Packets);
-                    }
-                    if let Poll::Ready(Err(e)) = r {
-                        tracing::warn!("receiving: {e}");
-                    }
-                }
-                Poll::Pending
-            })
-            .await;
+            inputs.arm(deadline);
+            let event = inputs.next(&self.listeners).await;
+            // One reading of the clock for the whole event; the machine takes it as the
+            // latest time seen, so time never goes backwards for it.
             let now = self.clock.now();
-            match ev {
-                Ev::Stop => break,
-                Ev::Outcome(o) => self.apply(o),
-                Ev::Learned(first) => {
-                    // The rest that came with it, without a wake-up each.
-                    let (learned, replay, machine) =
-                        (&self.learned, &mut self.replay, &mut self.machine);
-                    let rest = learned
-                        .iter()
-                        .flat_map(|l| std::iter::from_fn(|| l.try_recv().ok()));
-                    for l in std::iter::once(first).chain(rest) {
-                        if let Some(r) = replay.as_mut().and_then(|p| p.learned(l)) {
-                            machine.restore(&r);
-                        }
-                    }
-                }
-                Ev::Packets => {
-                    for (i, (n, meta)) in got.iter().enumerate() {
-                        let packet = &buf[i * SLOT..][..*n];
+            match event {
+                Event::Stop => break,
+                Event::Outcome(o) => self.apply(o),
+                Event::Learned(first) => self.replay_learned(first),
+                Event::Packets => {
+                    // A batch goes in whole before the outputs are drained: the replies of
+                    // one batch leave together, after their records' one commit.
+                    for (packet, meta) in inputs.packets() {
                         self.arrived(packet, meta);
                         self.machine.handle_packet(now, meta, packet);
                     }
                 }
-                Ev::Timer => {
+                Event::Timer => {
                     self.machine.handle_timeout(now);
-                    // Armed again even for the same deadline: a timer that has fired may
-                    // not fire again by itself (async-io's doesn't).
-                    armed = None;
+                    inputs.fired();
                     let now = self.clock.std(now);
                     if now >= idle_until {
                         idle_until = now + far;
                     }
                 }
                 #[cfg(unix)]
-                Ev::Control(call) => self.control_call(call),
-                Ev::Hangup => match self.reload() {
+                Event::Control(call) => {
+                    let answer = match Command::parse(&call.request) {
+                        Ok(c) => self.command(c),
+                        Err(e) => crate::ops::control::error(e),
+                    };
+                    call.answer(answer);
+                }
+                Event::Hangup => match self.reload() {
                     Ok(m) => tracing::info!("SIGHUP: {m}"),
                     Err(e) => {
                         tracing::error!("SIGHUP: config refused, still serving the old one:\n{e}")
@@ -464,7 +311,7 @@ impl<R: Runtime> Server<R> {
         tracing::info!("shutting down: committing queued lease records");
         self.submit_records();
         self.committer.finish();
-        while let Some(o) = outcomes.next().await {
+        while let Some(o) = inputs.last_outcome().await {
             self.apply(o);
         }
         self.flush(&mut out).await;
@@ -477,144 +324,17 @@ impl<R: Runtime> Server<R> {
         })
     }
 
-    /// Answers one control socket request ([`crate::ops::control`] lists them).
-    #[cfg(unix)]
-    fn control_call(&mut self, call: crate::ops::control::Call) {
-        use crate::ops::control::error;
-        use serde_json::{json, Value};
-        let command = call
-            .request
-            .get("command")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let text = |k: &str| {
-            call.request
-                .get(k)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let address = text("address").and_then(|a| a.parse::<Ipv4Addr>().ok());
-        let no_address = || error("`address` is missing or not an IPv4 address");
-        let answer = match (command.as_str(), address) {
-            ("leases", _) => json!({ "ok": true, "leases": self.lease_list(None) }),
-            ("lease", Some(a)) => match self.lease_list(Some(a)).pop() {
-                Some(l) => json!({ "ok": true, "lease": l }),
-                None => error(format!("no lease on {a}")),
-            },
-            ("delete-lease", Some(a)) => {
-                if self.machine.delete_lease(a) {
-                    tracing::info!("control: lease on {a} deleted");
-                    json!({ "ok": true })
-                } else {
-                    error(format!("no lease on {a}"))
-                }
+    /// Replays `first` and the records learned with it, as `Replay` lets each.
+    fn replay_learned(&mut self, first: Learned) {
+        let (learned, replay, machine) = (&self.learned, &mut self.replay, &mut self.machine);
+        let rest = learned
+            .iter()
+            .flat_map(|l| std::iter::from_fn(|| l.try_recv().ok()));
+        for l in std::iter::once(first).chain(rest) {
+            if let Some(r) = replay.as_mut().and_then(|p| p.learned(l)) {
+                machine.restore(&r);
             }
-            ("reservations", _) => {
-                let list: Vec<Value> = self
-                    .machine
-                    .reservations()
-                    .map(|(net, r)| {
-                        json!({
-                            "subnet": net.to_string(),
-                            "address": r.address.to_string(),
-                            "key": r.key.to_string(),
-                            "host_name": r.host_name,
-                        })
-                    })
-                    .collect();
-                json!({ "ok": true, "reservations": list })
-            }
-            ("add-reservation", Some(a)) => {
-                let key = match (text("mac"), text("client_id")) {
-                    (Some(m), None) => m
-                        .parse::<crate::MacAddress>()
-                        .map(|m| ReservationKey::HardwareAddress(m.as_bytes().to_vec()))
-                        .map_err(|e| e.to_string()),
-                    (None, Some(id)) => {
-                        crate::server::config::parse_hex(&id).map(ReservationKey::ClientId)
-                    }
-                    _ => Err("give exactly one of `mac` or `client_id`".to_string()),
-                };
-                match key {
-                    Ok(key) => {
-                        let r = Reservation {
-                            key,
-                            address: a,
-                            host_name: text("host_name"),
-                            options: Default::default(),
-                        };
-                        match self.machine.add_reservation(r) {
-                            Ok(()) => {
-                                tracing::info!("control: reservation of {a} added");
-                                json!({ "ok": true })
-                            }
-                            Err(e) => error(e),
-                        }
-                    }
-                    Err(e) => error(e),
-                }
-            }
-            ("remove-reservation", Some(a)) => {
-                if self.machine.remove_reservation(a) {
-                    tracing::info!("control: reservation of {a} removed");
-                    json!({ "ok": true })
-                } else {
-                    error(format!("no reservation of {a}"))
-                }
-            }
-            ("reload", _) => match self.reload() {
-                Ok(m) => {
-                    tracing::info!("control: {m}");
-                    json!({ "ok": true, "message": m })
-                }
-                Err(e) => {
-                    tracing::error!("control: reload refused, still serving the old config:\n{e}");
-                    error(e)
-                }
-            },
-            ("stats", _) => json!({
-                "ok": true,
-                "leases": self.machine.lease_count(),
-                "offers_held": self.machine.offers_held(),
-                "counters": self.machine.stats().to_string(),
-            }),
-            ("lease" | "delete-lease" | "add-reservation" | "remove-reservation", None) => {
-                no_address()
-            }
-            (other, _) => error(format!(
-                "unknown command {other:?}; the commands are leases, lease, delete-lease, \
-                 reservations, add-reservation, remove-reservation, reload, stats"
-            )),
-        };
-        call.answer(answer);
-    }
-
-    /// The bound leases (or the one on `only`) as JSON objects, like `dhcp leases --json`.
-    #[cfg(unix)]
-    fn lease_list(&self, only: Option<Ipv4Addr>) -> Vec<serde_json::Value> {
-        let now = std::time::Instant::now();
-        let unix = unix_now();
-        self.machine
-            .leases()
-            .filter(|(a, _, _)| only.is_none_or(|o| o == *a))
-            .map(|(a, client, until)| {
-                let left = (until != dhcp_core::time::Instant::MAX).then(|| {
-                    self.clock
-                        .std(until)
-                        .saturating_duration_since(now)
-                        .as_secs()
-                });
-                serde_json::json!({
-                    "address": a.to_string(),
-                    "state": "bound",
-                    "client": client.to_string(),
-                    "host_name": null,
-                    "expires": left.map(|l| unix + l),
-                    "expires_in": left,
-                })
-            })
-            .collect()
+        }
     }
 
     /// Logs a request and notes when it came, for the reply latency.

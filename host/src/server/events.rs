@@ -1,0 +1,196 @@
+//! [`Inputs`]: everything the server loop waits on, and [`Inputs::next`], which waits for
+//! the first of them and says which as an [`Event`].
+
+use std::future::{poll_fn, Future};
+use std::net::Ipv4Addr;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Instant;
+
+use dhcp_core::server::RecvMeta;
+use futures_lite::{Stream, StreamExt};
+use socket2::SockRef;
+
+use crate::net::socket::recv_request;
+use crate::runtime::{AsyncSocket, AsyncTimer};
+use crate::store::{Learned, Outcome};
+
+/// Room for one datagram of a receive batch (a DHCP message is far smaller; a longer one
+/// is handed on empty, and dropped and counted as malformed).
+const SLOT: usize = 16_384;
+
+/// Most datagrams taken from a socket at one wake-up before the replies go out: under load
+/// the loop runs once per batch instead of once per packet.
+const RECV_BATCH: usize = 32;
+
+/// A socket the server listens on.
+#[derive(Debug)]
+pub(super) struct Listener {
+    pub(super) socket: Box<dyn AsyncSocket>,
+    /// Interface index (0: every interface).
+    pub(super) index: u32,
+    /// Reported as the local address where the platform gives none.
+    pub(super) local: Ipv4Addr,
+}
+
+/// What woke the server loop, in the order [`Inputs::next`] looks: the first ready wins.
+#[derive(Debug)]
+pub(super) enum Event {
+    /// The shutdown future completed.
+    Stop,
+    /// The store wrote a batch (or could not).
+    Outcome(Outcome),
+    /// SIGHUP: reload the config.
+    Hangup,
+    /// A record another server sharing the store wrote.
+    Learned(Learned),
+    /// A control socket request.
+    #[cfg(unix)]
+    Control(crate::ops::control::Call),
+    /// The machine's deadline (or the metrics refresh) came.
+    Timer,
+    /// A batch of datagrams arrived; [`Inputs::packets`] reads them.
+    Packets,
+}
+
+type Channel<T> = Pin<Box<async_channel::Receiver<T>>>;
+
+/// The sources of the loop's events, and the buffer a batch of datagrams is read into.
+pub(super) struct Inputs<'s, S: Future<Output = ()>> {
+    shutdown: Pin<&'s mut S>,
+    outcomes: Channel<Outcome>,
+    hangups: Option<Channel<i32>>,
+    learned: Option<Channel<Learned>>,
+    #[cfg(unix)]
+    calls: Option<Channel<crate::ops::control::Call>>,
+    timer: Pin<Box<dyn AsyncTimer>>,
+    /// The deadline the timer holds: reset only when it changes, as a reset costs the
+    /// runtime work (async-io wakes its reactor for each new earliest timer).
+    armed: Option<Instant>,
+    buf: Vec<u8>,
+    got: Vec<(usize, RecvMeta)>,
+    /// The socket to read first next time (the one after the one read last).
+    first: usize,
+}
+
+impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
+    /// Inputs from these sources; the timer starts unarmed (far off).
+    pub(super) fn new(
+        shutdown: Pin<&'s mut S>,
+        outcomes: async_channel::Receiver<Outcome>,
+        hangups: Option<async_channel::Receiver<i32>>,
+        learned: Option<async_channel::Receiver<Learned>>,
+        #[cfg(unix)] calls: Option<async_channel::Receiver<crate::ops::control::Call>>,
+        timer: Pin<Box<dyn AsyncTimer>>,
+    ) -> Self {
+        Inputs {
+            shutdown,
+            outcomes: Box::pin(outcomes),
+            hangups: hangups.map(Box::pin),
+            learned: learned.map(Box::pin),
+            #[cfg(unix)]
+            calls: calls.map(Box::pin),
+            timer,
+            armed: None,
+            buf: vec![0u8; SLOT * RECV_BATCH],
+            got: Vec::with_capacity(RECV_BATCH),
+            first: 0,
+        }
+    }
+
+    /// Sets the timer to `deadline` (a no-op when it already holds it).
+    pub(super) fn arm(&mut self, deadline: Instant) {
+        if self.armed != Some(deadline) {
+            self.timer.as_mut().reset(deadline);
+            self.armed = Some(deadline);
+        }
+    }
+
+    /// Forgets the armed deadline, so the next [`arm`](Self::arm) sets the timer again: a
+    /// timer that has fired may not fire again by itself (async-io's doesn't).
+    pub(super) fn fired(&mut self) {
+        self.armed = None;
+    }
+
+    /// The datagrams of the last [`Event::Packets`], with where each came in.
+    pub(super) fn packets(&self) -> impl Iterator<Item = (&[u8], &RecvMeta)> {
+        self.got
+            .iter()
+            .enumerate()
+            .map(|(i, (n, meta))| (&self.buf[i * SLOT..][..*n], meta))
+    }
+
+    /// The outcomes still to come after the commit thread was told to finish.
+    pub(super) async fn last_outcome(&mut self) -> Option<Outcome> {
+        self.outcomes.next().await
+    }
+
+    /// Waits for the first input ready: shutdown, a store outcome, SIGHUP, a learned
+    /// record, a control request, the timer (before the sockets, so that a sustained burst
+    /// can't keep offers and leases from expiring), then the sockets in turn.
+    pub(super) async fn next(&mut self, listeners: &[Listener]) -> Event {
+        poll_fn(|cx| {
+            if self.shutdown.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Event::Stop);
+            }
+            if let Poll::Ready(Some(o)) = self.outcomes.as_mut().poll_next(cx) {
+                return Poll::Ready(Event::Outcome(o));
+            }
+            if let Some(Poll::Ready(Some(_))) =
+                self.hangups.as_mut().map(|h| h.as_mut().poll_next(cx))
+            {
+                return Poll::Ready(Event::Hangup);
+            }
+            if let Some(Poll::Ready(Some(r))) =
+                self.learned.as_mut().map(|l| l.as_mut().poll_next(cx))
+            {
+                return Poll::Ready(Event::Learned(r));
+            }
+            #[cfg(unix)]
+            if let Some(Poll::Ready(Some(c))) =
+                self.calls.as_mut().map(|c| c.as_mut().poll_next(cx))
+            {
+                return Poll::Ready(Event::Control(c));
+            }
+            if self.timer.as_mut().poll_elapsed(cx).is_ready() {
+                return Poll::Ready(Event::Timer);
+            }
+            let count = listeners.len();
+            for k in 0..count {
+                let i = (self.first + k) % count;
+                let l = &listeners[i];
+                let (got, buf) = (&mut self.got, &mut self.buf);
+                got.clear();
+                // Reads until the socket is empty (then `WouldBlock`, so that the runtime
+                // waits for the next datagram instead of reading again to learn that there
+                // is none) or the batch is full.
+                let r = l.socket.poll_read_with(cx, &mut |s| {
+                    while got.len() < RECV_BATCH {
+                        let slot = &mut buf[got.len() * SLOT..][..SLOT];
+                        match recv_request(SockRef::from(&*s), slot, l.local) {
+                            Ok(p) => got.push(p),
+                            Err(e)
+                                if !got.is_empty()
+                                    && e.kind() != std::io::ErrorKind::WouldBlock =>
+                            {
+                                tracing::warn!("receiving: {e}");
+                                break;
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(got.len())
+                });
+                if !got.is_empty() {
+                    self.first = (i + 1) % count;
+                    return Poll::Ready(Event::Packets);
+                }
+                if let Poll::Ready(Err(e)) = r {
+                    tracing::warn!("receiving: {e}");
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
