@@ -226,7 +226,7 @@ impl<R: Runtime> Server<R> {
     /// the machine's outputs (lease records to the commit thread, then the replies that
     /// may go), then arms the timer for the machine's next deadline, then waits for one
     /// event and hands it to the machine. An ACK never leaves before its record: the
-    /// machine holds it until [`apply`](Self::apply) reports the record durable.
+    /// machine holds it until the store's outcome reports the record durable.
     pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> Result<Summary, Error> {
         let shutdown = pin!(shutdown);
         let far = Duration::from_secs(3600);

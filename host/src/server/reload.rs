@@ -5,7 +5,7 @@ use super::Server;
 use crate::runtime::Runtime;
 
 impl<R: Runtime> Server<R> {
-    /// Reads the config file again and applies it ([`Machine::reconfigure`]): a bad file
+    /// Reads the config file again and applies it ([`dhcp_core::server::Server::reconfigure`]): a bad file
     /// changes nothing and its mistakes come back as `FILE:LINE:COLUMN: FIELD: what`. What
     /// only a restart can change (interfaces, journal, store, metrics, control socket, user,
     /// logging) is named in the answer and left as it was.
