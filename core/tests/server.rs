@@ -1365,3 +1365,129 @@ fn replies_follow_rfc2131_table_3() {
         }
     }
 }
+
+/// RFC 8925 section 3.3: IPv6-only preferred (108) goes only to a client whose parameter
+/// request list names it, never in the "everything configured" answer to a client that
+/// sent no list.
+#[test]
+fn rfc8925_3_3_ipv6_only_preferred_only_when_listed() {
+    let mut c = config();
+    c.options.ipv6_only_wait(1800).unwrap();
+    let mut s = server(c);
+    let unlisted = exchange(&mut s, at(1), &req(MessageType::Discover, 1));
+    let m = unlisted[0].msg();
+    assert!(
+        m.routers().unwrap().is_some(),
+        "configured options still come"
+    );
+    assert_eq!(m.ipv6_only_preferred().unwrap(), None);
+    let other = req(MessageType::Discover, 2).with(|r| r.extra.push((55, vec![1, 3, 6])));
+    let o = exchange(&mut s, at(1), &other);
+    assert_eq!(o[0].msg().ipv6_only_preferred().unwrap(), None);
+    let listed = req(MessageType::Discover, 3).with(|r| r.extra.push((55, vec![1, 3, 108])));
+    let o = exchange(&mut s, at(1), &listed);
+    assert_eq!(o[0].msg().ipv6_only_preferred().unwrap(), Some(1800));
+}
+
+/// RFC 2131 section 3.3: a lease of 0xffffffff is infinite; it carries no T1 or T2 and
+/// its record never expires.
+#[test]
+fn rfc2131_3_3_an_infinite_lease_has_no_t1_or_t2() {
+    let mut c = config();
+    c.lease = LeaseTimes {
+        default: Some(u32::MAX),
+        min: Some(60),
+        max: Some(u32::MAX),
+        ..Default::default()
+    };
+    let mut s = server(c);
+    let o = exchange(&mut s, at(1), &req(MessageType::Discover, 1));
+    let a = o[0].msg().yiaddr();
+    s.handle_packet(
+        at(2),
+        &meta(),
+        &req(MessageType::Request, 1)
+            .with(|r| {
+                r.requested = Some(a);
+                r.server_id = Some(SERVER_ID);
+            })
+            .bytes(),
+    );
+    let records = persist_all(&mut s);
+    assert_eq!(records[0].expires, u64::MAX, "the record never expires");
+    let ack = drain(&mut s);
+    let m = ack[0].msg();
+    assert_eq!(m.lease_time().unwrap(), Some(u32::MAX));
+    assert!(m.option(OptionCode::RENEWAL_TIME).is_none());
+    assert!(m.option(OptionCode::REBINDING_TIME).is_none());
+    // The offer's deadline passes (its entry is stale by then), and nothing is left due.
+    s.handle_timeout(at(61));
+    assert_eq!(s.poll_timeout(), None, "nothing to expire");
+    s.handle_timeout(at(10_000_000));
+    assert_eq!(s.bound_to(a), Some(&key(1)));
+}
+
+/// RFC 2131 section 4.3.1: a requested lease time (51) is granted within the configured
+/// bounds; T1 and T2 follow the time granted.
+#[test]
+fn rfc2131_4_3_1_a_requested_lease_time_is_kept_within_min_and_max() {
+    let mut s = server(config());
+    let granted = |s: &mut Server, n: u8, asked: u32| {
+        let d = req(MessageType::Discover, n)
+            .with(|r| r.extra.push((51, asked.to_be_bytes().to_vec())));
+        let o = exchange(s, at(1), &d);
+        let m = o[0].msg();
+        let t1 = m
+            .option(OptionCode::RENEWAL_TIME)
+            .map(|v| v.bytes().collect::<Vec<u8>>());
+        (m.lease_time().unwrap().unwrap(), t1)
+    };
+    // The defaults: 60 s to 86 400 s.
+    assert_eq!(granted(&mut s, 1, 10).0, 60);
+    assert_eq!(
+        granted(&mut s, 2, 7200),
+        (7200, Some(3600u32.to_be_bytes().to_vec()))
+    );
+    assert_eq!(granted(&mut s, 3, 1_000_000).0, 86_400);
+}
+
+/// RFC 3046 sections 2.0-2.1 and RFC 4361: a reservation by relay remote id (82,
+/// sub-option 2) or by client id (61) gives that client its address.
+#[test]
+fn reservations_by_remote_id_and_client_id() {
+    let mut c = config();
+    c.subnets[1].reservations.push(Reservation {
+        key: ReservationKey::RemoteId(b"cpe-42".to_vec()),
+        address: ip("198.51.100.42"),
+        host_name: None,
+        options: Default::default(),
+    });
+    c.subnets[0].reservations.push(Reservation {
+        key: ReservationKey::ClientId(vec![0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4]),
+        address: ip("192.0.2.60"),
+        host_name: None,
+        options: Default::default(),
+    });
+    let mut s = server(c);
+    let d = req(MessageType::Discover, 9).with(|r| {
+        r.giaddr = RELAY;
+        r.extra.push((82, b"\x02\x06cpe-42".to_vec()));
+    });
+    assert_eq!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("198.51.100.42")
+    );
+    let d = req(MessageType::Discover, 10)
+        .with(|r| r.extra.push((61, vec![0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4])));
+    assert_eq!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("192.0.2.60")
+    );
+    // Another MAC with the same client id is the same client.
+    let d = req(MessageType::Discover, 11)
+        .with(|r| r.extra.push((61, vec![0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4])));
+    assert_eq!(
+        exchange(&mut s, at(1), &d)[0].msg().yiaddr(),
+        ip("192.0.2.60")
+    );
+}

@@ -326,12 +326,15 @@ impl Server {
                 }
             },
             None => {
+                // Everything configured, but IPv6-only preferred (108): RFC 8925 section
+                // 3.3 sends it only to a client that lists it.
                 copied = heapless_from(
                     reservation
                         .iter()
                         .flat_map(|res| res.options.iter())
                         .map(|(c, _)| c.0)
-                        .chain(subnet.options.codes().iter().copied()),
+                        .chain(subnet.options.codes().iter().copied())
+                        .filter(|&c| OptionCode(c) != OptionCode::IPV6_ONLY_PREFERRED),
                 );
                 &copied
             }
