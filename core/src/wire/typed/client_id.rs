@@ -81,3 +81,34 @@ impl<'a> ClientId<'a> {
         }
     }
 }
+
+/// A client identifier (61) to write in the RFC 4361 form: type 255, the IAID, the DUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rfc4361ClientId<'d> {
+    /// The identity association: which of the host's interfaces.
+    pub iaid: u32,
+    /// The host's DUID (RFC 8415), its 2-byte type included.
+    pub duid: &'d [u8],
+}
+
+impl super::OptionValue for Rfc4361ClientId<'_> {
+    const CODE: OptionCode = OptionCode::CLIENT_ID;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        if self.duid.len() < 2 {
+            return Err(super::bad_value(
+                Self::CODE,
+                Reason::DUID_SHORTER_THAN_ITS_2_BYTE_TYPE,
+            ));
+        }
+        Ok(5 + self.duid.len())
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        w.put(&[255])?;
+        w.put(&self.iaid.to_be_bytes())?;
+        w.put(self.duid)
+    }
+}

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::bad_len;
-use super::name::{check_name, DomainName, Encoding};
+use super::name::{check_name, encoded_name_len, put_labels, DomainName, Encoding};
 use super::text::Text;
 use crate::wire::code::OptionCode;
 use crate::wire::data::OptionData;
@@ -83,5 +83,54 @@ impl<'a> ClientFqdn<'a> {
             rcode2: head[2],
             name,
         })
+    }
+}
+
+/// A client FQDN (81, RFC 4702) to write. With [`FqdnFlags::E`] the name goes in DNS wire
+/// form (a name ending in '.' fully qualified, else partial: no root label), else as
+/// ASCII. RCODE1 and RCODE2 are written as 0, what a client sends (RFC 4702 section 2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FqdnValue<'n> {
+    /// The flags (S, O, E, N).
+    pub flags: FqdnFlags,
+    /// The name, dotted.
+    pub name: &'n str,
+}
+
+impl FqdnValue<'_> {
+    /// The name without a trailing dot, and whether it had one (fully qualified).
+    fn body(&self) -> (&str, bool) {
+        match self.name.strip_suffix('.') {
+            Some(b) => (b, true),
+            None => (self.name, false),
+        }
+    }
+}
+
+impl super::OptionValue for FqdnValue<'_> {
+    const CODE: OptionCode = OptionCode::CLIENT_FQDN;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        if !self.flags.contains(FqdnFlags::E) {
+            return Ok(3 + self.name.len());
+        }
+        let (body, fully) = self.body();
+        Ok(3 + encoded_name_len(Self::CODE, body)? - usize::from(!fully))
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        let rcode = 0;
+        w.put(&[self.flags.bits(), rcode, rcode])?;
+        if !self.flags.contains(FqdnFlags::E) {
+            return w.put(self.name.as_bytes());
+        }
+        let (body, fully) = self.body();
+        put_labels(w, body)?;
+        if fully {
+            w.put(&[0])?;
+        }
+        Ok(())
     }
 }

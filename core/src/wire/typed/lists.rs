@@ -180,3 +180,31 @@ impl<'a> UserClasses<'a> {
         })
     }
 }
+
+/// User classes (77, RFC 3004) to write: each class 1..=255 bytes, at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserClassList<'c>(pub &'c [&'c [u8]]);
+
+impl super::OptionValue for UserClassList<'_> {
+    const CODE: OptionCode = OptionCode::USER_CLASS;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        let classes = self.0;
+        if classes.is_empty() || classes.iter().any(|c| c.is_empty() || c.len() > 255) {
+            return Err(super::bad_value(
+                Self::CODE,
+                Reason::USER_CLASSES_MUST_BE_1_255_BYTES_EACH_AT_LEAST_ONE,
+            ));
+        }
+        Ok(classes.iter().map(|c| 1 + c.len()).sum())
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        self.0.iter().try_for_each(|c| {
+            w.put(&[c.len() as u8])?;
+            w.put(c)
+        })
+    }
+}

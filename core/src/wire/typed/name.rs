@@ -224,3 +224,72 @@ impl fmt::Display for DomainSearch<'_> {
         Ok(())
     }
 }
+
+/// A domain search list (119, RFC 3397) to write, without compression: dotted names, a
+/// trailing dot optional; labels 1..=63 bytes, names at most 255 in wire form; at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchList<'n>(pub &'n [&'n str]);
+
+impl super::OptionValue for SearchList<'_> {
+    const CODE: OptionCode = OptionCode::DOMAIN_SEARCH;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        if self.0.is_empty() {
+            return Err(super::bad_value(Self::CODE, Reason::EMPTY_SEARCH_LIST));
+        }
+        self.0.iter().try_fold(0, |len, name| {
+            Ok(len + encoded_name_len(Self::CODE, name.strip_suffix('.').unwrap_or(name))?)
+        })
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        self.0.iter().try_for_each(|name| {
+            put_labels(w, name.strip_suffix('.').unwrap_or(name))?;
+            w.put(&[0])
+        })
+    }
+}
+
+/// Wire length of a dotted name (no trailing dot) with its root label, after checking it.
+#[inline]
+pub(crate) fn encoded_name_len(
+    code: OptionCode,
+    name: &str,
+) -> Result<usize, crate::wire::EmitError> {
+    let mut len = 1;
+    if !name.is_empty() {
+        for label in name.split('.') {
+            if label.is_empty() || label.len() > 63 {
+                return Err(super::bad_value(
+                    code,
+                    Reason::DOMAIN_LABELS_MUST_BE_1_63_BYTES,
+                ));
+            }
+            len += 1 + label.len();
+        }
+    }
+    if len > NAME_MAX_LEN {
+        return Err(super::bad_value(
+            code,
+            Reason::DOMAIN_NAME_LONGER_THAN_255_BYTES,
+        ));
+    }
+    Ok(len)
+}
+
+/// Writes the labels of a checked dotted name, without the root label.
+#[inline]
+pub(crate) fn put_labels(
+    w: &mut crate::wire::ValueWriter<'_, '_>,
+    name: &str,
+) -> Result<(), crate::wire::EmitError> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    name.split('.').try_for_each(|label| {
+        w.put(&[label.len() as u8])?;
+        w.put(label.as_bytes())
+    })
+}

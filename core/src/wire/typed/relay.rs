@@ -94,3 +94,32 @@ impl<'a> RelayAgentInfo<'a> {
         }
     }
 }
+
+/// Relay agent information (82, RFC 3046) to write: sub-options as (code, value), each
+/// value at most 255 bytes, at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayInfoValue<'s>(pub &'s [(u8, &'s [u8])]);
+
+impl super::OptionValue for RelayInfoValue<'_> {
+    const CODE: OptionCode = OptionCode::RELAY_AGENT_INFO;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        let subs = self.0;
+        if subs.is_empty() || subs.iter().any(|(_, d)| d.len() > 255) {
+            return Err(super::bad_value(
+                Self::CODE,
+                crate::wire::error::Reason::SUB_OPTIONS_MUST_BE_AT_MOST_255_BYTES_EACH_AT_LEAST_ONE,
+            ));
+        }
+        Ok(subs.iter().map(|(_, d)| 2 + d.len()).sum())
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        self.0.iter().try_for_each(|(c, d)| {
+            w.put(&[*c, d.len() as u8])?;
+            w.put(d)
+        })
+    }
+}

@@ -103,3 +103,34 @@ impl<'a> ClasslessRoutes<'a> {
         })
     }
 }
+
+/// Classless static routes (121, RFC 3442) to write; destination bits past each prefix are
+/// dropped. At least one route, prefix lengths at most 32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteList<'r>(pub &'r [Route]);
+
+impl super::OptionValue for RouteList<'_> {
+    const CODE: OptionCode = OptionCode::CLASSLESS_ROUTES;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        let routes = self.0;
+        if routes.is_empty() || routes.iter().any(|r| r.prefix_len > 32) {
+            return Err(super::bad_value(
+                Self::CODE,
+                Reason::ROUTES_MUST_HAVE_PREFIX_LENGTHS_OF_AT_MOST_32_AT_LEAST_ONE_ROUTE,
+            ));
+        }
+        Ok(routes.iter().map(Route::encoded_len).sum())
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        self.0.iter().try_for_each(|r| {
+            let dest = (u32::from(r.destination) & mask(r.prefix_len)).to_be_bytes();
+            w.put(&[r.prefix_len])?;
+            w.put(&dest[..significant_octets(r.prefix_len)])?;
+            w.put(&r.router.octets())
+        })
+    }
+}

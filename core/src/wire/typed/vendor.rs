@@ -73,3 +73,33 @@ impl<'a> VendorIdentifying<'a> {
         })
     }
 }
+
+/// Vendor-identifying vendor options (125, RFC 3925) to write: per enterprise number, its
+/// already-encoded sub-options (at most 255 bytes a block), at least one block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorBlocks<'b>(pub &'b [(u32, &'b [u8])]);
+
+impl super::OptionValue for VendorBlocks<'_> {
+    const CODE: OptionCode = OptionCode::VENDOR_IDENTIFYING_OPTIONS;
+
+    #[inline]
+    fn wire_len(&self) -> Result<usize, crate::wire::EmitError> {
+        let blocks = self.0;
+        if blocks.is_empty() || blocks.iter().any(|(_, d)| d.len() > 255) {
+            return Err(super::bad_value(
+                Self::CODE,
+                crate::wire::error::Reason::ENTERPRISE_BLOCKS_MUST_BE_AT_MOST_255_BYTES_EACH_AT_LEAST_ONE,
+            ));
+        }
+        Ok(blocks.iter().map(|(_, d)| 5 + d.len()).sum())
+    }
+
+    #[inline]
+    fn emit(&self, w: &mut crate::wire::ValueWriter<'_, '_>) -> Result<(), crate::wire::EmitError> {
+        self.0.iter().try_for_each(|(e, d)| {
+            w.put(&e.to_be_bytes())?;
+            w.put(&[d.len() as u8])?;
+            w.put(d)
+        })
+    }
+}
