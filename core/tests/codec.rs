@@ -675,3 +675,29 @@ fn display_reads_like_tcpdump() {
     let text = Message::parse(&buf).unwrap().to_string();
     assert!(text.contains("Default-Gateway (3), length 3: 010203 (malformed: option Default-Gateway (3): length 3"), "{text}");
 }
+
+/// `option_range` finds the one instance of a code in the options field wherever it lies
+/// (indexed or not: codes from 128 up, far offsets), and refuses a repeated or absent one.
+#[test]
+fn option_range_finds_a_single_instance_anywhere_in_the_options_field() {
+    let mut buf = [0u8; 1500];
+    let mut b = MessageBuilder::new(&mut buf).unwrap();
+    b.max_len(1400).unwrap();
+    b.message_type(MessageType::Ack).unwrap();
+    b.option(OptionCode(224), &[b'x'; 250]).unwrap();
+    b.option(OptionCode(225), &[b'y'; 10]).unwrap();
+    b.lease_time(3600).unwrap();
+    b.option(OptionCode(200), &[1, 2]).unwrap();
+    b.option(OptionCode(201), &[3]).unwrap();
+    b.option(OptionCode(201), &[4]).unwrap();
+    let n = b.finish().unwrap();
+    let m = Message::parse(&buf[..n]).unwrap();
+    let lease = m.option_range(OptionCode::LEASE_TIME).unwrap();
+    assert_eq!(buf[lease], 3600u32.to_be_bytes());
+    let high = m.option_range(OptionCode(200)).unwrap();
+    assert_eq!(buf[high], [1, 2]);
+    assert_eq!(m.option_range(OptionCode(201)), None, "repeated");
+    assert_eq!(m.option_range(OptionCode::ROUTERS), None, "absent");
+    let first = m.option_range(OptionCode::MESSAGE_TYPE).unwrap();
+    assert_eq!(buf[first], [MessageType::Ack as u8]);
+}

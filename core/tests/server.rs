@@ -832,6 +832,45 @@ fn a_store_that_cannot_write_withholds_new_leases_and_answers_renewals_from_dura
     assert_eq!(ack[0].msg().lease_time().unwrap(), Some(3600));
 }
 
+/// The same renewal answered from the durable record, with the lease times written last
+/// and far into the options field (past where the parse's option index reaches): the
+/// lease, T1 and T2 are all rewritten, so T1 never outlasts the shortened lease.
+#[test]
+fn a_renewal_answered_from_the_durable_record_rewrites_lease_times_far_into_the_reply() {
+    let mut c = config();
+    c.subnets[0].options.raw(224, &[b'x'; 250]).unwrap();
+    let mut s = server(c);
+    // The list asks for the long option and not for 51, 58, 59: they come after it.
+    let listed = |r: &mut Req| r.extra.push((55, vec![224, 1, 3]));
+    let o = exchange(&mut s, at(1), &req(MessageType::Discover, 1).with(listed));
+    let a1 = o[0].msg().yiaddr();
+    let r1 = req(MessageType::Request, 1).with(|r| {
+        listed(r);
+        r.requested = Some(a1);
+        r.server_id = Some(SERVER_ID);
+    });
+    assert_eq!(exchange(&mut s, at(1), &r1)[0].kind(), MessageType::Ack);
+    let renew = req(MessageType::Request, 1).with(|r| {
+        listed(r);
+        r.ciaddr = a1;
+    });
+    s.handle_packet(at(1001), &meta(), &renew.bytes());
+    let rec = s.poll_persist().unwrap();
+    s.persist_unavailable(rec.seq);
+    let ack = drain(&mut s);
+    assert_eq!(ack.len(), 1, "the renewal is answered");
+    let m = ack[0].msg();
+    let lease = m.lease_time().unwrap().unwrap();
+    assert!((2599..=2601).contains(&lease), "lease {lease}");
+    assert_eq!(m.renewal_time().unwrap(), Some(lease / 2));
+    let codes: Vec<u8> = m.options().map(|o| o.code.0).collect();
+    assert_eq!(
+        codes[codes.len() - 3..],
+        [51, 58, 59],
+        "the lease times come last"
+    );
+}
+
 #[test]
 fn a_discover_flood_is_capped_and_known_clients_are_still_answered() {
     let mut c = config();

@@ -352,3 +352,27 @@ fn near_miss_keys_get_a_suggestion() {
     let got = first(&format!("bogus = 1\n{SUBNET}"));
     assert!(!got.contains("did you mean"), "{got}");
 }
+
+/// A T1 inherited from `[lease]` that a subnet's own shorter lease time leaves too long is
+/// not refused (the subnet sends the default T1, half its lease): it is a warning at the
+/// subnet's lease time. The same T1 written in the subnet itself is a mistake.
+#[test]
+fn an_inherited_t1_too_long_for_a_subnet_is_a_warning_at_the_subnet() {
+    let text =
+        format!("[lease]\ntime = 86400\nrenewal = 43200\n{SUBNET}[subnet.lease]\ntime = 3600\n");
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), &text).expect("accepted");
+    let w: Vec<String> = f.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        [
+            "/etc/dhcp/server.toml:8:8: subnet[0].lease.time: subnet 192.0.2.0/24 lease: \
+          T1 43200 s must be below the lease time 3600 s (T1 from the server-wide [lease]); \
+          this subnet sends its default instead"
+        ]
+    );
+    let own = format!("{SUBNET}[subnet.lease]\ntime = 3600\nrenewal = 43200\n");
+    assert_eq!(
+        first(&own),
+        "6:11: subnet[0].lease.renewal: subnet 192.0.2.0/24 lease: T1 43200 s must be below the lease time 3600 s"
+    );
+}

@@ -411,7 +411,70 @@ fn check_times(t: &LeaseTimes) -> Vec<TimesMistake> {
     found
 }
 
+/// The mistakes of subnet `i`'s lease times over the server's (`server_times`: the
+/// server's own mistakes, reported once, not again per subnet), each with whether it is
+/// fatal. A mistake is the subnet's when a field it involves is set there. One whose T1 or
+/// T2 is inherited from the server and only clashes with the subnet's own times is not
+/// fatal: the subnet then sends that time's default (1/2 and 7/8 of its lease), as it
+/// would for a lease time a client asked for.
+fn subnet_times(
+    i: usize,
+    s: &SubnetConfig,
+    server: &LeaseTimes,
+    server_times: &[TimesMistake],
+) -> Vec<(ConfigError, bool)> {
+    let at = format!("subnet {} lease", s.subnet);
+    let mut found = Vec::new();
+    for m in check_times(&s.lease.over(server)) {
+        let set_here = |f: LeaseField| f.of(&s.lease).is_some();
+        let own = [Some(m.field), m.against]
+            .into_iter()
+            .flatten()
+            .find(|&f| set_here(f));
+        let inherited_timer =
+            matches!(m.field, LeaseField::Renewal | LeaseField::Rebinding) && !set_here(m.field);
+        let (place, fatal, what) =
+            match own {
+                Some(field) if inherited_timer => (
+                    ConfigPlace::SubnetLease { subnet: i, field },
+                    false,
+                    format!(
+                    "{} ({} from the server-wide [lease]); this subnet sends its default instead",
+                    m.what,
+                    if m.field == LeaseField::Renewal { "T1" } else { "T2" }
+                ),
+                ),
+                Some(field) => (ConfigPlace::SubnetLease { subnet: i, field }, true, m.what),
+                None if server_times.iter().any(|o| o.what == m.what) => continue,
+                None => (ConfigPlace::Lease(m.field), true, m.what),
+            };
+        found.push((
+            ConfigError {
+                place,
+                at: at.clone(),
+                what,
+            },
+            fatal,
+        ));
+    }
+    found
+}
+
 impl ServerConfig {
+    /// What [`validate`](Self::validate) accepts but is likely not what was meant: a T1 or
+    /// T2 inherited from the server-wide times that is not below a subnet's own lease time
+    /// (or T2), so the subnet sends the default for it instead.
+    pub fn warnings(&self) -> Vec<ConfigError> {
+        let server_times = check_times(&self.lease);
+        self.subnets
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| subnet_times(i, s, &self.lease, &server_times))
+            .filter(|(_, fatal)| !fatal)
+            .map(|(w, _)| w)
+            .collect()
+    }
+
     /// Checks the whole configuration and returns every mistake found: subnets that are
     /// not network addresses or overlap, pools reversed, outside their subnet or
     /// overlapping, reservations outside their subnet or twice the same client or address,
@@ -533,24 +596,10 @@ impl ServerConfig {
                 seen_keys.push(&r.key);
                 seen_addrs.push(r.address);
             }
-            // The subnet's times over the server's: a mistake is the subnet's when one of
-            // the fields in it is set there; one in the server's alone is reported once,
-            // above.
-            for m in check_times(&s.lease.over(&self.lease)) {
-                let own = [Some(m.field), m.against]
-                    .into_iter()
-                    .flatten()
-                    .find(|f| f.of(&s.lease).is_some());
-                let place = match own {
-                    Some(field) => ConfigPlace::SubnetLease { subnet: i, field },
-                    None if server_times.iter().any(|o| o.what == m.what) => continue,
-                    None => ConfigPlace::Lease(m.field),
-                };
-                errors.push(ConfigError {
-                    place,
-                    at: format!("{at} lease"),
-                    what: m.what,
-                });
+            for (mistake, fatal) in subnet_times(i, s, &self.lease, &server_times) {
+                if fatal {
+                    errors.push(mistake);
+                }
             }
         }
         if errors.is_empty() {

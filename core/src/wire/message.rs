@@ -232,12 +232,35 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// Where the value of option `code` lies in the message's bytes, when it is a single
-    /// instance in the `options` field (as every option the server writes is); `None` when
-    /// it is absent or lies elsewhere. Lets a caller patch an encoded value in place.
+    /// Where the value of option `code` lies in the message's bytes, when the `options`
+    /// field holds exactly one instance of it (as it does every option the server writes);
+    /// `None` when it holds none or several. Instances in `file` or `sname` are not looked
+    /// at. Lets a caller patch an encoded value in place.
     pub fn option_range(&self, code: OptionCode) -> Option<core::ops::Range<usize>> {
-        let at = self.index.lookup(code.0)??;
-        let len = usize::from(*self.areas.main().get(at + 1)?);
+        let area = self.areas.main();
+        let at = match self.index.lookup(code.0) {
+            Some(at) => at?,
+            // Not indexed (a code from 128 up, an offset past the index's reach, or a
+            // repeated code): the options field is walked, checked whole by `parse`.
+            None => {
+                let mut found = None;
+                let mut pos = 0;
+                while let Some(&c) = area.get(pos) {
+                    match c {
+                        0 => pos += 1,
+                        255 => break,
+                        _ => {
+                            if c == code.0 && found.replace(pos).is_some() {
+                                return None;
+                            }
+                            pos += 2 + usize::from(*area.get(pos + 1)?);
+                        }
+                    }
+                }
+                found?
+            }
+        };
+        let len = usize::from(*area.get(at + 1)?);
         let start = OPTIONS_OFFSET + at + 2;
         Some(start..start + len)
     }

@@ -168,15 +168,23 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
     let mut server = settings(&top, &mut report);
     let kept = subnets(&top, &mut server, &mut report);
     warn_default_routes(&top, &mut report);
+    let model = |e: &dhcp_core::server::ConfigError| {
+        let (span, field) = locate(&top, &kept, &e.place);
+        let what = match e.place {
+            ConfigPlace::Lease(_) => e.what.clone(),
+            _ => format!("{}: {}", e.at, e.what),
+        };
+        (span, field, what)
+    };
     if let Err(errors) = server.validate() {
-        for e in errors {
-            let (span, field) = locate(&top, &kept, &e.place);
-            let what = match e.place {
-                ConfigPlace::Lease(_) => e.what,
-                _ => format!("{}: {}", e.at, e.what),
-            };
+        for e in &errors {
+            let (span, field, what) = model(e);
             report.at(span, &field, what);
         }
+    }
+    for w in &server.warnings() {
+        let (span, field, what) = model(w);
+        report.warn(span, &field, what);
     }
     let store = store_of(&top, dir, &mut report);
     if let Some(ha) = &top.ha {
