@@ -1,4 +1,4 @@
-//! `dhcp-core`: the sans-IO DHCPv4 protocol core.
+//! `dhcp-core`: the sans-IO DHCPv4 and DHCPv6 protocol core.
 //!
 //! This crate holds the protocol and nothing else: it never opens a socket, never reads a
 //! clock and never allocates on the packet path. It builds for bare-metal targets
@@ -7,7 +7,8 @@
 //! - [`client`]: the RFC 2131 client state machine.
 //! - `server` (feature `alloc`, on by default): the server state machine.
 //! - [`time`]: the instants the caller passes in.
-//! - [`wire`]: the zero-copy codec. [`wire::Message::parse`] checks a buffer once and then
+//! - [`v6`]: DHCPv6 (RFC 8415): [`v6::wire`], its zero-copy codec.
+//! - [`wire`]: the zero-copy DHCPv4 codec. [`wire::Message::parse`] checks a buffer once and then
 //!   hands out header fields and typed options without copying or panicking;
 //!   [`wire::MessageBuilder`] writes a message into a caller's buffer.
 //!
@@ -39,4 +40,5 @@ mod rng;
 #[cfg(feature = "alloc")]
 pub mod server;
 pub mod time;
+pub mod v6;
 pub mod wire;

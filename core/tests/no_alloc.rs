@@ -114,6 +114,16 @@ fn codec_paths_allocate_nothing() {
         .map(|(_, payload)| payload)
         .collect();
     assert!(!payloads.is_empty(), "no golden packets found");
+    let mut v6_seeds = Vec::new();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/seeds-parse6"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        v6_seeds.push(std::fs::read(entry.path()).unwrap());
+    }
+    assert!(!v6_seeds.is_empty(), "no DHCPv6 seeds found");
+    let mut buf6 = [0u8; 1500];
 
     // The counter sees allocations on this thread.
     let probe = allocations();
@@ -132,6 +142,12 @@ fn codec_paths_allocate_nothing() {
     for payload in &payloads {
         frames += usize::from(exercise(payload).is_some());
     }
+    let mut v6 = 0;
+    for datagram in &v6_seeds {
+        v6 += usize::from(common::exercise6::exercise6(datagram).is_some());
+        let p = dhcp_core::v6::wire::Packet::parse(datagram).unwrap();
+        v6 += usize::from(common::reemit6::reemit6(&p, &mut buf6, 1_000).is_ok());
+    }
     let after = allocations();
 
     assert!(touched > 0);
@@ -144,6 +160,14 @@ fn codec_paths_allocate_nothing() {
         "the client's DORA and renewal ran"
     );
     assert_eq!(frames, payloads.len(), "every golden packet parses");
+    assert_eq!(
+        v6,
+        2 * v6_seeds.len(),
+        "every DHCPv6 seed parses and re-emits"
+    );
     assert_eq!(after - before, 0, "allocations on the codec path");
-    eprintln!("no allocation across our ACK, a client DORA + renewal and {frames} golden frames");
+    eprintln!(
+        "no allocation across our ACK, a client DORA + renewal, {frames} golden frames and {} DHCPv6 datagrams",
+        v6_seeds.len()
+    );
 }

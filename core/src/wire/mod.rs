@@ -25,6 +25,7 @@ pub mod typed;
 pub use builder::{MessageBuilder, ValueWriter};
 pub use code::{MessageType, OptionCode};
 pub use data::{Bytes, OptionData, Segments};
+pub(crate) use display::write_visible;
 pub use display::OptionValue;
 pub use error::{EmitError, Expected, HeaderField, OptionError, ParseError, Reason};
 pub use header::{Area, Flags, Op, Overload};

@@ -4,6 +4,8 @@
 pub mod client_driver;
 pub mod dora;
 pub mod exercise;
+pub mod exercise6;
 pub mod pcap;
 pub mod reemit;
+pub mod reemit6;
 pub mod server_driver;

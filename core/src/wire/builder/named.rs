@@ -8,8 +8,8 @@ use super::MessageBuilder;
 use crate::wire::code::{MessageType, OptionCode};
 use crate::wire::error::{EmitError, Reason};
 use crate::wire::typed::{
-    FqdnFlags, FqdnValue, OptionValue, RelayInfoValue, Rfc4361ClientId, Route, RouteList,
-    SearchList, UserClassList, VendorBlocks,
+    Encode, FqdnFlags, FqdnValue, RelayInfoValue, Rfc4361ClientId, Route, RouteList, SearchList,
+    UserClassList, VendorBlocks,
 };
 
 impl MessageBuilder<'_> {
@@ -42,10 +42,10 @@ impl MessageBuilder<'_> {
         self.option(code, text)
     }
 
-    /// Writes a typed value with its own encoder ([`OptionValue`]): checked first, so a
+    /// Writes a typed value with its own encoder ([`Encode`]): checked first, so a
     /// value that can't be written is an error and leaves the message as it was.
     #[inline]
-    pub fn value<V: OptionValue>(&mut self, value: &V) -> Result<&mut Self, EmitError> {
+    pub fn value<V: Encode>(&mut self, value: &V) -> Result<&mut Self, EmitError> {
         let len = value.wire_len()?;
         self.option_with(V::CODE, len, |w| value.emit(w))
     }

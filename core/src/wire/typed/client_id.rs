@@ -91,7 +91,7 @@ pub struct Rfc4361ClientId<'d> {
     pub duid: &'d [u8],
 }
 
-impl super::OptionValue for Rfc4361ClientId<'_> {
+impl super::Encode for Rfc4361ClientId<'_> {
     const CODE: OptionCode = OptionCode::CLIENT_ID;
 
     #[inline]

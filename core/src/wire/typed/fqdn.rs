@@ -107,7 +107,7 @@ impl FqdnValue<'_> {
     }
 }
 
-impl super::OptionValue for FqdnValue<'_> {
+impl super::Encode for FqdnValue<'_> {
     const CODE: OptionCode = OptionCode::CLIENT_FQDN;
 
     #[inline]

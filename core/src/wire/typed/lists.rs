@@ -185,7 +185,7 @@ impl<'a> UserClasses<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserClassList<'c>(pub &'c [&'c [u8]]);
 
-impl super::OptionValue for UserClassList<'_> {
+impl super::Encode for UserClassList<'_> {
     const CODE: OptionCode = OptionCode::USER_CLASS;
 
     #[inline]

@@ -2,7 +2,7 @@
 //! [`Message`](super::Message)'s accessors) and borrows the message's bytes; none allocates.
 //!
 //! Each module holds both directions of its values: the decoder (a view over the bytes)
-//! and the one encoder, an [`OptionValue`] that [`MessageBuilder::value`] writes.
+//! and the one encoder, an [`Encode`] that [`MessageBuilder::value`] writes.
 //!
 //! [`MessageBuilder::value`]: super::MessageBuilder::value
 
@@ -36,7 +36,7 @@ use super::error::{EmitError, Expected, OptionError};
 /// An option value that writes itself: its type's one encoder, beside its decoder.
 /// [`MessageBuilder::value`](super::MessageBuilder::value) checks it, finds room for it,
 /// and writes it (split across instances and areas as RFC 3396 allows).
-pub trait OptionValue {
+pub trait Encode {
     /// The option code it is written under.
     const CODE: OptionCode;
     /// Checks the value: its length on the wire, or why it cannot be written.

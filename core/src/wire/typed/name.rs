@@ -230,7 +230,7 @@ impl fmt::Display for DomainSearch<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchList<'n>(pub &'n [&'n str]);
 
-impl super::OptionValue for SearchList<'_> {
+impl super::Encode for SearchList<'_> {
     const CODE: OptionCode = OptionCode::DOMAIN_SEARCH;
 
     #[inline]

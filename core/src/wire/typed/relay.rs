@@ -100,7 +100,7 @@ impl<'a> RelayAgentInfo<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelayInfoValue<'s>(pub &'s [(u8, &'s [u8])]);
 
-impl super::OptionValue for RelayInfoValue<'_> {
+impl super::Encode for RelayInfoValue<'_> {
     const CODE: OptionCode = OptionCode::RELAY_AGENT_INFO;
 
     #[inline]

@@ -109,7 +109,7 @@ impl<'a> ClasslessRoutes<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteList<'r>(pub &'r [Route]);
 
-impl super::OptionValue for RouteList<'_> {
+impl super::Encode for RouteList<'_> {
     const CODE: OptionCode = OptionCode::CLASSLESS_ROUTES;
 
     #[inline]

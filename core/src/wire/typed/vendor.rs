@@ -79,7 +79,7 @@ impl<'a> VendorIdentifying<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VendorBlocks<'b>(pub &'b [(u32, &'b [u8])]);
 
-impl super::OptionValue for VendorBlocks<'_> {
+impl super::Encode for VendorBlocks<'_> {
     const CODE: OptionCode = OptionCode::VENDOR_IDENTIFYING_OPTIONS;
 
     #[inline]

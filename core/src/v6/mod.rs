@@ -1,0 +1,5 @@
+//! DHCPv6 (RFC 8415), beside DHCPv4 and in the same shape: [`wire`], the zero-copy codec
+//! (message and relay views parsed once, typed options, a builder writing into the
+//! caller's buffer, tcpdump-style display).
+
+pub mod wire;

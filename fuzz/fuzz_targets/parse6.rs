@@ -1,0 +1,12 @@
+//! Parse arbitrary bytes as a DHCPv6 datagram (and every relay in it) and read everything:
+//! header fields, options, typed accessors, nested items, the Display. Any panic is a bug.
+#![no_main]
+
+#[path = "../../core/tests/common/exercise.rs"]
+mod exercise;
+#[path = "../../core/tests/common/exercise6.rs"]
+mod exercise6;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = exercise6::exercise6(data);
+});
