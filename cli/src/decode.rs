@@ -1,11 +1,14 @@
-//! `dhcp decode`: DHCP messages from a pcap file (Ethernet, raw IP, or Linux cooked
-//! frames) or from hex on stdin (one message a line), printed as `tcpdump -v` prints them
-//! or as JSON. A malformed packet prints its parse error and decoding goes on.
+//! `dhcp decode`: DHCPv4 and DHCPv6 messages from a pcap file (Ethernet, raw IP, or Linux
+//! cooked frames; UDP 67/68 over IPv4, 546/547 over IPv6) or from hex on stdin (one
+//! message a line), printed as `tcpdump -v` prints them or as JSON. A malformed packet
+//! prints its parse error and decoding goes on.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::path::Path;
 use std::process::ExitCode;
+
+use dhcp::core::v6;
 
 use dhcp::core::wire::typed::{ClasslessRoutes, DomainSearch, Ipv4List, ParameterList};
 use dhcp::core::wire::{Flags, Message, MessageType, Op, OptionCode, OptionData, OptionValue};
@@ -13,11 +16,87 @@ use serde_json::{json, Value};
 
 use crate::Outcome;
 
-/// One packet found: when, the IPv4/UDP envelope if it came from a capture, the payload.
+/// One packet found: when, the IP/UDP envelope if it came from a capture, the payload.
 struct Packet {
     time: Option<(u32, u32)>,
-    ip: Option<IpInfo>,
+    ip: Option<Envelope>,
     payload: Vec<u8>,
+}
+
+/// The IP and UDP headers a DHCP message came in.
+enum Envelope {
+    V4(IpInfo),
+    V6(Ip6Info),
+}
+
+impl Envelope {
+    fn source(&self) -> SocketAddr {
+        match self {
+            Envelope::V4(i) => SocketAddr::V4(i.source),
+            Envelope::V6(i) => SocketAddr::V6(i.source),
+        }
+    }
+
+    fn destination(&self) -> SocketAddr {
+        match self {
+            Envelope::V4(i) => SocketAddr::V4(i.destination),
+            Envelope::V6(i) => SocketAddr::V6(i.destination),
+        }
+    }
+}
+
+/// What tcpdump shows of the IPv6 and UDP headers.
+struct Ip6Info {
+    hop_limit: u8,
+    payload_length: u16,
+    source: SocketAddrV6,
+    destination: SocketAddrV6,
+}
+
+/// The DHCPv6 payload of an IPv6 packet, if it is UDP to or from port 546 or 547 (after
+/// any hop-by-hop, routing or destination options headers; fragments are not read).
+fn ipv6_udp(ip: &[u8]) -> Option<(Ip6Info, Vec<u8>)> {
+    if ip.first()? >> 4 != 6 {
+        return None;
+    }
+    let address = |at: usize| -> Option<Ipv6Addr> {
+        let a: [u8; 16] = ip.get(at..at + 16)?.try_into().ok()?;
+        Some(Ipv6Addr::from(a))
+    };
+    let (src, dst) = (address(8)?, address(24)?);
+    let mut next = *ip.get(6)?;
+    let mut at = 40;
+    // Hop-by-hop (0), routing (43), destination options (60): skipped by their length.
+    while matches!(next, 0 | 43 | 60) {
+        next = *ip.get(at)?;
+        at += (usize::from(*ip.get(at + 1)?) + 1) * 8;
+    }
+    if next != 17 {
+        return None;
+    }
+    let udp = ip.get(at..)?;
+    let (sport, dport, ulen) = (be16(udp, 0)?, be16(udp, 2)?, usize::from(be16(udp, 4)?));
+    if ![sport, dport]
+        .iter()
+        .any(|p| *p == v6::wire::CLIENT_PORT || *p == v6::wire::SERVER_PORT)
+    {
+        return None;
+    }
+    let end = ulen.clamp(8, udp.len());
+    let info = Ip6Info {
+        hop_limit: *ip.get(7)?,
+        payload_length: be16(ip, 4)?,
+        source: SocketAddrV6::new(src, sport, 0, 0),
+        destination: SocketAddrV6::new(dst, dport, 0, 0),
+    };
+    Some((info, udp.get(8..end)?.to_vec()))
+}
+
+/// The DHCP payload of an IP packet of either version.
+fn ip_udp(ip: &[u8]) -> Option<(Envelope, Vec<u8>)> {
+    ipv4_udp(ip)
+        .map(|(i, p)| (Envelope::V4(i), p))
+        .or_else(|| ipv6_udp(ip).map(|(i, p)| (Envelope::V6(i), p)))
 }
 
 /// What tcpdump shows of the IPv4 and UDP headers.
@@ -103,27 +182,24 @@ fn read_pcap(bytes: &[u8]) -> Result<Vec<Packet>, String> {
             break;
         };
         pos += 16 + len;
+        let is_ip = |t: Option<u16>| matches!(t, Some(0x0800 | 0x86dd));
         let ip = match link {
             1 => {
                 let mut at = 12;
                 while be16(frame, at) == Some(0x8100) {
                     at += 4;
                 }
-                (be16(frame, at) == Some(0x0800))
+                is_ip(be16(frame, at))
                     .then(|| frame.get(at + 2..))
                     .flatten()
             }
-            101 | 228 => Some(frame),
-            113 => (be16(frame, 14) == Some(0x0800))
-                .then(|| frame.get(16..))
-                .flatten(),
-            276 => (be16(frame, 0) == Some(0x0800))
-                .then(|| frame.get(20..))
-                .flatten(),
+            101 | 228 | 229 => Some(frame),
+            113 => is_ip(be16(frame, 14)).then(|| frame.get(16..)).flatten(),
+            276 => is_ip(be16(frame, 0)).then(|| frame.get(20..)).flatten(),
             0 => frame.get(4..),
             other => return Err(format!("link type {other} is not read")),
         };
-        if let Some((info, payload)) = ip.and_then(ipv4_udp) {
+        if let Some((info, payload)) = ip.and_then(ip_udp) {
             let micros = if nanos { frac / 1000 } else { frac };
             out.push(Packet {
                 time: Some((sec, micros)),
@@ -176,8 +252,8 @@ fn print_text(out: &mut impl Write, n: usize, p: &Packet) -> std::io::Result<()>
     if let Some(t) = p.time {
         write!(out, "{} ", time_of_day(t))?;
     }
-    if let Some(ip) = &p.ip {
-        writeln!(
+    match &p.ip {
+        Some(Envelope::V4(ip)) => writeln!(
             out,
             "IP (tos 0x{:x}, ttl {}, id {}, offset {}, flags [{}], proto UDP (17), length {})",
             ip.tos,
@@ -186,25 +262,66 @@ fn print_text(out: &mut impl Write, n: usize, p: &Packet) -> std::io::Result<()>
             ip.offset,
             if ip.df { "DF" } else { "none" },
             ip.length
-        )?;
+        )?,
+        Some(Envelope::V6(ip)) => writeln!(
+            out,
+            "IP6 (hlim {}, next-header UDP (17) payload length: {})",
+            ip.hop_limit, ip.payload_length
+        )?,
+        None => {}
+    }
+    if let Some(ip) = &p.ip {
+        let (s, d) = (ip.source(), ip.destination());
         write!(
             out,
             "    {}.{} > {}.{}: ",
-            ip.source.ip(),
-            ip.source.port(),
-            ip.destination.ip(),
-            ip.destination.port()
+            s.ip(),
+            s.port(),
+            d.ip(),
+            d.port()
         )?;
     } else {
         write!(out, "packet {n}: ")?;
     }
-    match Message::parse(&p.payload) {
-        Ok(m) => writeln!(out, "{m}"),
-        Err(e) => writeln!(
+    match decoded(p) {
+        Decoded::V4(m) => writeln!(out, "{m}"),
+        Decoded::V6(m) => writeln!(out, "{m}"),
+        Decoded::Malformed(e) => writeln!(
             out,
             "malformed DHCP message ({} bytes): {e}",
             p.payload.len()
         ),
+    }
+}
+
+/// A payload read as the protocol its envelope says, or (from hex) as whichever parses.
+enum Decoded<'p> {
+    V4(Message<'p>),
+    V6(v6::wire::Packet<'p>),
+    Malformed(String),
+}
+
+fn decoded(p: &Packet) -> Decoded<'_> {
+    let as_v4 = || match Message::parse(&p.payload) {
+        Ok(m) => Decoded::V4(m),
+        Err(e) => Decoded::Malformed(e.to_string()),
+    };
+    let as_v6 = || match v6::wire::Packet::parse(&p.payload) {
+        Ok(m) => Decoded::V6(m),
+        Err(e) => Decoded::Malformed(format!("DHCPv6: {e}")),
+    };
+    match &p.ip {
+        Some(Envelope::V4(_)) => as_v4(),
+        Some(Envelope::V6(_)) => as_v6(),
+        // A DHCPv4 message is at least 240 bytes with the magic cookie, which no short
+        // DHCPv6 message has: whatever parses as DHCPv4 is taken as it.
+        None => match as_v4() {
+            Decoded::Malformed(e) => match as_v6() {
+                Decoded::V6(m) => Decoded::V6(m),
+                _ => Decoded::Malformed(e),
+            },
+            v4 => v4,
+        },
     }
 }
 
@@ -331,14 +448,57 @@ fn packet_json(n: usize, p: &Packet) -> Value {
         v["time"] = json!(format!("{sec}.{micros:06}"));
     }
     if let Some(ip) = &p.ip {
-        v["source"] = json!(ip.source.to_string());
-        v["destination"] = json!(ip.destination.to_string());
+        v["source"] = json!(ip.source().to_string());
+        v["destination"] = json!(ip.destination().to_string());
     }
-    match Message::parse(&p.payload) {
-        Ok(m) => v["message"] = message_json(&m),
-        Err(e) => v["error"] = json!(e.to_string()),
+    match decoded(p) {
+        Decoded::V4(m) => v["message"] = message_json(&m),
+        Decoded::V6(m) => {
+            v["protocol"] = json!("dhcpv6");
+            v["message"] = packet6_json(&m, 0);
+        }
+        Decoded::Malformed(e) => v["error"] = json!(e),
     }
     v
+}
+
+/// A DHCPv6 option as JSON: code, name, length, hex, the tcpdump text; a relay message's
+/// option holds the message inside it.
+fn option6_json(o: v6::wire::RawOption<'_>, depth: usize) -> Value {
+    let code = o.code;
+    let mut v = json!({
+        "code": code.0,
+        "name": code.name(),
+        "length": o.data.len(),
+        "hex": hex(o.data),
+    });
+    if code == v6::wire::OptionCode::RELAY_MSG && depth < v6::wire::MAX_RELAY_DEPTH {
+        if let Ok(inner) = v6::wire::Packet::parse(o.data) {
+            v["message"] = packet6_json(&inner, depth + 1);
+        }
+    }
+    v
+}
+
+fn packet6_json(p: &v6::wire::Packet<'_>, depth: usize) -> Value {
+    let options = |o: v6::wire::Options<'_>| -> Vec<Value> {
+        o.iter().map(|o| option6_json(o, depth)).collect()
+    };
+    match p {
+        v6::wire::Packet::Message(m) => json!({
+            "type": m.message_type().map_or_else(|| m.kind().to_string(), |t| t.name().to_string()),
+            "xid": format!("0x{:06x}", m.transaction_id()),
+            "text": m.to_string(),
+            "options": options(m.options()),
+        }),
+        v6::wire::Packet::Relay(r) => json!({
+            "type": r.message_type().name(),
+            "hop_count": r.hop_count(),
+            "link_address": r.link_address().to_string(),
+            "peer_address": r.peer_address().to_string(),
+            "options": options(r.options()),
+        }),
+    }
 }
 
 pub(crate) fn run(file: Option<&Path>, json_out: bool) -> Outcome {

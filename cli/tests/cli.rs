@@ -120,6 +120,127 @@ fn server_check_warns_of_classless_routes_without_a_default_route() {
 
 // ---- decode -----------------------------------------------------------------------------
 
+/// A pcap file (Ethernet) holding one IPv6/UDP frame per payload, from `src` port 546 to
+/// ff02::1:2 port 547, the first behind a hop-by-hop options header.
+fn v6_pcap(payloads: &[&[u8]]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&65535u32.to_le_bytes());
+    f.extend_from_slice(&1u32.to_le_bytes());
+    for (i, payload) in payloads.iter().enumerate() {
+        let hop_by_hop = i == 0;
+        let udp_len = 8 + payload.len();
+        let mut frame = vec![0x33, 0x33, 0, 1, 0, 2, 2, 0, 0, 0, 0, 1, 0x86, 0xdd];
+        let ext = if hop_by_hop { 8 } else { 0 };
+        frame.extend_from_slice(&[0x60, 0, 0, 0]);
+        frame.extend_from_slice(&((udp_len + ext) as u16).to_be_bytes());
+        frame.extend_from_slice(&[if hop_by_hop { 0 } else { 17 }, 1]);
+        let src: std::net::Ipv6Addr = "fe80::1".parse().unwrap();
+        let dst: std::net::Ipv6Addr = "ff02::1:2".parse().unwrap();
+        frame.extend_from_slice(&src.octets());
+        frame.extend_from_slice(&dst.octets());
+        if hop_by_hop {
+            frame.extend_from_slice(&[17, 0, 5, 2, 0, 0, 1, 0]);
+        }
+        frame.extend_from_slice(&546u16.to_be_bytes());
+        frame.extend_from_slice(&547u16.to_be_bytes());
+        frame.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        frame.extend_from_slice(&[0, 0]);
+        frame.extend_from_slice(payload);
+        f.extend_from_slice(&(i as u32 + 1).to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes());
+        f.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        f.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        f.extend_from_slice(&frame);
+    }
+    f
+}
+
+/// `dhcp decode` reads DHCPv6 too: from a capture (UDP 546/547 over IPv6, past extension
+/// headers), as text and JSON, and from hex on stdin beside DHCPv4.
+#[test]
+fn decode_reads_dhcpv6_captures_and_hex() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds-parse6");
+    let solicit = std::fs::read(seeds.join("solicit.bin")).unwrap();
+    let relay = std::fs::read(seeds.join("relay-forw.bin")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.pcap");
+    std::fs::write(&path, v6_pcap(&[&solicit, &relay, &[1, 2]])).unwrap();
+    let o = dhcp(&["decode", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("00:00:01.000000 IP6 (hlim 1, next-header UDP (17) payload length: "),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("    fe80::1.546 > ff02::1:2.547: dhcp6 solicit (xid=123456 (client-ID hwaddr type 1 020000000001)"),
+        "{text}"
+    );
+    assert!(lines[3].contains("dhcp6 relay-fwd (hop-count 0 linkaddr=2001:db8:1::1 peeraddr=fe80::1 (interface-ID 65746830)"), "{text}");
+    assert!(
+        lines[3].contains("(relay-message (dhcp6 solicit (xid=123456"),
+        "{text}"
+    );
+    assert!(
+        lines[5].contains("malformed DHCP message (2 bytes): DHCPv6: message is 2 bytes"),
+        "{text}"
+    );
+
+    let o = dhcp(&["decode", "--json", path.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v[0]["protocol"], "dhcpv6");
+    assert_eq!(v[0]["source"], "[fe80::1]:546");
+    assert_eq!(v[0]["message"]["type"], "solicit");
+    assert_eq!(v[0]["message"]["xid"], "0x123456");
+    assert_eq!(v[0]["message"]["options"][0]["name"], "client-ID");
+    assert_eq!(v[1]["message"]["type"], "relay-fwd");
+    let inner = v[1]["message"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == 9)
+        .unwrap();
+    assert_eq!(inner["message"]["type"], "solicit");
+
+    // Hex on stdin: DHCPv6 beside DHCPv4.
+    let mut buf = [0u8; 576];
+    let mut b = MessageBuilder::new(&mut buf).unwrap();
+    b.op(Op::BootRequest).xid(1);
+    b.chaddr(&[2, 0, 0, 0, 0, 1]).unwrap();
+    b.message_type(MessageType::Discover).unwrap();
+    let len = b.finish().unwrap();
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let input = format!("{}\n{}\n", hex(&solicit), hex(&buf[..len]));
+    let mut child = Command::new(DHCP)
+        .args(["decode"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("packet 1: dhcp6 solicit (xid=123456"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("packet 2: BOOTP/DHCP, Request"),
+        "{text}"
+    );
+}
+
 /// tcpdump's `-v` lines, grouped by packet.
 fn packets(text: &str) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
