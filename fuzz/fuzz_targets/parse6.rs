@@ -2,6 +2,8 @@
 //! header fields, options, typed accessors, nested items, the Display. Any panic is a bug.
 #![no_main]
 
+// For its `Sink`; its v4 `exercise` is not used here.
+#[allow(dead_code)]
 #[path = "../../core/tests/common/exercise.rs"]
 mod exercise;
 #[path = "../../core/tests/common/exercise6.rs"]
