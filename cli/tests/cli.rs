@@ -120,6 +120,34 @@ fn server_check_warns_of_classless_routes_without_a_default_route() {
 
 // ---- decode -----------------------------------------------------------------------------
 
+/// A DISCOVER from 02:00:00:00:00:01 as hex.
+fn discover_hex() -> String {
+    let mut buf = [0u8; 576];
+    let mut b = MessageBuilder::new(&mut buf).unwrap();
+    b.op(Op::BootRequest).xid(1);
+    b.chaddr(&[2, 0, 0, 0, 0, 1]).unwrap();
+    b.message_type(MessageType::Discover).unwrap();
+    let len = b.finish().unwrap();
+    buf[..len].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What `dhcp decode` prints for `input` on its stdin.
+fn decode_stdin(input: &str) -> String {
+    let mut child = Command::new(DHCP)
+        .args(["decode"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    stdout(&child.wait_with_output().unwrap())
+}
+
 /// A pcap file (Ethernet) holding one IPv6/UDP frame per payload, from `src` port 546 to
 /// ff02::1:2 port 547, the first behind a hop-by-hop options header.
 fn v6_pcap(payloads: &[&[u8]]) -> Vec<u8> {
@@ -206,28 +234,8 @@ fn decode_reads_dhcpv6_captures_and_hex() {
     assert_eq!(inner["message"]["type"], "solicit");
 
     // Hex on stdin: DHCPv6 beside DHCPv4.
-    let mut buf = [0u8; 576];
-    let mut b = MessageBuilder::new(&mut buf).unwrap();
-    b.op(Op::BootRequest).xid(1);
-    b.chaddr(&[2, 0, 0, 0, 0, 1]).unwrap();
-    b.message_type(MessageType::Discover).unwrap();
-    let len = b.finish().unwrap();
-    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let input = format!("{}\n{}\n", hex(&solicit), hex(&buf[..len]));
-    let mut child = Command::new(DHCP)
-        .args(["decode"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    let text = stdout(&o);
+    let hex: String = solicit.iter().map(|b| format!("{b:02x}")).collect();
+    let text = decode_stdin(&format!("{hex}\n{}\n", discover_hex()));
     assert!(
         text.starts_with("packet 1: dhcp6 solicit (xid=123456"),
         "{text}"
@@ -407,28 +415,8 @@ fn decode_json_types_options_and_goes_on_after_a_malformed_packet() {
     assert_eq!(opt(offer, 121)["hex"], "18c63364c0000201");
 
     // Hex on stdin: a good message, a truncated one, a good one.
-    let mut buf = [0u8; 576];
-    let mut b = MessageBuilder::new(&mut buf).unwrap();
-    b.op(Op::BootRequest).xid(1);
-    b.chaddr(&[2, 0, 0, 0, 0, 1]).unwrap();
-    b.message_type(MessageType::Discover).unwrap();
-    let len = b.finish().unwrap();
-    let good: String = buf[..len].iter().map(|b| format!("{b:02x}")).collect();
-    let input = format!("{good}\n0101060000\n{good}\n");
-    let mut child = Command::new(DHCP)
-        .args(["decode"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    let text = stdout(&o);
+    let good = discover_hex();
+    let text = decode_stdin(&format!("{good}\n0101060000\n{good}\n"));
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("packet ")).collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(

@@ -255,45 +255,7 @@ fn relays_nest_and_unwrap() {
 
 /// Wrapped `depth` times around a SOLICIT.
 fn nested(depth: usize) -> Vec<u8> {
-    let mut msg = SOLICIT.to_vec();
-    for hop in 0..depth {
-        let mut buf = vec![0u8; msg.len() + 64];
-        let mut b = MessageBuilder::relay(
-            &mut buf,
-            MessageType::RelayForw,
-            hop as u8,
-            Ipv6Addr::UNSPECIFIED,
-            Ipv6Addr::LOCALHOST,
-        )
-        .unwrap();
-        b.relay_message(&msg).unwrap();
-        let n = b.finish();
-        buf.truncate(n);
-        msg = buf;
-    }
-    msg
-}
-
-/// `msg` wrapped in `depth` RELAY-FORWs.
-fn relayed_n(msg: &[u8], depth: usize) -> Vec<u8> {
-    let mut msg = msg.to_vec();
-    for hop in 0..depth {
-        let mut buf = vec![0u8; msg.len() + 64];
-        let mut b = MessageBuilder::relay(
-            &mut buf,
-            MessageType::RelayForw,
-            hop as u8,
-            ip("2001:db8::1"),
-            ip("fe80::2"),
-        )
-        .unwrap();
-        b.interface_id(&[hop as u8; 3]).unwrap();
-        b.relay_message(&msg).unwrap();
-        let n = b.finish();
-        buf.truncate(n);
-        msg = buf;
-    }
-    msg
+    common::relay6::relayed(SOLICIT, depth)
 }
 
 #[test]
@@ -528,7 +490,7 @@ proptest! {
     /// Whatever parses comes out of the builder byte for byte, nested options rebuilt.
     #[test]
     fn a_parsed_datagram_re_emits_to_the_same_bytes(m in model(), depth in 0usize..4) {
-        let bytes = relayed_n(&emit(&m), depth);
+        let bytes = common::relay6::relayed(&emit(&m), depth);
         let p = Packet::parse(&bytes).unwrap();
         let mut buf = vec![0u8; bytes.len()];
         let n = common::reemit6::reemit6(&p, &mut buf, 0).unwrap();

@@ -9,11 +9,8 @@
 
 mod common;
 
-use std::net::Ipv6Addr;
-
 use dhcp_core::v6::wire::{
-    Message, MessageBuilder, MessageType, OptionCode, OptionError, Packet, ParseError, Relayed,
-    MAX_RELAY_DEPTH,
+    Message, OptionCode, OptionError, Packet, ParseError, Relayed, MAX_RELAY_DEPTH,
 };
 
 /// A SOLICIT header (xid 1) followed by `options` as given.
@@ -36,27 +33,6 @@ fn ok(code: u16, value: &[u8]) -> Vec<u8> {
     opt(code, value.len() as u16, value)
 }
 
-/// `inner` wrapped in `depth` RELAY-FORWs.
-fn relayed(inner: &[u8], depth: usize) -> Vec<u8> {
-    let mut msg = inner.to_vec();
-    for hop in 0..depth {
-        let mut buf = vec![0u8; msg.len() + 64];
-        let mut b = MessageBuilder::relay(
-            &mut buf,
-            MessageType::RelayForw,
-            hop as u8,
-            Ipv6Addr::UNSPECIFIED,
-            Ipv6Addr::LOCALHOST,
-        )
-        .unwrap();
-        b.relay_message(&msg).unwrap();
-        let n = b.finish();
-        buf.truncate(n);
-        msg = buf;
-    }
-    msg
-}
-
 /// What a case must come to.
 enum Want {
     /// The datagram is refused with this error.
@@ -73,12 +49,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Want)> {
         v.extend_from_slice(inner);
         ok(3, &v)
     };
-    let deep_ok = relayed(
+    let deep_ok = common::relay6::relayed(
         &solicit(&ok(1, &[0, 3, 0, 1, 2, 0, 0, 0, 0, 1])),
         MAX_RELAY_DEPTH,
     );
-    let too_deep = relayed(&solicit(&[]), MAX_RELAY_DEPTH + 1);
-    let very_deep = relayed(&solicit(&[]), 600);
+    let too_deep = common::relay6::relayed(&solicit(&[]), MAX_RELAY_DEPTH + 1);
+    let very_deep = common::relay6::relayed(&solicit(&[]), 600);
     vec![
         (
             "empty datagram",

@@ -8,4 +8,5 @@ pub mod exercise6;
 pub mod pcap;
 pub mod reemit;
 pub mod reemit6;
+pub mod relay6;
 pub mod server_driver;
