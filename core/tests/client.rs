@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dhcp_core::client::{Client, ClientConfig, DropReason, Event, State, Transmit};
 use dhcp_core::time::Instant;
-use dhcp_core::wire::typed::Route;
+use dhcp_core::wire::typed::{FqdnFlags, Route};
 use dhcp_core::wire::{EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
 
 const MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x42];
@@ -864,4 +864,66 @@ fn a_huge_time_jump_expires_the_lease_in_one_call() {
     let evs = events(&mut c);
     assert!(evs.contains(&Event::Expired), "{evs:?}");
     assert!(c.poll_timeout().unwrap() > at(100_000.0));
+}
+
+/// RFC 2131 section 4.1 (table 5): `secs` counts the seconds since the client began
+/// acquiring the address (or renewing it), across retransmissions, and starts again from 0
+/// for a renewal.
+#[test]
+fn rfc2131_4_1_secs_counts_from_the_start_of_the_exchange() {
+    let mut c = Client::new(config(), 3);
+    c.start(at(0.0));
+    assert_eq!(one(&mut c).msg().secs(), 0);
+    let t = c.poll_timeout().unwrap();
+    c.handle_timeout(t);
+    assert_eq!(one(&mut c).msg().secs(), 4, "the retransmission at 4 s");
+    let t = c.poll_timeout().unwrap();
+    c.handle_timeout(t);
+    let d = one(&mut c);
+    assert_eq!(d.msg().secs(), 12);
+    c.handle_packet(at(12.5), &offer(&d.msg(), SERVER, ADDR, 3600));
+    let r = one(&mut c);
+    assert_eq!((r.kind(), r.msg().secs()), (MessageType::Request, 12));
+    // Bound, then renewing at T1 (1800 s): a new exchange, counted from 0.
+    let mut c = bound_client(config(), 3600);
+    let t1 = c.poll_timeout().unwrap();
+    c.handle_timeout(t1);
+    let renew = one(&mut c);
+    assert_eq!(
+        (renew.kind(), renew.msg().secs()),
+        (MessageType::Request, 0)
+    );
+}
+
+/// RFC 4702 sections 2 and 3: a client configured with an FQDN sends option 81 (names in
+/// DNS wire format, E set; S set when it asks the server to update A) instead of a host
+/// name (12); RFC 2132 section 9.13: the vendor class (60) is sent as configured.
+#[test]
+fn rfc4702_the_fqdn_goes_instead_of_the_host_name_with_its_flags() {
+    let mut cfg = config();
+    cfg.fqdn = Some("host1.example.test.".try_into().unwrap());
+    cfg.vendor_class = Some(heapless::Vec::from_slice(b"dhcp-rs").unwrap());
+    let mut c = Client::new(cfg.clone(), 1);
+    c.start(at(0.0));
+    let d = one(&mut c);
+    let m = d.msg();
+    assert_eq!(
+        m.host_name().unwrap(),
+        None,
+        "no option 12 beside option 81"
+    );
+    let fqdn = m.client_fqdn().unwrap().unwrap();
+    assert!(fqdn.flags.contains(FqdnFlags::E | FqdnFlags::S));
+    assert_eq!((fqdn.rcode1, fqdn.rcode2), (0, 0));
+    assert_eq!(fqdn.name.to_string(), "host1.example.test");
+    assert_eq!(
+        m.vendor_class_id().unwrap().unwrap().as_str(),
+        Some("dhcp-rs")
+    );
+    // Without asking the server to update: S clear.
+    cfg.fqdn_server_update = false;
+    let mut c = Client::new(cfg, 1);
+    c.start(at(0.0));
+    let fqdn_flags = one(&mut c).msg().client_fqdn().unwrap().unwrap().flags;
+    assert!(fqdn_flags.contains(FqdnFlags::E) && !fqdn_flags.contains(FqdnFlags::S));
 }
