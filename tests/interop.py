@@ -7,7 +7,8 @@ packages, on every runtime, in network namespaces this script creates and always
 Flows (each in namespaces of its own, several at a time):
 - our client (`dhcp client --apply --script`) against dnsmasq, Kea and ISC dhcpd: lease and
   options applied, renewal at T1, rebinding when unicast to the server is dropped,
-  INIT-REBOOT after a restart, a new lease after a NAK, release on exit;
+  the lease kept when stopped and INIT-REBOOT after the restart, a new lease after a NAK,
+  release on exit with --release-on-exit;
 - dhclient, udhcpc and dhcpcd against our server: lease and options applied, two clients
   never the same address, a reservation's fixed address, renewal, our server killed and
   restarted keeping every lease, release;
@@ -371,12 +372,13 @@ echo "$1 ip=$ip router=$router dns=$dns domain=$domain staticroutes=$staticroute
     lease_file = os.path.join(flow.dir, "client.lease")
     client = {"p": None, "n": 0}
 
-    def start_client():
+    def start_client(release_on_exit=False):
         log = os.path.join(flow.dir, f"client{client['n']}.log")
         client["n"] += 1
         client["log"] = log
-        client["p"] = flow.spawn(c, [DHCP, "--runtime", runtime, "client", ciface, "--apply",
-                                     "--script", hook, "--lease-file", lease_file], log)
+        args = [DHCP, "--runtime", runtime, "client", ciface, "--apply",
+                "--script", hook, "--lease-file", lease_file]
+        client["p"] = flow.spawn(c, args + (["--release-on-exit"] if release_on_exit else []), log)
 
     def client_log():
         return read(client["log"])
@@ -430,9 +432,14 @@ echo "$1 ip=$ip router=$router dns=$dns domain=$domain staticroutes=$staticroute
             run(["ip", "netns", "exec", c, "tc", "qdisc", "del", "dev", ciface, "root"], check=False)
 
     def init_reboot_keeps_the_address():
-        Flow.stop(client["p"], signal.SIGKILL)
-        flow.ip(c, "-4", "addr", "flush", "dev", ciface)
-        start_client()
+        # Stopped (SIGTERM) without --release-on-exit: the lease is kept, nothing released.
+        if Flow.stop(client["p"]) != 0:
+            raise Fail("the client did not exit cleanly on SIGTERM")
+        if address_of(flow, c, ciface) != (state["a"], 24):
+            raise Fail(f"{state['a']} left the interface when the client stopped")
+        if re.search(RELEASED[kind].format(a=re.escape(state["a"])), read(server["log"])):
+            raise Fail(f"{kind} saw a RELEASE from a client stopped without --release-on-exit")
+        start_client(release_on_exit=True)
         wait_for("bound after the restart", lambda: "bound " in client_log(), 30)
         sent = re.findall(r"Sent DHCP (\w+)(?: for (\S+))?", client_log())
         if not sent or sent[0] != ("REQUEST", state["a"]):
@@ -450,7 +457,7 @@ echo "$1 ip=$ip router=$router dns=$dns domain=$domain staticroutes=$staticroute
         # NAKs the address it asks for, and the client starts over.
         Flow.stop(client["p"], signal.SIGKILL)
         flow.ip(c, "-4", "addr", "flush", "dev", ciface)
-        start_client()
+        start_client(release_on_exit=True)
         wait_for("a NAK", lambda: re.search(r"^nak ", read(events), re.M), 20)
         def new_bound():
             b = bound_lines()
@@ -474,9 +481,9 @@ echo "$1 ip=$ip router=$router dns=$dns domain=$domain staticroutes=$staticroute
     for name, fn in [("lease + options applied", lease_and_options),
                      ("renews at T1", renews_at_t1),
                      ("rebinds when unicast is lost", rebinds_without_unicast),
-                     ("INIT-REBOOT keeps the address", init_reboot_keeps_the_address),
+                     ("lease kept when stopped, INIT-REBOOT after the restart", init_reboot_keeps_the_address),
                      ("new lease after NAK", new_lease_after_nak),
-                     ("releases on exit", releases_on_exit)]:
+                     ("releases on exit with --release-on-exit", releases_on_exit)]:
         flow.scenario(name, fn)
     return flow
 

@@ -62,10 +62,48 @@ pub(crate) struct Args {
     /// With --once: give up after this many seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
-    /// Keep the lease in this file (JSON), and after a restart ask for its address again
-    /// first (INIT-REBOOT) instead of starting over.
+    /// Keep the lease in this file (JSON, written atomically), and after a restart ask for
+    /// its address again first (INIT-REBOOT) instead of starting over. Default:
+    /// /var/lib/dhcp/IFACE.lease.
     #[arg(long)]
     lease_file: Option<PathBuf>,
+    /// Keep no lease file.
+    #[arg(long, conflicts_with = "lease_file")]
+    no_lease_file: bool,
+    /// Release the lease when stopped (SIGTERM, Ctrl-C). By default the lease is kept: the
+    /// address stays on the interface, the lease file stays, and the next start asks for
+    /// the same address again (as dhcpcd and dhclient do). SIGUSR2 releases at any time.
+    #[arg(long)]
+    release_on_exit: bool,
+}
+
+/// Where the daemon keeps its lease: `--lease-file`, else `/var/lib/dhcp/IFACE.lease`, or
+/// none with `--no-lease-file`.
+fn lease_path(args: &Args) -> Option<PathBuf> {
+    if args.no_lease_file {
+        return None;
+    }
+    Some(
+        args.lease_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("/var/lib/dhcp/{}.lease", args.interface))),
+    )
+}
+
+/// Writes `text` to `path` so that a crash leaves the old file or the new one, never a
+/// part: a temporary file beside it, synced, then renamed into place.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The address a lease file remembers.
@@ -106,6 +144,7 @@ pub(crate) fn run(runtime: RuntimeName, args: Args) -> Outcome {
         let mut b = Client::<R>::builder(MacAddress::new(mac))
             .interface(&args.interface)
             .timeout(Duration::from_secs(args.timeout))
+            .release_on_stop(args.release_on_exit)
             .configure(|c| c.lease_time = args.lease_time);
         if let Some(id) = &client_id {
             b = b.client_id(id);
@@ -143,9 +182,10 @@ async fn once<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
 
 async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Outcome {
     let (tx, rx) = async_channel::unbounded();
+    let lease_file = lease_path(args);
     let start_with = args
         .request
-        .or_else(|| args.lease_file.as_deref().and_then(remembered));
+        .or_else(|| lease_file.as_deref().and_then(remembered));
     let (commands_tx, commands) = async_channel::unbounded();
     let signals = dhcp::host::ops::signal::watch(&[SIGUSR1, SIGUSR2]);
     if let Some(script) = &args.script {
@@ -184,11 +224,11 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
                 }
                 other => tracing::info!("{other:?}"),
             }
-            if let Some(path) = &args.lease_file {
+            if let Some(path) = &lease_file {
                 let r = match cfg {
                     Some(c) => serde_json::to_string_pretty(&lease_json(&args.interface, c))
                         .map_err(std::io::Error::other)
-                        .and_then(|text| std::fs::write(path, text + "\n")),
+                        .and_then(|text| write_atomically(path, &(text + "\n"))),
                     None if hook_event == "deconfig" => match std::fs::remove_file(path) {
                         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                         _ => Ok(()),

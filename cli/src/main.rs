@@ -42,7 +42,8 @@ enum Command {
         #[arg(long, conflicts_with = "check")]
         reload: bool,
     },
-    /// Get a lease on an interface and keep it: renew, rebind, start over; release on exit.
+    /// Get a lease on an interface and keep it: renew, rebind, start over; kept when
+    /// stopped (for the next start to ask for again) unless --release-on-exit.
     Client(client::Args),
     /// The leases in a server's journal.
     Leases {

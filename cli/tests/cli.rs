@@ -610,6 +610,103 @@ fn hook_calls(dir: &Path) -> Vec<(String, Vec<(String, String)>)> {
     calls
 }
 
+/// The first address a client log says it sent a REQUEST for, and whether that REQUEST
+/// came before any DISCOVER.
+fn first_request(log: &str) -> Option<(String, bool)> {
+    let mut discovered = false;
+    for l in log.lines() {
+        if l.contains("Sent DHCP DISCOVER") {
+            discovered = true;
+        }
+        if let Some(rest) = l.split("Sent DHCP REQUEST for ").nth(1) {
+            let a = rest.split_whitespace().next()?.to_string();
+            return Some((a, !discovered));
+        }
+    }
+    None
+}
+
+/// By default a stopped client keeps its lease (the address stays on the interface, the
+/// lease file stays, no RELEASE), and a restart asks for the same address first with
+/// INIT-REBOOT (RFC 2131 3.2: a REQUEST with option 50 and no server id) and keeps it.
+#[test]
+fn a_stopped_client_keeps_its_lease_and_asks_for_it_again_after_a_restart() {
+    let Some((pair, dir)) = namespaces() else {
+        return;
+    };
+    let config = server_config(dir.path(), "", "");
+    let server_log = dir.path().join("server.log");
+    let _server = start_server(&pair, &config, &server_log);
+    let lease_file = dir.path().join("state/veth-cli.lease");
+    let start = |n: usize| {
+        let log = dir.path().join(format!("client{n}.log"));
+        let child = dhcp_in(&pair.client)
+            .args(["client", &pair.client_if, "--apply", "--no-hostname"])
+            .arg("--lease-file")
+            .arg(&lease_file)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        (Running(child), log)
+    };
+    let address = || {
+        Pair::ip_in(
+            &pair.client,
+            &["-4", "addr", "show", "dev", &pair.client_if],
+        )
+        .unwrap()
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .map(|a| a.split('/').next().unwrap_or("").to_string())
+    };
+    let (mut first, log) = start(0);
+    eventually("a lease", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("bound ")
+    });
+    let bound = address().expect("an address applied");
+    first.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(first.wait_exit(15), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("Sent DHCP RELEASE"),
+        "released on exit:\n{text}"
+    );
+    assert_eq!(
+        address().as_deref(),
+        Some(bound.as_str()),
+        "the address stays"
+    );
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lease_file).unwrap()).unwrap();
+    assert_eq!(kept["address"], bound.as_str(), "the lease file stays");
+    assert!(
+        !std::fs::read_to_string(&server_log)
+            .unwrap()
+            .contains("RELEASE"),
+        "the server saw no RELEASE"
+    );
+
+    let (mut second, log) = start(1);
+    eventually("the lease again", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("bound ")
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        first_request(&text),
+        Some((bound.clone(), true)),
+        "the first message after the restart is a REQUEST for the kept address:\n{text}"
+    );
+    assert_eq!(address().as_deref(), Some(bound.as_str()));
+    second.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(second.wait_exit(15), Some(0));
+}
+
 #[test]
 fn client_applies_the_lease_runs_the_hook_with_inert_data_and_cleans_up() {
     let Some((pair, dir)) = namespaces() else {
@@ -630,7 +727,9 @@ fn client_applies_the_lease_runs_the_hook_with_inert_data_and_cleans_up() {
     let log = dir.path().join("client.log");
     let mut client = Running(
         dhcp_in(&pair.client)
-            .args(["client", &pair.client_if, "--apply"])
+            .args(["client", &pair.client_if, "--apply", "--release-on-exit"])
+            .arg("--lease-file")
+            .arg(dir.path().join("client.lease"))
             .arg("--script")
             .arg(&hook)
             .stdout(Stdio::null())

@@ -3,8 +3,8 @@
 
     python3 extract.py FILE.pcap [FILE.pcap ...]    # writes FILE.json next to each
 
-For every DHCP packet (UDP port 67/68) in capture order the JSON array holds one
-object with
+For every DHCPv4 packet (UDP port 67/68 over IPv4) in capture order the JSON array
+holds one object with
 
   * fields decoded HERE, by walking the raw UDP payload bytes (standard library
     only): frame, payload_hex, op, htype, hlen, hops, xid, secs, flags, ciaddr,
@@ -14,9 +14,15 @@ object with
   * "tshark": values decoded independently by tshark (tshark -T pdml), so the
     two can be cross-checked.
 
+For every DHCPv6 packet (UDP port 546/547 over IPv6, past hop-by-hop, routing and
+destination options headers) the object holds frame, payload_hex, message_type, xid
+(or, for a relay message, hop_count, link_address and peer_address), the top-level
+options as [[code, "hex"], ...], ip, and "tshark" (tshark_dhcpv6 below).
+
 Only classic libpcap files are read (what tcpdump -w and scapy's wrpcap write).
 """
 
+import ipaddress
 import json
 import os
 import struct
@@ -54,21 +60,37 @@ def read_pcap(path):
         off += caplen
 
 
-def ipv4_from_link(linktype, frame):
-    """Return the IPv4 packet inside a link-layer frame, or None."""
+ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
+
+
+def l3_from_link(linktype, frame):
+    """Return (ethertype, network-layer packet) of a link-layer frame, or None."""
     if linktype == 1:  # Ethernet
         off, ethertype = 14, struct.unpack("!H", frame[12:14])[0]
         while ethertype in (0x8100, 0x88A8):  # VLAN tags
             ethertype = struct.unpack("!H", frame[off + 2:off + 4])[0]
             off += 4
-        return frame[off:] if ethertype == 0x0800 else None
+        return ethertype, frame[off:]
     if linktype == 113:  # Linux cooked v1
-        return frame[16:] if struct.unpack("!H", frame[14:16])[0] == 0x0800 else None
+        return struct.unpack("!H", frame[14:16])[0], frame[16:]
     if linktype == 276:  # Linux cooked v2
-        return frame[20:] if struct.unpack("!H", frame[0:2])[0] == 0x0800 else None
-    if linktype in (12, 101, 228):  # raw IP / raw IPv4
-        return frame if frame[:1] and frame[0] >> 4 == 4 else None
+        return struct.unpack("!H", frame[0:2])[0], frame[20:]
+    if linktype in (12, 101, 228, 229):  # raw IP / raw IPv4 / raw IPv6
+        version = frame[0] >> 4 if frame[:1] else None
+        return {4: ETH_IPV4, 6: ETH_IPV6}.get(version), frame
     return None
+
+
+def ipv4_from_link(linktype, frame):
+    """Return the IPv4 packet inside a link-layer frame, or None."""
+    l3 = l3_from_link(linktype, frame)
+    return l3[1] if l3 and l3[0] == ETH_IPV4 else None
+
+
+def ipv6_from_link(linktype, frame):
+    """Return the IPv6 packet inside a link-layer frame, or None."""
+    l3 = l3_from_link(linktype, frame)
+    return l3[1] if l3 and l3[0] == ETH_IPV6 else None
 
 
 def udp_dhcp_payload(ip):
@@ -89,6 +111,37 @@ def udp_dhcp_payload(ip):
     info = {
         "src": dotted(ip[12:16]),
         "dst": dotted(ip[16:20]),
+        "sport": sport,
+        "dport": dport,
+    }
+    return info, payload
+
+
+IPV6_EXTENSION_HEADERS = (0, 43, 60)  # hop-by-hop, routing, destination options
+
+
+def udp_dhcp6_payload(ip6):
+    """Return (ip_info, udp_payload) if this IPv6 packet is UDP port 546/547."""
+    if len(ip6) < 40 or ip6[0] >> 4 != 6:
+        return None
+    payload_len = struct.unpack("!H", ip6[4:6])[0]
+    nxt, off, end = ip6[6], 40, min(len(ip6), 40 + payload_len)
+    while nxt in IPV6_EXTENSION_HEADERS:
+        if off + 2 > end:
+            return None
+        nxt, off = ip6[off], off + 8 * (ip6[off + 1] + 1)
+    if nxt != 17:
+        return None
+    udp = ip6[off:end]
+    if len(udp) < 8:
+        return None
+    sport, dport, ulen = struct.unpack("!HHH", udp[0:6])
+    if not ({sport, dport} & {546, 547}):
+        return None
+    payload = udp[8:ulen] if ulen >= 8 else udp[8:]
+    info = {
+        "src": str(ipaddress.IPv6Address(ip6[8:24])),
+        "dst": str(ipaddress.IPv6Address(ip6[24:40])),
         "sport": sport,
         "dport": dport,
     }
@@ -182,6 +235,46 @@ def decode_bootp(payload):
     return rec
 
 
+DHCP6_RELAY_TYPES = (12, 13)  # RELAY-FORW, RELAY-REPL
+
+
+def walk_options6(buf):
+    """Walk DHCPv6 options (2-byte code, 2-byte length). Returns (options, error)."""
+    opts = []
+    i = 0
+    while i < len(buf):
+        if i + 4 > len(buf):
+            return opts, f"option header at offset {i} truncated"
+        code, length = struct.unpack("!HH", buf[i:i + 4])
+        value = buf[i + 4:i + 4 + length]
+        if len(value) != length:
+            return opts, f"option {code} at offset {i}: truncated ({len(value)}/{length})"
+        opts.append([code, value.hex()])
+        i += 4 + length
+    return opts, None
+
+
+def decode_dhcpv6(payload):
+    """Decode a DHCPv6 message or relay header and its top-level options by hand."""
+    if len(payload) < 4:
+        return {"error": f"payload too short for DHCPv6 ({len(payload)} bytes)"}
+    rec = {"message_type": payload[0]}
+    if payload[0] in DHCP6_RELAY_TYPES:
+        if len(payload) < 34:
+            return {"error": f"payload too short for a relay message ({len(payload)} bytes)"}
+        rec["hop_count"] = payload[1]
+        rec["link_address"] = str(ipaddress.IPv6Address(payload[2:18]))
+        rec["peer_address"] = str(ipaddress.IPv6Address(payload[18:34]))
+        opts, error = walk_options6(payload[34:])
+    else:
+        rec["xid"] = int.from_bytes(payload[1:4], "big")
+        opts, error = walk_options6(payload[4:])
+    rec["options"] = opts
+    if error:
+        rec["options_error"] = error
+    return rec
+
+
 # --------------------------------------------------------------------------
 # tshark (independent decoder)
 # --------------------------------------------------------------------------
@@ -201,8 +294,11 @@ def tshark_pdml(path):
                         frame_no = int(f.get("show"))
                         break
         dhcp = [p for p in pkt.findall("proto") if p.get("name") == "dhcp"]
+        dhcp6 = [p for p in pkt.findall("proto") if p.get("name") == "dhcpv6"]
         if frame_no is not None and dhcp:
             result[frame_no] = tshark_dhcp(dhcp[0], pkt)
+        elif frame_no is not None and dhcp6:
+            result[frame_no] = tshark_dhcpv6(dhcp6[0], pkt)
     return result
 
 
@@ -318,10 +414,101 @@ def tshark_dhcp(proto, pkt):
         t["client_identifier_decoded"] = cid
     if "dhcp.fqdn.name" in lists:
         t["fqdn"] = first("dhcp.fqdn.name")
+    experts = tshark_experts(proto, pkt)
+    if experts:
+        t["expert"] = experts
+    return t
+
+
+def tshark_experts(proto, pkt):
     experts = sorted({e.get("showname") for e in proto.iter("field")
                       if e.get("name") == "_ws.expert" and e.get("showname")})
     if any(p.get("name") == "_ws.malformed" for p in pkt.findall("proto")):
         experts.append("MALFORMED")
+    return experts
+
+
+def tshark_dhcpv6(proto, pkt):
+    """tshark's reading of a DHCPv6 message: header, top-level options, typed values."""
+    t = {}
+
+    def children(elem, name):
+        return [f for f in elem.findall("field") if f.get("name") == name]
+
+    def show(elem, name, conv=str):
+        f = children(elem, name)
+        return conv(f[0].get("show")) if f else None
+
+    def option_code(opt):
+        return int(show(opt, "dhcpv6.option.type"))
+
+    def inner(opt, code):
+        return [o for o in children(opt, "dhcpv6.option.type_str") if option_code(o) == code]
+
+    def status(opt):
+        st = inner(opt, 13)
+        return show(st[0], "dhcpv6.status_code", int) if st else None
+
+    msgtype = show(proto, "dhcpv6.msgtype", int)
+    if msgtype is not None:
+        t["message_type"] = msgtype
+    xid = show(proto, "dhcpv6.xid")
+    if xid is not None:
+        t["xid"] = int(xid, 16)
+    options = children(proto, "dhcpv6.option.type_str")
+    t["option_codes"] = [option_code(o) for o in options]
+    t["options_summary"] = [o.get("showname") for o in options]
+    ia_na, ia_pd = [], []
+    for opt in options:
+        code = option_code(opt)
+        if code in (1, 2):
+            duid = children(opt, "dhcpv6.duid.bytes")
+            if duid:
+                t["client_id" if code == 1 else "server_id"] = duid[0].get("value")
+        elif code == 6:
+            t["option_request"] = [int(f.get("show"))
+                                   for f in children(opt, "dhcpv6.requested_option_code")]
+        elif code == 7:
+            t["preference"] = show(opt, "dhcpv6.option_preference", int)
+        elif code == 8:
+            t["elapsed_time"] = show(opt, "dhcpv6.elapsed_time", int)
+        elif code == 13:
+            t["status_code"] = show(opt, "dhcpv6.status_code", int)
+        elif code == 14:
+            t["rapid_commit"] = True
+        elif code == 23:
+            t["dns_servers"] = [f.get("show") for f in opt.iter("field")
+                                if f.get("name") == "dhcpv6.dns_server"]
+        elif code == 24:
+            t["domain_search"] = [f.get("show") for f in opt.iter("field")
+                                  if f.get("name") == "dhcpv6.search_list_entry"]
+        elif code == 39:
+            t["fqdn_flags"] = show(opt, "dhcpv6.client_fqdn_flags", lambda v: int(v, 16))
+            name = show(opt, "dhcpv6.client_domain")
+            if name is not None:
+                t["fqdn"] = name
+        elif code in (3, 25):
+            ia = {"iaid": show(opt, "dhcpv6.iaid", lambda v: int(v, 16)),
+                  "t1": show(opt, "dhcpv6.iaid.t1", int),
+                  "t2": show(opt, "dhcpv6.iaid.t2", int)}
+            if code == 3:
+                ia["addresses"] = [
+                    f"{show(a, 'dhcpv6.iaaddr.ip')} {show(a, 'dhcpv6.iaaddr.pref_lifetime')} "
+                    f"{show(a, 'dhcpv6.iaaddr.valid_lifetime')}" for a in inner(opt, 5)]
+                ia_na.append(ia)
+            else:
+                ia["prefixes"] = [
+                    f"{show(p, 'dhcpv6.iaprefix.pref_addr')}/{show(p, 'dhcpv6.iaprefix.pref_len')} "
+                    f"{show(p, 'dhcpv6.iaprefix.pref_lifetime')} "
+                    f"{show(p, 'dhcpv6.iaprefix.valid_lifetime')}" for p in inner(opt, 26)]
+                ia_pd.append(ia)
+            if status(opt) is not None:
+                ia["status_code"] = status(opt)
+    if ia_na:
+        t["ia_na"] = ia_na
+    if ia_pd:
+        t["ia_pd"] = ia_pd
+    experts = tshark_experts(proto, pkt)
     if experts:
         t["expert"] = experts
     return t
@@ -332,15 +519,16 @@ def extract(path):
     ts = tshark_pdml(path)
     packets = []
     for frame_no, linktype, frame in read_pcap(path):
-        ip = ipv4_from_link(linktype, frame)
-        if ip is None:
+        l3 = l3_from_link(linktype, frame)
+        if l3 is None or l3[0] not in (ETH_IPV4, ETH_IPV6):
             continue
-        r = udp_dhcp_payload(ip)
+        v6 = l3[0] == ETH_IPV6
+        r = udp_dhcp6_payload(l3[1]) if v6 else udp_dhcp_payload(l3[1])
         if r is None:
             continue
         ipinfo, payload = r
         rec = {"frame": frame_no, "payload_hex": payload.hex()}
-        rec.update(decode_bootp(payload))
+        rec.update(decode_dhcpv6(payload) if v6 else decode_bootp(payload))
         rec["ip"] = ipinfo
         rec["tshark"] = ts.get(frame_no, {})
         packets.append(rec)

@@ -118,6 +118,7 @@ pub struct ClientBuilder<R: Runtime> {
     interface: Option<String>,
     server: Option<Ipv4Addr>,
     timeout: Duration,
+    release_on_stop: bool,
     runtime: R,
 }
 
@@ -132,6 +133,7 @@ impl<R: Runtime> ClientBuilder<R> {
             interface: None,
             server: None,
             timeout: Duration::from_secs(30),
+            release_on_stop: true,
             runtime: R::default(),
         }
     }
@@ -190,6 +192,14 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
+    /// Whether [`Client::run_until`] releases the lease when it is stopped (the default).
+    /// Off, the lease is kept (as dhcpcd and dhclient keep theirs), for the next start to
+    /// ask for again with INIT-REBOOT.
+    pub fn release_on_stop(mut self, release: bool) -> Self {
+        self.release_on_stop = release;
+        self
+    }
+
     /// Changes any of the core's client settings (parameters, retransmission, ...).
     pub fn configure(mut self, f: impl FnOnce(&mut ClientConfig)) -> Self {
         f(&mut self.config);
@@ -224,6 +234,7 @@ impl<R: Runtime> ClientBuilder<R> {
             interface,
             server: self.server,
             timeout: self.timeout,
+            release_on_stop: self.release_on_stop,
             clock: Clock::new(),
             buf: vec![0u8; 65_536],
         })
@@ -240,6 +251,7 @@ pub struct Client<R: Runtime> {
     interface: Option<Interface>,
     server: Option<Ipv4Addr>,
     timeout: Duration,
+    release_on_stop: bool,
     clock: Clock,
     buf: Vec<u8>,
 }
@@ -376,7 +388,8 @@ impl<R: Runtime> Client<R> {
 
     /// Keeps a lease until `stop` completes: discovers (or reboots with `remembered`),
     /// renews at T1, rebinds at T2, starts over on expiry or NAK, reports every change on
-    /// `events`, and releases the lease when stopped.
+    /// `events`, and releases the lease when stopped (unless
+    /// [`ClientBuilder::release_on_stop`] turned that off: the lease is then kept).
     pub async fn run_until(
         &mut self,
         remembered: Option<Ipv4Addr>,
@@ -467,7 +480,7 @@ impl<R: Runtime> Client<R> {
                 Woke::Command(ClientCommand::Release) => self.machine.release(now),
             }
         }
-        if self.machine.lease().is_some() {
+        if self.release_on_stop && self.machine.lease().is_some() {
             self.machine.release(self.clock.now());
             self.transmit().await?;
             while let Some(e) = self.machine.poll_event() {
