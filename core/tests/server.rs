@@ -687,7 +687,7 @@ fn restore_rebuilds_the_table() {
     assert!(!addrs.contains(&fresh));
     // The expiry came back in the server's own time, a second late rather than early
     // (records hold whole seconds).
-    let restored = s2.leases().find(|(a, _, _)| *a == addrs[0]).unwrap().2;
+    let restored = s2.leases().find(|l| l.address == addrs[0]).unwrap().expires;
     assert_eq!(restored, at(1000) + Duration::from_secs(3600 + 2 - 100 + 1));
 }
 
@@ -1240,7 +1240,7 @@ fn restoring_a_clients_older_and_newer_lease_keeps_only_the_newer() {
     };
     s.restore(&rec(1, 100));
     s.restore(&rec(2, 101));
-    let held: Vec<_> = s.leases().map(|(a, _, _)| a).collect();
+    let held: Vec<_> = s.leases().map(|l| l.address).collect();
     assert_eq!(held, [ip("192.0.2.101")]);
     // The older address went back to the pool.
     let u = s.usage().next().unwrap();
@@ -1301,7 +1301,7 @@ fn a_release_of_an_address_a_client_left_does_not_end_its_newer_lease() {
     s.restore(&rec(1, 100, RecordKind::Bound));
     s.restore(&rec(3, 101, RecordKind::Bound));
     s.restore(&rec(2, 100, RecordKind::Released));
-    let held: Vec<_> = s.leases().map(|(a, _, _)| a).collect();
+    let held: Vec<_> = s.leases().map(|l| l.address).collect();
     assert_eq!(held, [ip("192.0.2.101")]);
     // The client's DISCOVER finds its lease.
     let offer = exchange(&mut s, at(1), &req(MessageType::Discover, 1));

@@ -260,11 +260,11 @@ impl World {
             }
         }
         let mut keys = BTreeSet::new();
-        for (_, k, _) in self.server.leases() {
+        for k in self.server.leases().map(|l| l.client) {
             assert!(keys.insert(k.clone()), "client {k} holds two leases");
         }
         // The counts the machine keeps as leases come and go agree with its leases.
-        let leases: Vec<Ipv4Addr> = self.server.leases().map(|(a, _, _)| a).collect();
+        let leases: Vec<Ipv4Addr> = self.server.leases().map(|l| l.address).collect();
         let bound: u64 = self.server.usage().map(|u| u.bound).sum();
         assert_eq!(
             bound,

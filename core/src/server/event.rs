@@ -67,6 +67,17 @@ impl HardwareAddress {
     }
 }
 
+/// A bound lease, as [`Server::leases`](super::Server::leases) lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundLease<'a> {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The client holding it.
+    pub client: &'a super::ClientKey,
+    /// When it expires (`Instant::MAX`: never).
+    pub expires: crate::time::Instant,
+}
+
 /// One subnet's use, as [`Server::usage`](super::Server::usage) reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubnetUsage {

@@ -35,7 +35,8 @@ use super::config::{
 };
 use super::counts::Counts;
 use super::event::{
-    DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage, Transmit,
+    BoundLease, DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage,
+    Transmit,
 };
 use super::index::Clients;
 use super::lease::{ClientKey, LeaseRecord, LeaseSecs, RecordKind};
@@ -44,7 +45,7 @@ use super::option_cache::{lease_option, OptionCache, Times};
 use super::options::OptionTable;
 use super::pool::Pool;
 use super::table::{Binding, BindingState, Bindings};
-use super::timers::{Deadline, Timers};
+use super::timers::{Deadline, Due, Timers};
 use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
 use crate::wire::OptionData;
@@ -300,11 +301,15 @@ impl Server {
     }
 
     /// Every bound lease: address, client, expiry.
-    pub fn leases(&self) -> impl Iterator<Item = (Ipv4Addr, &ClientKey, Instant)> + '_ {
+    pub fn leases(&self) -> impl Iterator<Item = BoundLease<'_>> + '_ {
         self.bindings
             .iter()
             .filter(|(_, b)| b.state == BindingState::Bound)
-            .map(|(a, b)| (Ipv4Addr::from(*a), &b.client, self.anchor.instant(b.until)))
+            .map(|(a, b)| BoundLease {
+                address: Ipv4Addr::from(*a),
+                client: &b.client,
+                expires: self.anchor.instant(b.until),
+            })
     }
 
     // ---- outputs ------------------------------------------------------------------------
@@ -346,7 +351,7 @@ impl Server {
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.clock(now);
         let due = self.anchor.due(now);
-        while let Some((t, a)) = self.timers.pop_due(due) {
+        while let Some(Due { at: t, address: a }) = self.timers.pop_due(due) {
             let Some(b) = self.bindings.get(&a) else {
                 continue;
             };

@@ -23,7 +23,8 @@ pub use config::{
     ReservationKey, ServerConfig, SubnetConfig,
 };
 pub use event::{
-    DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage, Transmit,
+    BoundLease, DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage,
+    Transmit,
 };
 pub use lease::{ClientKey, LeaseRecord, RecordKind};
 pub use machine::Server;

@@ -12,6 +12,16 @@ impl Deadline {
     pub(crate) const NEVER: Deadline = Deadline(u32::MAX);
 }
 
+/// One timer entry: when, and the address of the binding it is for. Ordered by deadline,
+/// then address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Due {
+    /// When.
+    pub(crate) at: Deadline,
+    /// The binding's address.
+    pub(crate) address: u32,
+}
+
 /// How many in-order runs are kept before out-of-order deadlines go to the tree.
 const RUNS: usize = 8;
 
@@ -30,8 +40,8 @@ const RUNS: usize = 8;
 /// [`Timers::rebuild`] with its live deadlines when [`Timers::len`] outgrows its bindings.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    runs: Vec<VecDeque<(Deadline, u32)>>,
-    other: BTreeSet<(Deadline, u32)>,
+    runs: Vec<VecDeque<Due>>,
+    other: BTreeSet<Due>,
     len: usize,
 }
 
@@ -46,7 +56,7 @@ impl Timers {
         // tight; an empty run takes anything.
         let mut best: Option<(usize, Option<Deadline>)> = None;
         for (i, run) in self.runs.iter().enumerate() {
-            let last = run.back().map(|&(d, _)| d);
+            let last = run.back().map(|e| e.at);
             if last.is_some_and(|d| d > until) {
                 continue;
             }
@@ -55,14 +65,23 @@ impl Timers {
             }
         }
         match best {
-            Some((i, _)) => self.runs[i].push_back((until, a)),
+            Some((i, _)) => self.runs[i].push_back(Due {
+                at: until,
+                address: a,
+            }),
             None if self.runs.len() < RUNS => {
                 let mut run = VecDeque::new();
-                run.push_back((until, a));
+                run.push_back(Due {
+                    at: until,
+                    address: a,
+                });
                 self.runs.push(run);
             }
             None => {
-                if !self.other.insert((until, a)) {
+                if !self.other.insert(Due {
+                    at: until,
+                    address: a,
+                }) {
                     self.len -= 1;
                 }
             }
@@ -71,23 +90,23 @@ impl Timers {
 
     /// The earliest deadline held (possibly a stale one).
     pub(crate) fn first(&self) -> Option<Deadline> {
-        let runs = self.runs.iter().filter_map(|r| r.front().map(|&(d, _)| d));
-        runs.chain(self.other.first().map(|&(d, _)| d)).min()
+        let runs = self.runs.iter().filter_map(|r| r.front().map(|e| e.at));
+        runs.chain(self.other.first().map(|e| e.at)).min()
     }
 
     /// Takes the earliest entry if its deadline is at or before `now`.
-    pub(crate) fn pop_due(&mut self, now: Deadline) -> Option<(Deadline, u32)> {
+    pub(crate) fn pop_due(&mut self, now: Deadline) -> Option<Due> {
         let mut best: Option<(usize, Deadline)> = None;
         for (i, run) in self.runs.iter().enumerate() {
-            if let Some(&(d, _)) = run.front() {
+            if let Some(&Due { at: d, .. }) = run.front() {
                 if d <= now && best.is_none_or(|(_, b)| d < b) {
                     best = Some((i, d));
                 }
             }
         }
-        let tree = self.other.first().copied().filter(|&(d, _)| d <= now);
+        let tree = self.other.first().copied().filter(|e| e.at <= now);
         let popped = match (best, tree) {
-            (Some((_, d)), Some(t)) if t.0 < d => self.other.pop_first(),
+            (Some((_, d)), Some(t)) if t.at < d => self.other.pop_first(),
             (Some((i, _)), _) => self.runs[i].pop_front(),
             (None, Some(_)) => self.other.pop_first(),
             (None, None) => None,
@@ -104,9 +123,9 @@ impl Timers {
     /// Replaces every entry with `live` (duplicates dropped): one sort, O(n log n), with
     /// no lookup per old entry, so that a server with a million leases drops its stale
     /// entries in a few tens of milliseconds rather than by a million random reads.
-    pub(crate) fn rebuild(&mut self, mut live: Vec<(Deadline, u32)>) {
-        live.retain(|&(d, _)| d != Deadline::NEVER);
-        live.sort_unstable_by_key(|&(d, a)| (u64::from(d.0) << 32) | u64::from(a));
+    pub(crate) fn rebuild(&mut self, mut live: Vec<Due>) {
+        live.retain(|e| e.at != Deadline::NEVER);
+        live.sort_unstable_by_key(|e| (u64::from(e.at.0) << 32) | u64::from(e.address));
         live.dedup();
         self.len = live.len();
         self.other.clear();
@@ -128,11 +147,17 @@ mod tests {
             for (k, d) in [(0, 60), (1, 3600), (2, 86_400)] {
                 let at = Deadline(i * 7 + d);
                 t.insert(at, i * 3 + k);
-                expected.push((at, i * 3 + k));
+                expected.push(Due {
+                    at,
+                    address: i * 3 + k,
+                });
             }
             let odd = Deadline((i * 7919) % 5000);
             t.insert(odd, 100_000 + i);
-            expected.push((odd, 100_000 + i));
+            expected.push(Due {
+                at: odd,
+                address: 100_000 + i,
+            });
         }
         t.insert(Deadline::NEVER, 7);
         assert_eq!(t.len(), expected.len());
@@ -141,7 +166,7 @@ mod tests {
         while let Some(e) = t.pop_due(Deadline(u32::MAX - 1)) {
             popped.push(e);
         }
-        let deadlines = |v: &[(Deadline, u32)]| v.iter().map(|e| e.0).collect::<Vec<_>>();
+        let deadlines = |v: &[Due]| v.iter().map(|e| e.at).collect::<Vec<_>>();
         assert_eq!(deadlines(&popped), deadlines(&expected));
         assert_eq!(t.first(), None);
     }
@@ -154,16 +179,46 @@ mod tests {
             t.insert(Deadline(5000 - a), a);
         }
         t.rebuild(alloc::vec![
-            (Deadline(108), 8),
-            (Deadline(4999), 1),
-            (Deadline(108), 8),
-            (Deadline::NEVER, 3),
+            Due {
+                at: Deadline(108),
+                address: 8
+            },
+            Due {
+                at: Deadline(4999),
+                address: 1
+            },
+            Due {
+                at: Deadline(108),
+                address: 8
+            },
+            Due {
+                at: Deadline::NEVER,
+                address: 3
+            },
         ]);
         assert_eq!(t.len(), 2);
         t.insert(Deadline(200), 4);
-        assert_eq!(t.pop_due(Deadline(9000)), Some((Deadline(108), 8)));
-        assert_eq!(t.pop_due(Deadline(9000)), Some((Deadline(200), 4)));
-        assert_eq!(t.pop_due(Deadline(9000)), Some((Deadline(4999), 1)));
+        assert_eq!(
+            t.pop_due(Deadline(9000)),
+            Some(Due {
+                at: Deadline(108),
+                address: 8
+            })
+        );
+        assert_eq!(
+            t.pop_due(Deadline(9000)),
+            Some(Due {
+                at: Deadline(200),
+                address: 4
+            })
+        );
+        assert_eq!(
+            t.pop_due(Deadline(9000)),
+            Some(Due {
+                at: Deadline(4999),
+                address: 1
+            })
+        );
         assert_eq!(t.pop_due(Deadline(9000)), None);
     }
 
@@ -174,7 +229,13 @@ mod tests {
         t.insert(Deadline(20), 2);
         assert_eq!(t.first(), Some(Deadline(10)));
         assert_eq!(t.pop_due(Deadline(9)), None);
-        assert_eq!(t.pop_due(Deadline(15)), Some((Deadline(10), 1)));
+        assert_eq!(
+            t.pop_due(Deadline(15)),
+            Some(Due {
+                at: Deadline(10),
+                address: 1
+            })
+        );
         assert_eq!(t.pop_due(Deadline(15)), None);
         assert_eq!(t.first(), Some(Deadline(20)));
     }

@@ -200,7 +200,7 @@ pub fn drive(data: &[u8]) {
             check_ack_is_durable(&m, &journal, &pending);
         }
         let mut clients = BTreeSet::new();
-        for (a, client, _) in server.leases() {
+        for (a, client) in server.leases().map(|l| (l.address, l.client)) {
             assert!(clients.insert(client.clone()), "{client} holds two leases");
             let inside = [
                 Ipv4Net::new(Ipv4Addr::new(192, 0, 2, 0), 24),

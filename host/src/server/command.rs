@@ -152,8 +152,9 @@ impl<R: Runtime> Server<R> {
         let unix = unix_now();
         self.machine
             .leases()
-            .filter(|(a, _, _)| only.is_none_or(|o| o == *a))
-            .map(|(a, client, until)| {
+            .filter(|l| only.is_none_or(|o| o == l.address))
+            .map(|l| {
+                let (a, client, until) = (l.address, l.client, l.expires);
                 let left = (until != dhcp_core::time::Instant::MAX).then(|| {
                     self.clock
                         .std(until)

@@ -54,8 +54,15 @@ impl Server {
             }
         }
         for b in next.bindings.values() {
-            let at = (b.subnet, b.address);
-            tally(&mut next.counts, &next.subnets, at, None, Some(b.state));
+            let state = Some(b.state);
+            tally(
+                &mut next.counts,
+                &next.subnets,
+                b.subnet,
+                b.address,
+                None,
+                state,
+            );
         }
         *self = next;
         Ok(())

@@ -3,12 +3,13 @@
 
 use super::*;
 
-/// Keeps `counts` as the binding at `a` in subnet `subnet` goes from `old` to `new`
-/// (`None`: none).
+/// Keeps `counts` as the binding at address `a` in subnet `subnet` goes from `old` to
+/// `new` (`None`: none).
 pub(super) fn tally(
     counts: &mut Counts,
     subnets: &[Subnet],
-    (subnet, a): (u16, u32),
+    subnet: u16,
+    a: u32,
     old: Option<BindingState>,
     new: Option<BindingState>,
 ) {
@@ -30,8 +31,13 @@ impl Server {
                 .bindings
                 .values()
                 .filter(|b| b.state != BindingState::Recent);
-            self.timers
-                .rebuild(live.map(|b| (b.until, b.address)).collect());
+            self.timers.rebuild(
+                live.map(|b| Due {
+                    at: b.until,
+                    address: b.address,
+                })
+                .collect(),
+            );
         }
     }
 
@@ -45,12 +51,13 @@ impl Server {
     ) {
         if let Some(old) = old {
             let was = Some(old.state);
-            tally(&mut self.counts, &self.subnets, (old.subnet, a), was, None);
+            tally(&mut self.counts, &self.subnets, old.subnet, a, was, None);
         }
         tally(
             &mut self.counts,
             &self.subnets,
-            (subnet, a),
+            subnet,
+            a,
             None,
             Some(state),
         );
@@ -62,7 +69,8 @@ impl Server {
             tally(
                 &mut self.counts,
                 &self.subnets,
-                (b.subnet, a),
+                b.subnet,
+                a,
                 Some(b.state),
                 None,
             );
@@ -87,7 +95,7 @@ impl Server {
             return;
         }
         let (old, new) = (Some(b.state), Some(BindingState::Recent));
-        tally(&mut self.counts, &self.subnets, (b.subnet, a), old, new);
+        tally(&mut self.counts, &self.subnets, b.subnet, a, old, new);
         b.state = BindingState::Recent;
         b.durable = Deadline(0);
         let subnet = usize::from(b.subnet);
@@ -122,7 +130,8 @@ impl Server {
                 tally(
                     &mut self.counts,
                     &self.subnets,
-                    (b.subnet, a),
+                    b.subnet,
+                    a,
                     Some(b.state),
                     Some(state),
                 );

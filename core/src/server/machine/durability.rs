@@ -77,9 +77,8 @@ impl Server {
             .get_mut(&a)
             .filter(|b| b.until == leased && b.client == owner)
         {
-            let at = (b.subnet, a);
             let (old, new) = (Some(b.state), Some(BindingState::Conflict));
-            tally(&mut self.counts, &self.subnets, at, old, new);
+            tally(&mut self.counts, &self.subnets, b.subnet, a, old, new);
             b.state = BindingState::Conflict;
             b.until = until;
             let client = b.client.clone();

@@ -207,7 +207,7 @@ impl Server {
         let until = self.anchor.deadline(until_instant);
         if let Some(b) = self.bindings.get_mut(&a) {
             let (old, new) = (Some(b.state), Some(BindingState::Declined));
-            tally(&mut self.counts, &self.subnets, (b.subnet, a), old, new);
+            tally(&mut self.counts, &self.subnets, b.subnet, a, old, new);
             b.state = BindingState::Declined;
             b.until = until;
         }
