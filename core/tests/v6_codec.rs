@@ -179,7 +179,7 @@ fn every_option_the_builder_writes_reads_back() {
         "(IA_PD IAID:9 T1:1800 T2:2880 (IA_PD-prefix 2001:db8:100::/56 pltime:3000 vltime:3600))",
         "(DNS-server 2001:db8::53 2001:db8::54)",
         "(DNS-search-list example.test. lab.example.test.)",
-        "(client-FQDN S host.example.test.)",
+        "(Client-FQDN S host.example.test.)",
     ] {
         assert!(shown.contains(part), "{part} in {shown}");
     }
@@ -302,7 +302,7 @@ fn malformed_input_gets_typed_errors() {
     let m = Message::parse(&[200, 0, 0, 1]).unwrap();
     assert_eq!(
         (m.message_type(), m.to_string().as_str()),
-        (None, "dhcp6 msgtype 200 (xid=000001)")
+        (None, "dhcp6 msgtype 200 (xid=1)")
     );
     // A bad option doesn't stop the others being read.
     let m = Message::parse(&[1, 0, 0, 0, 0, 1, 0, 1, 9, 0, 8, 0, 2, 0, 5]).unwrap();
@@ -515,7 +515,8 @@ proptest! {
 
 /// The committed fuzz seeds (one datagram of each kind: SOLICIT with IA_NA and IA_PD,
 /// ADVERTISE, a REPLY with status codes, INFORMATION-REQUEST, relays one and two deep,
-/// RELAY-REPL) parse whole and re-emit to the same bytes.
+/// RELAY-REPL; and the 38 golden packets from kea-dhcp6 and dnsmasq with dhclient, dhcpcd
+/// and dhcp6c, `<fixture>-<frame>.bin`) parse whole and re-emit to the same bytes.
 #[test]
 fn the_v6_fuzz_seeds_parse_and_re_emit() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds-parse6");
@@ -531,5 +532,34 @@ fn the_v6_fuzz_seeds_parse_and_re_emit() {
         assert_eq!(&buf[..n], &bytes[..]);
         seen += 1;
     }
-    assert_eq!(seen, 7);
+    assert_eq!(seen, 45);
+}
+
+/// Display prints what tcpdump 4.99 `-v` prints, found against real peers' packets
+/// (`golden/dnsmasq-dhclient6`, frame 3: dhclient's REQUEST with xid 0x01af39, and every
+/// packet carrying option 39): the transaction id in hex without leading zeros
+/// (`xid=1af39`, it was `xid=01af39`), and options 37, 38, 39 named `Remote-ID`,
+/// `Subscriber-ID`, `Client-FQDN` (they were lower-case).
+#[test]
+fn display_follows_tcpdump_for_short_xids_and_option_names() {
+    // dhclient's REQUEST, cut to its header and client FQDN option (flags 0,
+    // "gold-dhclient6.example.test.").
+    let mut request = vec![3, 0x01, 0xaf, 0x39, 0, 39, 0, 30, 0];
+    for label in ["gold-dhclient6", "example", "test"] {
+        request.push(label.len() as u8);
+        request.extend_from_slice(label.as_bytes());
+    }
+    request.push(0);
+    let m = Message::parse(&request).unwrap();
+    assert_eq!(
+        m.to_string(),
+        "dhcp6 request (xid=1af39 (Client-FQDN gold-dhclient6.example.test.))"
+    );
+    assert_eq!(
+        Message::parse(&[1, 0, 0, 0]).unwrap().to_string(),
+        "dhcp6 solicit (xid=0)"
+    );
+    assert_eq!(OptionCode::REMOTE_ID.name(), Some("Remote-ID"));
+    assert_eq!(OptionCode::SUBSCRIBER_ID.name(), Some("Subscriber-ID"));
+    assert_eq!(OptionCode::CLIENT_FQDN.name(), Some("Client-FQDN"));
 }

@@ -482,8 +482,10 @@ def tshark_dhcpv6(proto, pkt):
         elif code == 24:
             t["domain_search"] = [f.get("show") for f in opt.iter("field")
                                   if f.get("name") == "dhcpv6.search_list_entry"]
-        elif code == 39:
-            t["fqdn_flags"] = show(opt, "dhcpv6.client_fqdn_flags", lambda v: int(v, 16))
+        elif code == 39:  # tshark leaves it undecoded in messages RFC 4704 omits
+            flags = show(opt, "dhcpv6.client_fqdn_flags", lambda v: int(v, 16))
+            if flags is not None:
+                t["fqdn_flags"] = flags
             name = show(opt, "dhcpv6.client_domain")
             if name is not None:
                 t["fqdn"] = name

@@ -76,11 +76,11 @@ option_codes! {
     /// Information refresh time (32).
     INFORMATION_REFRESH_TIME = 32, "information-refresh-time";
     /// Relay agent remote id (37, RFC 4649).
-    REMOTE_ID = 37, "remote-ID";
+    REMOTE_ID = 37, "Remote-ID";
     /// Relay agent subscriber id (38, RFC 4580).
-    SUBSCRIBER_ID = 38, "subscriber-ID";
+    SUBSCRIBER_ID = 38, "Subscriber-ID";
     /// Client FQDN (39, RFC 4704).
-    CLIENT_FQDN = 39, "client-FQDN";
+    CLIENT_FQDN = 39, "Client-FQDN";
     /// NTP server (56, RFC 5908).
     NTP_SERVER = 56, "NTP-server";
     /// Client link-layer address (79, RFC 6939), set by a relay.

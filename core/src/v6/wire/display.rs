@@ -174,7 +174,7 @@ fn message(f: &mut fmt::Formatter<'_>, m: &Message<'_>, depth: usize) -> fmt::Re
         Some(t) => write!(f, "dhcp6 {}", t.name())?,
         None => write!(f, "dhcp6 msgtype {}", m.kind())?,
     }
-    write!(f, " (xid={:06x}", m.transaction_id())?;
+    write!(f, " (xid={:x}", m.transaction_id())?;
     options(f, m.options(), depth)?;
     f.write_str(")")
 }
