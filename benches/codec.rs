@@ -17,7 +17,7 @@ use criterion::{BenchmarkId, Criterion};
 use dhcp_core::wire::{Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
 use dhcproto::{v4, Decodable, Decoder, Encodable, Encoder};
 
-#[allow(unreachable_pub)]
+#[allow(unreachable_pub, dead_code)]
 #[path = "../core/tests/common/pcap.rs"]
 mod pcap;
 
