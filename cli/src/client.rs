@@ -106,11 +106,67 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The address a lease file remembers.
-fn remembered(path: &std::path::Path) -> Option<Ipv4Addr> {
+/// A lease a lease file kept from an earlier run.
+struct Kept {
+    /// Its address.
+    address: Ipv4Addr,
+    /// Whether it has run out (by the file's `expires`, Unix seconds).
+    expired: bool,
+    /// The file as read, to rebuild what `--apply` put on the interface (Linux).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    json: serde_json::Value,
+}
+
+/// The lease a lease file keeps, if it holds one.
+fn kept(path: &std::path::Path) -> Option<Kept> {
     let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["address"].as_str()?.parse().ok()
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let address = json["address"].as_str()?.parse().ok()?;
+    let expired = json["expires"]
+        .as_u64()
+        .is_some_and(|e| e <= dhcp::host::clock::unix_now());
+    Some(Kept {
+        address,
+        expired,
+        json,
+    })
+}
+
+/// What `--apply` put on the interface for a kept lease: its address and prefix, and its
+/// classless routes, else a default route through its first router (as
+/// `netconf::routes_of` chooses them).
+#[cfg(target_os = "linux")]
+fn kept_applied(index: u32, k: &Kept) -> dhcp::host::net::netconf::Applied {
+    let ip = |v: &serde_json::Value| v.as_str().and_then(|s| s.parse::<Ipv4Addr>().ok());
+    let classless: Vec<dhcp::host::net::netconf::Route> = k.json["classless_routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let len = u8::try_from(r["prefix_len"].as_u64()?).ok()?;
+            Some((ip(&r["destination"])?, len, ip(&r["router"])?))
+        })
+        .collect();
+    let routes = if classless.is_empty() {
+        let first = k.json["routers"]
+            .as_array()
+            .and_then(|r| r.first())
+            .and_then(ip);
+        first
+            .map(|r| (Ipv4Addr::UNSPECIFIED, 0, r))
+            .into_iter()
+            .collect()
+    } else {
+        classless
+    };
+    let prefix = k.json["prefix_len"]
+        .as_u64()
+        .and_then(|p| u8::try_from(p).ok());
+    dhcp::host::net::netconf::Applied {
+        index,
+        address: (k.address, prefix.unwrap_or(32)),
+        routes,
+    }
 }
 
 fn system_hostname() -> Option<String> {
@@ -183,17 +239,29 @@ async fn once<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
 async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Outcome {
     let (tx, rx) = async_channel::unbounded();
     let lease_file = lease_path(args);
+    let kept = lease_file.as_deref().and_then(kept);
+    // A kept lease still running is asked for again (INIT-REBOOT); one that ran out is
+    // taken off the interface, and the client starts over.
+    #[cfg(target_os = "linux")]
+    let mut applied: Option<dhcp::host::net::netconf::Applied> = None;
+    #[cfg(target_os = "linux")]
+    if let (true, Some(k)) = (args.apply, &kept) {
+        let a = kept_applied(index, k);
+        if k.expired {
+            let _ = dhcp::host::net::netconf::remove(&a);
+        } else {
+            applied = Some(a);
+        }
+    }
     let start_with = args
         .request
-        .or_else(|| lease_file.as_deref().and_then(remembered));
+        .or_else(|| kept.as_ref().filter(|k| !k.expired).map(|k| k.address));
     let (commands_tx, commands) = async_channel::unbounded();
     let signals = dhcp::host::ops::signal::watch(&[SIGUSR1, SIGUSR2]);
     if let Some(script) = &args.script {
         run_hook(script, "deconfig", &args.interface, None).await;
     }
     let consumer = async {
-        #[cfg(target_os = "linux")]
-        let mut applied: Option<dhcp::host::net::netconf::Applied> = None;
         while let Ok(event) = rx.recv().await {
             let (hook_event, cfg) = match &event {
                 ClientEvent::Bound(c) => ("bound", Some(c)),
@@ -241,6 +309,8 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
             }
             #[cfg(target_os = "linux")]
             if args.apply {
+                // A NAK says the address in use (a kept one, after a restart) is wrong here.
+                let refused = matches!(event, ClientEvent::Nak);
                 if let Some(c) = cfg {
                     let address = (c.your_ip_address, c.lease.prefix_len().unwrap_or(32));
                     if let Some(old) = applied.take() {
@@ -252,7 +322,7 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
                         Ok(a) => applied = Some(a),
                         Err(e) => tracing::error!("applying the lease to {}: {e}", args.interface),
                     }
-                } else if hook_event == "deconfig" {
+                } else if hook_event == "deconfig" || refused {
                     if let Some(old) = applied.take() {
                         if let Err(e) = dhcp::host::net::netconf::remove(&old) {
                             tracing::error!("removing the lease from {}: {e}", args.interface);
@@ -393,6 +463,9 @@ pub(crate) fn lease_json(interface: &str, c: &DhcpConfig) -> serde_json::Value {
         "mtu": l.mtu(),
         "classless_routes": routes,
         "lease_time": l.lease_time().map(|d| d.as_secs()),
+        // When it runs out, in Unix seconds (for a lease just bound or renewed): a restart
+        // asks for a lease still running again, and starts over after one that ran out.
+        "expires": l.lease_time().map(|d| dhcp::host::clock::unix_now() + d.as_secs()),
         "renewal_time": l.renewal_time().map(|d| d.as_secs()),
         "rebinding_time": l.rebinding_time().map(|d| d.as_secs()),
     })

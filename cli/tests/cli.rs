@@ -628,7 +628,8 @@ fn first_request(log: &str) -> Option<(String, bool)> {
 
 /// By default a stopped client keeps its lease (the address stays on the interface, the
 /// lease file stays, no RELEASE), and a restart asks for the same address first with
-/// INIT-REBOOT (RFC 2131 3.2: a REQUEST with option 50 and no server id) and keeps it.
+/// INIT-REBOOT (RFC 2131 3.2: a REQUEST with option 50 and no server id) and keeps it; when
+/// the server refuses it (a NAK), the kept address comes off the interface.
 #[test]
 fn a_stopped_client_keeps_its_lease_and_asks_for_it_again_after_a_restart() {
     let Some((pair, dir)) = namespaces() else {
@@ -636,7 +637,7 @@ fn a_stopped_client_keeps_its_lease_and_asks_for_it_again_after_a_restart() {
     };
     let config = server_config(dir.path(), "", "");
     let server_log = dir.path().join("server.log");
-    let _server = start_server(&pair, &config, &server_log);
+    let mut server = start_server(&pair, &config, &server_log);
     let lease_file = dir.path().join("state/veth-cli.lease");
     let start = |n: usize| {
         let log = dir.path().join(format!("client{n}.log"));
@@ -705,6 +706,46 @@ fn a_stopped_client_keeps_its_lease_and_asks_for_it_again_after_a_restart() {
     assert_eq!(address().as_deref(), Some(bound.as_str()));
     second.signal(nix::sys::signal::Signal::SIGTERM);
     assert_eq!(second.wait_exit(15), Some(0));
+
+    // Meanwhile the server reserves another address for this client: the kept address is
+    // refused (NAK), taken off the interface, and the reserved one put on instead.
+    let link = Pair::ip_in(&pair.client, &["link", "show", "dev", &pair.client_if]).unwrap();
+    let mac = link
+        .split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    server.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(server.wait_exit(15), Some(0));
+    let reserved = format!("[[subnet.reservation]]\nmac = \"{mac}\"\naddress = \"192.0.2.42\"\n");
+    let config = server_config(dir.path(), "", &reserved);
+    let _server = start_server(&pair, &config, &dir.path().join("server2.log"));
+    let (mut third, log) = start(2);
+    eventually("the reserved address", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("bound 192.0.2.42 ")
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    let inet: Vec<String> = Pair::ip_in(
+        &pair.client,
+        &["-4", "addr", "show", "dev", &pair.client_if],
+    )
+    .unwrap()
+    .split_whitespace()
+    .collect::<Vec<_>>()
+    .windows(2)
+    .filter(|w| w[0] == "inet")
+    .map(|w| w[1].to_string())
+    .collect();
+    assert_eq!(inet, ["192.0.2.42/24"], "the kept address is gone:\n{text}");
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lease_file).unwrap()).unwrap();
+    assert_eq!(kept["address"], "192.0.2.42");
+    assert!(kept["expires"].as_u64().is_some(), "{kept}");
+    third.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(third.wait_exit(15), Some(0));
 }
 
 #[test]
