@@ -112,6 +112,8 @@ struct Kept {
     address: Ipv4Addr,
     /// Whether it has run out (by the file's `expires`, Unix seconds).
     expired: bool,
+    /// How long it still runs (`None`: no end recorded, or infinite).
+    left: Option<Duration>,
     /// The file as read, to rebuild what `--apply` put on the interface (Linux).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     json: serde_json::Value,
@@ -122,12 +124,12 @@ fn kept(path: &std::path::Path) -> Option<Kept> {
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     let address = json["address"].as_str()?.parse().ok()?;
-    let expired = json["expires"]
-        .as_u64()
-        .is_some_and(|e| e <= dhcp::host::clock::unix_now());
+    let expires = json["expires"].as_u64();
+    let now = dhcp::host::clock::unix_now();
     Some(Kept {
         address,
-        expired,
+        expired: expires.is_some_and(|e| e <= now),
+        left: expires.map(|e| Duration::from_secs(e.saturating_sub(now))),
         json,
     })
 }
@@ -196,12 +198,21 @@ pub(crate) fn run(runtime: RuntimeName, args: Args) -> Outcome {
     } else {
         args.hostname.clone().or_else(system_hostname)
     };
+    // After a lease that ran out, the client starts over asking for its address (50).
+    let ran_out = (!args.once)
+        .then(|| lease_path(&args).as_deref().and_then(kept))
+        .flatten()
+        .filter(|k| k.expired)
+        .map(|k| k.address);
     on_runtime!(runtime, |R| async {
         let mut b = Client::<R>::builder(MacAddress::new(mac))
             .interface(&args.interface)
             .timeout(Duration::from_secs(args.timeout))
             .release_on_stop(args.release_on_exit)
-            .configure(|c| c.lease_time = args.lease_time);
+            .configure(|c| {
+                c.lease_time = args.lease_time;
+                c.requested_address = args.request.or(ran_out);
+            });
         if let Some(id) = &client_id {
             b = b.client_id(id);
         }
@@ -256,13 +267,57 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     let start_with = args
         .request
         .or_else(|| kept.as_ref().filter(|k| !k.expired).map(|k| k.address));
+    // While no server answers for the kept lease, it is used until it runs out (as dhcpcd
+    // does), the client asking all the while; then it is taken off.
+    let mut kept_until = kept
+        .as_ref()
+        .filter(|k| !k.expired)
+        .and_then(|k| k.left)
+        .map(|left| std::time::Instant::now() + left);
+    let timer = R::default();
     let (commands_tx, commands) = async_channel::unbounded();
     let signals = dhcp::host::ops::signal::watch(&[SIGUSR1, SIGUSR2]);
     if let Some(script) = &args.script {
         run_hook(script, "deconfig", &args.interface, None).await;
     }
     let consumer = async {
-        while let Ok(event) = rx.recv().await {
+        loop {
+            let next = async { Some(rx.recv().await) };
+            let event = match kept_until {
+                Some(t) => {
+                    let ran_out = async {
+                        dhcp::host::runtime::sleep_until(&timer, t).await;
+                        None
+                    };
+                    futures_lite::future::or(next, ran_out).await
+                }
+                None => next.await,
+            };
+            let event = match event {
+                Some(Ok(e)) => e,
+                Some(Err(_)) => break,
+                None => {
+                    kept_until = None;
+                    tracing::info!("the kept lease ran out with no server answering");
+                    #[cfg(target_os = "linux")]
+                    if let Some(old) = applied.take() {
+                        if let Err(e) = dhcp::host::net::netconf::remove(&old) {
+                            tracing::error!("removing the lease from {}: {e}", args.interface);
+                        }
+                    }
+                    if let Some(path) = &lease_file {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    if let Some(script) = &args.script {
+                        run_hook(script, "deconfig", &args.interface, None).await;
+                    }
+                    continue;
+                }
+            };
+            // Whatever a server said, the kept lease is no longer what is in use.
+            if !matches!(event, ClientEvent::Ipv6OnlyPreferred(_)) {
+                kept_until = None;
+            }
             let (hook_event, cfg) = match &event {
                 ClientEvent::Bound(c) => ("bound", Some(c)),
                 ClientEvent::Renewed(c) | ClientEvent::Rebound(c) => ("renew", Some(c)),

@@ -748,6 +748,138 @@ fn a_stopped_client_keeps_its_lease_and_asks_for_it_again_after_a_restart() {
     assert_eq!(third.wait_exit(15), Some(0));
 }
 
+/// A lease file for 192.0.2.77/24 that runs out at `expires` (Unix seconds).
+fn kept_lease(path: &Path, expires: u64) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let lease = serde_json::json!({
+        "interface": "veth-cli",
+        "address": "192.0.2.77",
+        "prefix_len": 24,
+        "routers": [],
+        "classless_routes": [],
+        "lease_time": 600,
+        "expires": expires,
+    });
+    std::fs::write(path, lease.to_string()).unwrap();
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The IPv4 addresses on the client's interface.
+fn client_addresses(pair: &Pair) -> Vec<String> {
+    Pair::ip_in(
+        &pair.client,
+        &["-4", "addr", "show", "dev", &pair.client_if],
+    )
+    .unwrap()
+    .split_whitespace()
+    .collect::<Vec<_>>()
+    .windows(2)
+    .filter(|w| w[0] == "inet")
+    .map(|w| w[1].to_string())
+    .collect()
+}
+
+/// A kept lease is used while no server answers (as dhcpcd does), the client asking for
+/// it all the while, and comes off the interface when it runs out.
+#[test]
+fn a_kept_lease_no_server_answers_for_runs_out_and_comes_off() {
+    let Some((pair, dir)) = namespaces() else {
+        return;
+    };
+    let lease_file = dir.path().join("veth-cli.lease");
+    kept_lease(&lease_file, unix_now() + 3);
+    Pair::ip_in(
+        &pair.client,
+        &["addr", "add", "192.0.2.77/24", "dev", &pair.client_if],
+    )
+    .unwrap();
+    let log = dir.path().join("client.log");
+    let mut client = Running(
+        dhcp_in(&pair.client)
+            .args(["client", &pair.client_if, "--apply", "--no-hostname"])
+            .arg("--lease-file")
+            .arg(&lease_file)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        client_addresses(&pair),
+        ["192.0.2.77/24"],
+        "kept while it runs"
+    );
+    eventually("the kept lease to run out", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("the kept lease ran out")
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("Sent DHCP REQUEST for 192.0.2.77"), "{text}");
+    assert!(client_addresses(&pair).is_empty(), "{text}");
+    assert!(!lease_file.exists(), "the lease file goes with it");
+    client.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(client.wait_exit(15), Some(0));
+}
+
+/// A kept lease that ran out while the client was stopped comes off the interface at
+/// start, and the client starts over asking for that address (50) in its DISCOVER.
+#[test]
+fn a_kept_lease_that_ran_out_comes_off_and_the_discover_asks_for_its_address() {
+    let Some((pair, dir)) = namespaces() else {
+        return;
+    };
+    let config = server_config(dir.path(), "", "");
+    let _server = start_server(&pair, &config, &dir.path().join("server.log"));
+    let lease_file = dir.path().join("veth-cli.lease");
+    kept_lease(&lease_file, unix_now() - 10);
+    Pair::ip_in(
+        &pair.client,
+        &["addr", "add", "192.0.2.77/24", "dev", &pair.client_if],
+    )
+    .unwrap();
+    let log = dir.path().join("client.log");
+    let mut client = Running(
+        dhcp_in(&pair.client)
+            .args(["client", &pair.client_if, "--apply", "--no-hostname"])
+            .arg("--lease-file")
+            .arg(&lease_file)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    eventually("a new lease", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("bound ")
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    let first_sent = text
+        .lines()
+        .find(|l| l.contains("Sent DHCP "))
+        .unwrap_or("");
+    assert!(
+        first_sent.contains("Sent DHCP DISCOVER for 192.0.2.77"),
+        "{text}"
+    );
+    let now = client_addresses(&pair);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert!(
+        now[0].starts_with("192.0.2.1"),
+        "a pool address, not the one that ran out: {now:?}"
+    );
+    client.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(client.wait_exit(15), Some(0));
+}
+
 #[test]
 fn client_applies_the_lease_runs_the_hook_with_inert_data_and_cleans_up() {
     let Some((pair, dir)) = namespaces() else {
