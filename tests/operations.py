@@ -217,7 +217,7 @@ def unit():
             return
         r = run(["systemd-analyze", "verify", path], check=False)
         problems = [l for l in (r.stderr + r.stdout).splitlines()
-                    if "dhcp-server.service" in l and "Command /usr/local/bin/dhcp" not in l]
+                    if "dhcp-server.service" in l and "Command /usr/bin/dhcp" not in l]
         if problems:
             raise Fail("\n".join(problems))
         figure("unit: systemd-analyze verify accepts dist/dhcp-server.service")
