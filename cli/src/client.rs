@@ -110,9 +110,8 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 struct Kept {
     /// Its address.
     address: Ipv4Addr,
-    /// Whether it has run out (by the file's `expires`, Unix seconds).
-    expired: bool,
-    /// How long it still runs (`None`: no end recorded, or infinite).
+    /// How long it still runs, by the file's `expires` (Unix seconds); `None`: no end
+    /// recorded (an infinite lease).
     left: Option<Duration>,
     /// The file as read, to rebuild what `--apply` put on the interface (Linux).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
@@ -124,14 +123,21 @@ fn kept(path: &std::path::Path) -> Option<Kept> {
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     let address = json["address"].as_str()?.parse().ok()?;
-    let expires = json["expires"].as_u64();
     let now = dhcp::host::clock::unix_now();
     Some(Kept {
         address,
-        expired: expires.is_some_and(|e| e <= now),
-        left: expires.map(|e| Duration::from_secs(e.saturating_sub(now))),
+        left: json["expires"]
+            .as_u64()
+            .map(|e| Duration::from_secs(e.saturating_sub(now))),
         json,
     })
+}
+
+impl Kept {
+    /// Whether it has run out.
+    fn expired(&self) -> bool {
+        self.left == Some(Duration::ZERO)
+    }
 }
 
 /// What `--apply` put on the interface for a kept lease: its address and prefix, and its
@@ -202,7 +208,7 @@ pub(crate) fn run(runtime: RuntimeName, args: Args) -> Outcome {
     let ran_out = (!args.once)
         .then(|| lease_path(&args).as_deref().and_then(kept))
         .flatten()
-        .filter(|k| k.expired)
+        .filter(|k| k.expired())
         .map(|k| k.address);
     on_runtime!(runtime, |R| async {
         let mut b = Client::<R>::builder(MacAddress::new(mac))
@@ -258,7 +264,7 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     #[cfg(target_os = "linux")]
     if let (true, Some(k)) = (args.apply, &kept) {
         let a = kept_applied(index, k);
-        if k.expired {
+        if k.expired() {
             let _ = dhcp::host::net::netconf::remove(&a);
         } else {
             applied = Some(a);
@@ -266,12 +272,12 @@ async fn keep<R: Runtime>(client: &mut Client<R>, args: &Args, index: u32) -> Ou
     }
     let start_with = args
         .request
-        .or_else(|| kept.as_ref().filter(|k| !k.expired).map(|k| k.address));
+        .or_else(|| kept.as_ref().filter(|k| !k.expired()).map(|k| k.address));
     // While no server answers for the kept lease, it is used until it runs out (as dhcpcd
     // does), the client asking all the while; then it is taken off.
     let mut kept_until = kept
         .as_ref()
-        .filter(|k| !k.expired)
+        .filter(|k| !k.expired())
         .and_then(|k| k.left)
         .map(|left| std::time::Instant::now() + left);
     let timer = R::default();

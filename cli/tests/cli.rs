@@ -626,6 +626,20 @@ fn first_request(log: &str) -> Option<(String, bool)> {
     None
 }
 
+/// `dhcp client --apply` on the pair's client side, keeping its lease in `lease_file`,
+/// logging to `log`.
+fn applying_client(pair: &Pair, lease_file: &Path, log: &Path) -> Running {
+    let child = dhcp_in(&pair.client)
+        .args(["client", &pair.client_if, "--apply", "--no-hostname"])
+        .arg("--lease-file")
+        .arg(lease_file)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    Running(child)
+}
+
 /// By default a stopped client keeps its lease (the address stays on the interface, the
 /// lease file stays, no RELEASE), and a restart asks for the same address first with
 /// INIT-REBOOT (RFC 2131 3.2: a REQUEST with option 50 and no server id) and keeps it; when
@@ -641,26 +655,12 @@ fn a_stopped_client_keeps_its_lease_and_asks_for_it_again_after_a_restart() {
     let lease_file = dir.path().join("state/veth-cli.lease");
     let start = |n: usize| {
         let log = dir.path().join(format!("client{n}.log"));
-        let child = dhcp_in(&pair.client)
-            .args(["client", &pair.client_if, "--apply", "--no-hostname"])
-            .arg("--lease-file")
-            .arg(&lease_file)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        (Running(child), log)
+        (applying_client(&pair, &lease_file, &log), log)
     };
     let address = || {
-        Pair::ip_in(
-            &pair.client,
-            &["-4", "addr", "show", "dev", &pair.client_if],
-        )
-        .unwrap()
-        .split_whitespace()
-        .skip_while(|w| *w != "inet")
-        .nth(1)
-        .map(|a| a.split('/').next().unwrap_or("").to_string())
+        client_addresses(&pair)
+            .first()
+            .map(|a| a.split('/').next().unwrap_or("").to_string())
     };
     let (mut first, log) = start(0);
     eventually("a lease", || {
@@ -800,16 +800,7 @@ fn a_kept_lease_no_server_answers_for_runs_out_and_comes_off() {
     )
     .unwrap();
     let log = dir.path().join("client.log");
-    let mut client = Running(
-        dhcp_in(&pair.client)
-            .args(["client", &pair.client_if, "--apply", "--no-hostname"])
-            .arg("--lease-file")
-            .arg(&lease_file)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let mut client = applying_client(&pair, &lease_file, &log);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
         client_addresses(&pair),
@@ -846,16 +837,7 @@ fn a_kept_lease_that_ran_out_comes_off_and_the_discover_asks_for_its_address() {
     )
     .unwrap();
     let log = dir.path().join("client.log");
-    let mut client = Running(
-        dhcp_in(&pair.client)
-            .args(["client", &pair.client_if, "--apply", "--no-hostname"])
-            .arg("--lease-file")
-            .arg(&lease_file)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let mut client = applying_client(&pair, &lease_file, &log);
     eventually("a new lease", || {
         std::fs::read_to_string(&log)
             .unwrap_or_default()
