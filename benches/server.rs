@@ -1,6 +1,7 @@
 //! The server machine, no I/O: a whole DORA (DISCOVER, OFFER, REQUEST, record persisted,
-//! ACK) with 1 000 and 1 000 000 leases already held, a DISCOVER in a /8 pool, the restore
-//! of 1 000 000 records, and the memory a lease takes (counted by a wrapping allocator).
+//! ACK) with 1 000 and 1 000 000 leases already held, the same with ten client classes
+//! configured, a DISCOVER in a /8 pool, the restore of 1 000 000 records, and the memory a
+//! lease takes (counted by a wrapping allocator).
 //!
 //! Run: `cargo bench -p dhcp-benches --bench server`
 #![allow(unsafe_code)]
@@ -13,8 +14,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion};
 use dhcp_core::server::{
-    ClientKey, Ipv4Net, LeaseRecord, PoolRange, RecordKind, RecvMeta, Server, ServerConfig,
-    SubnetConfig,
+    ClassConfig, ClassId, ClientKey, Ipv4Net, LeaseRecord, Match, PoolRange, RecordKind, RecvMeta,
+    Server, ServerConfig, SubnetConfig,
 };
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{MessageBuilder, MessageType, Op};
@@ -52,10 +53,10 @@ const UNIX0: u64 = 1_800_000_000;
 fn config() -> ServerConfig {
     config_with(
         8,
-        PoolRange {
-            start: Ipv4Addr::new(10, 0, 0, 10),
-            end: Ipv4Addr::new(10, 255, 255, 250),
-        },
+        PoolRange::new(
+            Ipv4Addr::new(10, 0, 0, 10),
+            Ipv4Addr::new(10, 255, 255, 250),
+        ),
     )
 }
 
@@ -75,6 +76,49 @@ fn config_with(prefix: u8, pool: PoolRange) -> ServerConfig {
         .domain_name("example.test")
         .unwrap();
     c.subnets.push(s);
+    c
+}
+
+/// [`config`] with ten classes of the kinds networks use (network boot, phones, relays,
+/// vendors), tested in order for every request; the benchmark's clients (MACs 02:10:...)
+/// fall in the last one, which sets their domain name.
+fn config_with_classes() -> ServerConfig {
+    let mut c = config();
+    let class = |name: &str, m: Match| ClassConfig::new(name, Some(m));
+    c.classes = vec![
+        class("ipxe", Match::UserClass(b"iPXE".to_vec())),
+        class(
+            "bios",
+            Match::All(vec![
+                Match::Architecture(0),
+                Match::Not(Box::new(Match::Class(ClassId(0)))),
+            ]),
+        ),
+        class(
+            "uefi",
+            Match::Any(vec![Match::Architecture(7), Match::Architecture(9)]),
+        ),
+        class(
+            "http-boot",
+            Match::VendorClassPrefix(b"HTTPClient".to_vec()),
+        ),
+        class("phones", Match::MacPrefix(vec![0x00, 0x04, 0xf2])),
+        class("msft", Match::VendorClass(b"MSFT 5.0".to_vec())),
+        class("broadband", Match::Enterprise(3561)),
+        class("lab", Match::CircuitId(b"lab-1".to_vec())),
+        class(
+            "relayed",
+            Match::Relay(Ipv4Net::new(Ipv4Addr::new(198, 51, 100, 0), 24)),
+        ),
+        class("vms", Match::MacPrefix(vec![0x02, 0x10])),
+    ];
+    for (i, boot) in ["ipxe.efi", "undionly.kpxe", "snp.efi"].iter().enumerate() {
+        c.classes[i].boot.boot_file = Some(boot.to_string());
+    }
+    c.classes[9]
+        .options
+        .domain_name("vms.example.test")
+        .unwrap();
     c
 }
 
@@ -98,7 +142,12 @@ fn records(n: u32) -> Vec<LeaseRecord> {
 }
 
 fn server_with(n: u32) -> Server {
-    let mut s = Server::new(config(), Instant::from_secs(1), UNIX0).unwrap();
+    server_of(config(), n)
+}
+
+/// A server for `config` holding `n` leases.
+fn server_of(config: ServerConfig, n: u32) -> Server {
+    let mut s = Server::new(config, Instant::from_secs(1), UNIX0).unwrap();
     s.reserve(n as usize);
     for r in records(n) {
         s.restore(&r);
@@ -215,20 +264,22 @@ fn timed_doras(s: &mut Server, next: &mut u32, iters: u64, r: &mut Requests) -> 
     total
 }
 
-/// `DHCP_BENCH_COUNT=dora:N` (or `dora_1m:N`): N DORAs with 1 000 (1 000 000) leases
-/// held, without criterion, so that `valgrind --tool=callgrind` can count their
-/// instructions (and, with `--cache-sim=yes`, their cache misses).
+/// `DHCP_BENCH_COUNT=dora:N` (or `dora_1m:N`, `dora_classes:N`): N DORAs with 1 000
+/// (1 000 000, 1 000 with ten classes) leases held, without criterion, so that
+/// `valgrind --tool=callgrind` can count their instructions (and, with `--cache-sim=yes`,
+/// their cache misses).
 fn count_mode() -> bool {
     let Ok(spec) = std::env::var("DHCP_BENCH_COUNT") else {
         return false;
     };
-    let (held, n) = match spec.split_once(':') {
-        Some(("dora", n)) => (1_000, n),
-        Some(("dora_1m", n)) => (1_000_000, n),
-        _ => panic!("DHCP_BENCH_COUNT=dora:N or dora_1m:N"),
+    let (held, n, config) = match spec.split_once(':') {
+        Some(("dora", n)) => (1_000, n, config()),
+        Some(("dora_1m", n)) => (1_000_000, n, config()),
+        Some(("dora_classes", n)) => (1_000, n, config_with_classes()),
+        _ => panic!("DHCP_BENCH_COUNT=dora:N, dora_1m:N or dora_classes:N"),
     };
     let n: u32 = n.parse().expect("N, a number");
-    let mut s = server_with(held);
+    let mut s = server_of(config, held);
     let mut r = Requests::new();
     let mut next = held;
     black_box(timed_doras(&mut s, &mut next, n.into(), &mut r));
@@ -260,6 +311,13 @@ fn main() {
             b.iter_custom(|iters| timed_doras(&mut s, &mut next, iters, &mut requests))
         });
     }
+    // The same with ten classes, the client in one of them.
+    let mut s = server_of(config_with_classes(), 1_000);
+    let mut next = 1_000u32;
+    c.bench_function("server_dora_1000_leases_ten_classes", |b| {
+        b.iter_custom(|iters| timed_doras(&mut s, &mut next, iters, &mut requests))
+    });
+    drop(s);
     // What a metrics refresh reads each second: leases bound per subnet and per pool.
     let s = server_with(1_000_000);
     c.bench_function("server_usage_1000000_leases", |b| {
@@ -285,10 +343,7 @@ fn main() {
             Ipv4Addr::new(10, 255, 255, 250),
         ),
     ] {
-        let pool = PoolRange {
-            start: Ipv4Addr::new(10, 0, 0, 10),
-            end,
-        };
+        let pool = PoolRange::new(Ipv4Addr::new(10, 0, 0, 10), end);
         let mut s = Server::new(config_with(prefix, pool), Instant::from_secs(1), UNIX0).unwrap();
         for r in records(1_000) {
             s.restore(&r);

@@ -42,10 +42,10 @@ fn serve(iface: &str) -> Result<(), Box<dyn std::error::Error>> {
         .map(|(a, _)| a)
         .ok_or("no IPv4 address")?;
     let mut subnet = SubnetConfig::new(Ipv4Net::new(Ipv4Addr::new(192, 0, 2, 0), 24));
-    subnet.pools.push(PoolRange {
-        start: Ipv4Addr::new(192, 0, 2, 100),
-        end: Ipv4Addr::new(192, 0, 2, 150),
-    });
+    subnet.pools.push(PoolRange::new(
+        Ipv4Addr::new(192, 0, 2, 100),
+        Ipv4Addr::new(192, 0, 2, 150),
+    ));
     let mut options = OptionSet::new();
     options.routers(&[local])?.dns_servers(&[local])?;
     subnet.options = options;

@@ -66,7 +66,7 @@ fn server_check_names_file_line_column_and_field() {
         ("journal = \"x\"\nbogus = 1\n", ":2:1: bogus: unknown field `bogus`"),
         (
             "[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2.300\"]\n",
-            ":3:9: pools: \"192.0.2.300\" is not an IPv4 address",
+            ":3:10: pools: \"192.0.2.300\" is not an IPv4 address",
         ),
         (
             "[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"198.51.100.1-198.51.100.9\"]\n",

@@ -9,7 +9,9 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcp_core::client::{Client, ClientConfig, Event};
-use dhcp_core::server::{Ipv4Net, PoolRange, RecvMeta, Server, ServerConfig, SubnetConfig};
+use dhcp_core::server::{
+    ClassConfig, Ipv4Net, Match, PoolRange, RecvMeta, Server, ServerConfig, SubnetConfig,
+};
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{Message, MessageType};
 
@@ -95,6 +97,36 @@ fn option_cases() -> Vec<(String, Vec<u8>)> {
             ));
         }
     }
+    // What client classes read: the vendor class, user classes (RFC 3004 instances of zero
+    // length or past the end), the architecture list of odd length, vendor-identifying
+    // blocks cut short, relay sub-options past the end, iPXE's encapsulated options.
+    for (what, o) in [
+        ("vendor class of 0 bytes", vec![60, 0]),
+        ("user class of 0 bytes", vec![77, 0]),
+        ("user class instance of 0 bytes", vec![77, 2, 0, 0]),
+        (
+            "user class instance past the end",
+            vec![77, 3, 9, b'i', b'P'],
+        ),
+        ("architecture of 1 byte", vec![93, 1, 0]),
+        ("architecture of 3 bytes", vec![93, 3, 0, 7, 0]),
+        (
+            "vendor-identifying block cut short",
+            vec![125, 6, 0, 0, 0x0d, 0xe9, 9, 1],
+        ),
+        (
+            "vendor-identifying of 4 bytes",
+            vec![125, 4, 0, 0, 0x0d, 0xe9],
+        ),
+        (
+            "relay sub-option past the end",
+            vec![82, 4, 1, 9, b'p', b'o'],
+        ),
+        ("relay subscriber id of 0 bytes", vec![82, 2, 6, 0]),
+    ] {
+        cases.push((what.into(), o));
+    }
+    cases.push(("iPXE options of 255 bytes".into(), opt(175, 255, 0xb1)));
     cases.push(("message type of 0 bytes".into(), vec![53, 0]));
     cases.push(("message type of 2 bytes".into(), vec![53, 2, 1, 1]));
     cases.push(("message type 0".into(), vec![53, 1, 0]));
@@ -285,12 +317,32 @@ fn server() -> Server {
         ..Default::default()
     };
     let mut s = SubnetConfig::new(Ipv4Net::new(Ipv4Addr::new(192, 0, 2, 0), 24));
-    s.pools.push(PoolRange {
-        start: Ipv4Addr::new(192, 0, 2, 100),
-        end: Ipv4Addr::new(192, 0, 2, 200),
-    });
+    s.pools.push(PoolRange::new(
+        Ipv4Addr::new(192, 0, 2, 100),
+        Ipv4Addr::new(192, 0, 2, 200),
+    ));
     s.options.routers(&[SERVER_ID]).unwrap();
     c.subnets.push(s);
+    // Classes reading every option above that classification reads.
+    let class = |name: &str, m: Match| {
+        let mut c = ClassConfig::new(name, Some(m));
+        c.boot.boot_file = Some(format!("{name}.efi"));
+        c
+    };
+    c.classes = vec![
+        class("vendor", Match::VendorClassPrefix(b"PXE".to_vec())),
+        class("user", Match::UserClass(b"iPXE".to_vec())),
+        class("arch", Match::Architecture(7)),
+        class("vivso", Match::Enterprise(3561)),
+        class(
+            "relay",
+            Match::Any(vec![
+                Match::CircuitId(b"po".to_vec()),
+                Match::SubscriberId(b"s".to_vec()),
+                Match::Not(Box::new(Match::HasOption(175))),
+            ]),
+        ),
+    ];
     Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap()
 }
 

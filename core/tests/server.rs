@@ -35,28 +35,30 @@ fn config() -> ServerConfig {
         .domain_name("example.test")
         .unwrap();
     let mut local = SubnetConfig::new(Ipv4Net::new(ip("192.0.2.0"), 24));
-    local.pools.push(PoolRange {
-        start: ip("192.0.2.100"),
-        end: ip("192.0.2.109"),
-    });
+    local
+        .pools
+        .push(PoolRange::new(ip("192.0.2.100"), ip("192.0.2.109")));
     local.options.routers(&[SERVER_ID]).unwrap();
     local.reservations.push(Reservation {
         key: ReservationKey::HardwareAddress(mac(0x77).to_vec()),
         address: ip("192.0.2.50"),
         host_name: Some("printer".into()),
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     let mut relayed = SubnetConfig::new(Ipv4Net::new(ip("198.51.100.0"), 24));
-    relayed.pools.push(PoolRange {
-        start: ip("198.51.100.100"),
-        end: ip("198.51.100.199"),
-    });
+    relayed
+        .pools
+        .push(PoolRange::new(ip("198.51.100.100"), ip("198.51.100.199")));
     relayed.options.routers(&[RELAY]).unwrap();
     relayed.reservations.push(Reservation {
         key: ReservationKey::CircuitId(b"port-7".to_vec()),
         address: ip("198.51.100.7"),
         host_name: None,
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     c.subnets = vec![local, relayed];
     c
@@ -201,23 +203,22 @@ fn key(n: u8) -> ClientKey {
 #[test]
 fn config_errors_are_all_reported() {
     let mut c = config();
-    c.subnets[0].pools.push(PoolRange {
-        start: ip("192.0.2.105"),
-        end: ip("192.0.2.120"),
-    });
-    c.subnets[0].pools.push(PoolRange {
-        start: ip("192.0.2.90"),
-        end: ip("192.0.2.80"),
-    });
-    c.subnets[0].pools.push(PoolRange {
-        start: ip("192.0.3.1"),
-        end: ip("192.0.3.9"),
-    });
+    c.subnets[0]
+        .pools
+        .push(PoolRange::new(ip("192.0.2.105"), ip("192.0.2.120")));
+    c.subnets[0]
+        .pools
+        .push(PoolRange::new(ip("192.0.2.90"), ip("192.0.2.80")));
+    c.subnets[0]
+        .pools
+        .push(PoolRange::new(ip("192.0.3.1"), ip("192.0.3.9")));
     c.subnets[0].reservations.push(Reservation {
         key: ReservationKey::ClientId(vec![1, 2]),
         address: ip("198.51.100.9"),
         host_name: None,
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     c.subnets[1].lease = LeaseTimes {
         renewal: Some(900),
@@ -963,10 +964,7 @@ fn reconfigure_keeps_every_lease_and_stops_renewing_those_of_a_removed_pool() {
     let offered = o[0].msg().yiaddr();
     // The new config: the pool moves to .150-.159, a new DNS server, a reservation.
     let mut c = config();
-    c.subnets[0].pools[0] = PoolRange {
-        start: ip("192.0.2.150"),
-        end: ip("192.0.2.159"),
-    };
+    c.subnets[0].pools[0] = PoolRange::new(ip("192.0.2.150"), ip("192.0.2.159"));
     c.options = Default::default();
     c.options.dns_servers(&[ip("192.0.2.54")]).unwrap();
     let mut bad = c.clone();
@@ -1068,10 +1066,8 @@ fn a_slash_8_pool_allocates_without_scanning() {
         ..Default::default()
     };
     let mut net = SubnetConfig::new(Ipv4Net::new(ip("10.0.0.0"), 8));
-    net.pools.push(PoolRange {
-        start: ip("10.0.0.10"),
-        end: ip("10.255.255.250"),
-    });
+    net.pools
+        .push(PoolRange::new(ip("10.0.0.10"), ip("10.255.255.250")));
     c.subnets.push(net);
     let mut s = Server::new(c, at(0), UNIX0).unwrap();
     let meta = RecvMeta {
@@ -1500,12 +1496,16 @@ fn reservations_by_remote_id_and_client_id() {
         address: ip("198.51.100.42"),
         host_name: None,
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     c.subnets[0].reservations.push(Reservation {
         key: ReservationKey::ClientId(vec![0xff, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4]),
         address: ip("192.0.2.60"),
         host_name: None,
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     let mut s = server(c);
     let d = req(MessageType::Discover, 9).with(|r| {

@@ -50,16 +50,18 @@ fn config(pool_end: u8) -> ServerConfig {
         ..Default::default()
     };
     let mut s = SubnetConfig::new(Ipv4Net::new(Ipv4Addr::new(192, 0, 2, 0), 24));
-    s.pools.push(PoolRange {
-        start: Ipv4Addr::new(192, 0, 2, 100),
-        end: Ipv4Addr::new(192, 0, 2, pool_end),
-    });
+    s.pools.push(PoolRange::new(
+        Ipv4Addr::new(192, 0, 2, 100),
+        Ipv4Addr::new(192, 0, 2, pool_end),
+    ));
     s.options.routers(&[SERVER_ID]).unwrap();
     s.reservations.push(Reservation {
         key: ReservationKey::HardwareAddress(RESERVED_MAC.to_vec()),
         address: RESERVED,
         host_name: None,
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     c.subnets.push(s);
     c

@@ -67,7 +67,7 @@ fn syntax_and_type_mistakes_name_line_column_and_field() {
         ("authoritative = yes\n", "1:17: authoritative: "),
         ("[[subnet]]\nnetwork = \"192.0.2.0/33\"\n", "2:11: network: prefix length 33 in \"192.0.2.0/33\" is over 32"),
         ("[[subnet]]\nnetwork = \"192.0.2.0\"\n", "2:11: network: \"192.0.2.0\" is not a network"),
-        ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2\"]\n", "3:9: pools: \"192.0.2\" is not an IPv4 address"),
+        ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2\"]\n", "3:10: pools: \"192.0.2\" is not an IPv4 address"),
         ("[options]\nrouters = [\"192.0.2.300\"]\n", "2:12: routers: invalid IPv4 address syntax"),
         ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\n[[subnet.reservation]]\nmac = \"00:11:22\"\naddress = \"192.0.2.5\"\n", "4:7: mac: \"00:11:22\" is not a MAC address"),
         ("[lease]\ntime = -5\n", "2:8: time: invalid value: integer `-5`, expected u32"),
@@ -338,8 +338,8 @@ fn near_miss_keys_get_a_suggestion() {
         "1:1: interface: unknown field `interface`, expected one of `interfaces`, `journal`, \
          `store`, `postgres`, `ha`, `log_level`, `user`, `metrics`, `log_format`, \
          `control_socket`, `server_id`, `authoritative`, `rapid_commit`, `offer_hold`, \
-         `decline_probation`, `max_offers`, `rate_limit`, `lease`, `options`, `subnet`; did \
-         you mean `interfaces`?"
+         `decline_probation`, `max_offers`, `rate_limit`, `lease`, `options`, `class`, \
+         `subnet`, `next_server`, `server_name`, `boot_file`; did you mean `interfaces`?"
     );
     let got = first(&format!(
         "{SUBNET}[subnet.options]\ndns_server = [\"192.0.2.53\"]\n"
@@ -375,4 +375,118 @@ fn an_inherited_t1_too_long_for_a_subnet_is_a_warning_at_the_subnet() {
         first(&own),
         "6:11: subnet[0].lease.renewal: subnet 192.0.2.0/24 lease: T1 43200 s must be below the lease time 3600 s"
     );
+}
+
+#[test]
+fn classes_pools_and_boot_settings_load() {
+    let text = r#"
+next_server = "192.0.2.1"
+[[class]]
+name = "ipxe"
+match = { any = [{ user_class = "iPXE" }, { has_option = 175 }] }
+boot_file = "http://192.0.2.1/boot.ipxe"
+[[class]]
+name = "bios"
+match = { architecture = 0, not = { class = "ipxe" } }
+boot_file = "undionly.kpxe"
+[[class]]
+name = "phones"
+match = { mac_prefix = "00:04:f2" }
+lease = { time = 600 }
+options = { vendor_class = "HTTPClient" }
+[[subnet]]
+network = "192.0.2.0/24"
+pools = ["192.0.2.100-192.0.2.109", { range = "192.0.2.50-192.0.2.59", allow = ["phones"], deny = ["unknown"] }]
+boot_file = "default.efi"
+[[subnet.reservation]]
+mac = "02:00:00:00:00:01"
+address = "192.0.2.10"
+classes = ["phones", "bios"]
+server_name = "boot.test"
+"#;
+    use dhcp_host::dhcp_core::server::{ClassId, ClassSet, Match};
+    let f = config::parse(Path::new("c.toml"), text).unwrap();
+    let s = &f.server;
+    assert_eq!(s.classes.len(), 3);
+    assert_eq!(
+        s.classes[0].matches,
+        Some(Match::Any(vec![
+            Match::UserClass(b"iPXE".to_vec()),
+            Match::HasOption(175)
+        ]))
+    );
+    assert_eq!(
+        s.classes[1].matches,
+        Some(Match::All(vec![
+            Match::Architecture(0),
+            Match::Not(Box::new(Match::Class(ClassId(0))))
+        ]))
+    );
+    assert_eq!(s.classes[2].lease.default, Some(600));
+    assert_eq!(
+        s.classes[2].options.get(OptionCode::VENDOR_CLASS_ID),
+        Some(&b"HTTPClient"[..])
+    );
+    assert_eq!(s.boot.next_server, Some(Ipv4Addr::new(192, 0, 2, 1)));
+    let sub = &s.subnets[0];
+    assert_eq!(sub.boot.boot_file.as_deref(), Some("default.efi"));
+    assert!(sub.pools[0].classes.is_open());
+    assert_eq!(sub.pools[1].classes.allow, ClassSet::of([ClassId(2)]));
+    assert_eq!(sub.pools[1].classes.deny, ClassSet::of([ClassId::UNKNOWN]));
+    let r = &sub.reservations[0];
+    assert_eq!(r.classes, ClassSet::of([ClassId(1), ClassId(2)]));
+    assert_eq!(r.boot.server_name.as_deref(), Some("boot.test"));
+}
+
+#[test]
+fn class_mistakes_name_line_column_and_field() {
+    let cases: &[(&str, &str)] = &[
+        ("[[class]]\nname = \"a\"\nmatch = {}\n", "3:9: class[0].match: an empty match matches nothing"),
+        ("[[class]]\nname = \"a\"\nmatch = { all = [] }\n", "3:17: class[0].match.all: lists no test"),
+        ("[[class]]\nname = \"a\"\nmatch = { vendor_class = \"\" }\n", "3:26: class[0].match.vendor_class: is empty"),
+        ("[[class]]\nname = \"a\"\nmatch = { mac_prefix = \"0g\" }\n", "3:24: match: \"0g\" is not hex bytes"),
+        ("[[class]]\nname = \"a\"\nmatch = { class = \"b\" }\n[[class]]\nname = \"b\"\nmatch = { has_option = 1 }\n", "3:19: class[0].match.class: class \"b\" is defined after this one"),
+        ("[[class]]\nname = \"phones\"\nmatch = { has_option = 1 }\n[[class]]\nname = \"b\"\nmatch = { class = \"phnes\" }\n", "6:19: class[1].match.class: no class \"phnes\"; did you mean \"phones\"?"),
+        ("[[class]]\nname = \"known\"\n", "1:1: class[0]: class \"known\": \"known\" is a built-in class's name"),
+        ("[[class]]\nname = \"a\"\nmatch = { architecture = [] }\n", "3:26: class[0].match.architecture: lists no architecture"),
+        ("[[class]]\nname = \"a\"\nmatch = { user_clas = \"x\" }\n", "did you mean `user_class`?"),
+    ];
+    for (text, want) in cases {
+        let got = first(text);
+        assert!(
+            got.contains(want),
+            "for {text:?}\n got: {got}\nwant: {want}"
+        );
+    }
+    let pool = "[[class]]\nname = \"phones\"\nmatch = { has_option = 1 }\n[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [{ range = \"192.0.2.5-192.0.2.6\", allow = [\"phone\"] }]\n";
+    let got = first(pool);
+    assert!(
+        got.contains(
+            "6:10: subnet[0].pools[0].allow: no class \"phone\"; did you mean \"phones\"?"
+        ),
+        "{got}"
+    );
+    let res = format!("{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\naddress = \"192.0.2.5\"\nclasses = [\"lab\"]\n");
+    let got = first(&res);
+    assert!(
+        got.contains("7:11: subnet[0].reservation[0].classes: no class \"lab\""),
+        "{got}"
+    );
+}
+
+/// The network boot example in the README loads, and says what the README says.
+#[test]
+fn the_readme_boot_example_loads() {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme.find("### Classes and network boot").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let text = &section[start..start + section[start..].find("```").unwrap()];
+    let f = config::parse(Path::new("README.md"), text).unwrap();
+    let names: Vec<&str> = f.server.classes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ipxe", "pxe-bios", "pxe-uefi", "uefi-http", "phones"]
+    );
+    assert_eq!(f.server.boot.next_server, Some(Ipv4Addr::new(192, 0, 2, 1)));
+    assert!(f.warnings.is_empty(), "{:?}", f.warnings);
 }

@@ -8,6 +8,7 @@ use core::fmt;
 use core::net::Ipv4Addr;
 use core::time::Duration;
 
+use super::class::{Boot, ClassConfig, ClassId, ClassSet, PoolClasses};
 use super::options::OptionSet;
 
 /// An IPv4 network: address and prefix length.
@@ -72,13 +73,27 @@ impl fmt::Display for Ipv4Net {
     }
 }
 
-/// A range of addresses a server may hand out, both ends included.
+/// A range of addresses a server may hand out, both ends included, and which clients may
+/// take them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolRange {
     /// First address.
     pub start: Ipv4Addr,
     /// Last address.
     pub end: Ipv4Addr,
+    /// The classes the pool is open or closed to ([`PoolClasses::OPEN`]: every client).
+    pub classes: PoolClasses,
+}
+
+impl PoolRange {
+    /// The range `start..=end`, open to every client.
+    pub const fn new(start: Ipv4Addr, end: Ipv4Addr) -> Self {
+        PoolRange {
+            start,
+            end,
+            classes: PoolClasses::OPEN,
+        }
+    }
 }
 
 /// What identifies a reserved client.
@@ -120,8 +135,26 @@ pub struct Reservation {
     pub address: Ipv4Addr,
     /// Host name (12) to give the client.
     pub host_name: Option<String>,
-    /// Options over the subnet's.
+    /// Options over the subnet's and its classes'.
     pub options: OptionSet,
+    /// Classes the client is put in, whatever it sends.
+    pub classes: ClassSet,
+    /// Boot settings over its classes' and the subnet's.
+    pub boot: Boot,
+}
+
+impl Reservation {
+    /// `address` for the client `key`, with nothing else set.
+    pub fn new(key: ReservationKey, address: Ipv4Addr) -> Self {
+        Reservation {
+            key,
+            address,
+            host_name: None,
+            options: OptionSet::new(),
+            classes: ClassSet::EMPTY,
+            boot: Boot::default(),
+        }
+    }
 }
 
 /// Lease times, each optional in a subnet (then inherited from the server).
@@ -172,6 +205,8 @@ pub struct SubnetConfig {
     pub authoritative: Option<bool>,
     /// Over the server-wide flag.
     pub rapid_commit: Option<bool>,
+    /// Boot settings over the server-wide ones.
+    pub boot: Boot,
 }
 
 impl SubnetConfig {
@@ -186,6 +221,7 @@ impl SubnetConfig {
             reservations: Vec::new(),
             authoritative: None,
             rapid_commit: None,
+            boot: Boot::default(),
         }
     }
 }
@@ -216,6 +252,11 @@ pub struct ServerConfig {
     /// Most requests a second taken from one client (by client id, else hardware
     /// address); the excess is dropped and counted. `None`: no limit.
     pub rate_limit: Option<u32>,
+    /// Client classes, in order of precedence: where two classes of a client set the same
+    /// option, boot setting or lease time, the earlier one's wins.
+    pub classes: Vec<ClassConfig>,
+    /// Boot settings every subnet inherits.
+    pub boot: Boot,
 }
 
 impl Default for ServerConfig {
@@ -237,6 +278,8 @@ impl Default for ServerConfig {
             rapid_commit: false,
             max_offers: 65_536,
             rate_limit: None,
+            classes: Vec::new(),
+            boot: Boot::default(),
         }
     }
 }
@@ -305,6 +348,13 @@ pub enum ConfigPlace {
     },
     /// A reservation added at run time ([`Server::add_reservation`](super::Server::add_reservation)).
     NewReservation,
+    /// A class ([`ServerConfig::classes`]), by index.
+    Class {
+        /// Index of the class.
+        class: usize,
+    },
+    /// The server-wide boot settings ([`ServerConfig::boot`]).
+    Boot,
 }
 
 /// One mistake in a configuration: where it is and what is wrong.
@@ -329,16 +379,16 @@ impl core::error::Error for ConfigError {}
 
 /// A mistake among lease times: the field at fault, the other field it is measured
 /// against (if any), and what is wrong.
-struct TimesMistake {
+pub(crate) struct TimesMistake {
     field: LeaseField,
     against: Option<LeaseField>,
-    what: String,
+    pub(crate) what: String,
 }
 
 /// Every mistake among lease times `t`: bounds out of order, a default outside them, T1
 /// and T2 not below the lease time and each other (RFC 2131 section 4.4.5: T1 < T2 <
 /// lease), counting the defaults T2 = 7/8 of the lease where T2 is not set.
-fn check_times(t: &LeaseTimes) -> Vec<TimesMistake> {
+pub(crate) fn check_times(t: &LeaseTimes) -> Vec<TimesMistake> {
     use LeaseField::*;
     let mut found = Vec::new();
     let mut err = |field, against, what: String| {
@@ -461,6 +511,17 @@ fn subnet_times(
 }
 
 impl ServerConfig {
+    /// The class called `name`: a configured one, or the built-in `known` / `unknown`.
+    pub fn class_id(&self, name: &str) -> Option<ClassId> {
+        ClassId::builtin(name).or_else(|| {
+            self.classes
+                .iter()
+                .take(ClassId::MAX_CONFIGURED)
+                .position(|c| c.name == name)
+                .map(|i| ClassId(i as u8))
+        })
+    }
+
     /// What [`validate`](Self::validate) accepts but is likely not what was meant: a T1 or
     /// T2 inherited from the server-wide times that is not below a subnet's own lease time
     /// (or T2), so the subnet sends the default for it instead.
@@ -478,7 +539,8 @@ impl ServerConfig {
     /// Checks the whole configuration and returns every mistake found: subnets that are
     /// not network addresses or overlap, pools reversed, outside their subnet or
     /// overlapping, reservations outside their subnet or twice the same client or address,
-    /// lease times out of order. Never panics.
+    /// lease times out of order, classes that match nothing or name classes after them, class
+    /// names no class holds. Never panics.
     pub fn validate(&self) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         let server_times = check_times(&self.lease);
@@ -602,6 +664,7 @@ impl ServerConfig {
                 }
             }
         }
+        super::class::check::check_classes(self, &mut errors);
         if errors.is_empty() {
             Ok(())
         } else {

@@ -130,6 +130,9 @@ crate::macros::drop_reasons! {
     /// A DISCOVER from a new client while the server holds its maximum of offers
     /// ([`ServerConfig::max_offers`](super::ServerConfig::max_offers)).
     TooManyOffers,
+    /// A DISCOVER from a client whose classes no pool of its subnet is open to (and that
+    /// has no reservation there).
+    NoPoolForClass,
 }
 
 /// Counters of what the server received, sent and dropped.
@@ -137,7 +140,7 @@ crate::macros::drop_reasons! {
 pub struct ServerStats {
     received: [u64; 19],
     sent: [u64; 19],
-    dropped: [u64; 11],
+    dropped: [u64; 12],
     /// ACKs whose lease record could not be made durable (refused, or the store down).
     pub persist_failures: u64,
     /// Of those, renewals answered with the lease the store already held, shortened.

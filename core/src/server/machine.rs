@@ -28,6 +28,9 @@ use alloc::vec::Vec;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 
+use super::class::program::Request;
+use super::class::table::{BootFields, Classes, Group};
+use super::class::{ClassId, ClassSet, PoolClasses};
 use super::clock::Anchor;
 use super::config::{
     ConfigError, ConfigPlace, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey,
@@ -41,7 +44,7 @@ use super::event::{
 use super::index::Clients;
 use super::lease::{ClientKey, LeaseRecord, LeaseSecs, RecordKind};
 use super::limit::RateLimit;
-use super::option_cache::{lease_option, OptionCache, Times};
+use super::option_cache::{lease_option, BlockKey, OptionCache, Times};
 use super::options::OptionTable;
 use super::pool::Pool;
 use super::table::{Binding, BindingState, Bindings};
@@ -67,11 +70,36 @@ struct Subnet {
     reservations: Vec<Reservation>,
     by_key: BTreeMap<ReservationKey, usize>,
     by_address: BTreeMap<u32, usize>,
+    /// Which classes each pool (by index) is open to.
+    access: Vec<PoolClasses>,
+    /// Whether any pool is closed to some client (else `access` is never read).
+    restricted: bool,
+    /// Boot settings, the server-wide ones merged in.
+    boot: BootFields,
+    /// Whether `boot` sets nothing.
+    no_boot: bool,
 }
 
 impl Subnet {
     fn pool_of(&mut self, a: u32) -> Option<&mut Pool> {
         self.pools.iter_mut().find(|p| p.contains(a))
+    }
+
+    /// Whether a client in `classes` may use pool `i`.
+    #[inline]
+    fn admits(&self, i: usize, classes: &ClassSet) -> bool {
+        !self.restricted || self.access.get(i).is_some_and(|a| a.admits(classes))
+    }
+
+    /// Whether a client in `classes` may hold `a`: true outside the pools (a reservation).
+    #[inline]
+    fn admits_address(&self, a: u32, classes: &ClassSet) -> bool {
+        !self.restricted
+            || self
+                .pools
+                .iter()
+                .position(|p| p.contains(a))
+                .is_none_or(|i| self.admits(i, classes))
     }
 
     fn reserved_for_other(&self, a: u32, mine: Option<usize>) -> bool {
@@ -147,6 +175,11 @@ pub struct Server {
     counts: Counts,
     max_offers: usize,
     rate_limit: Option<RateLimit>,
+    /// The client classes, in configuration order.
+    classes: Classes,
+    /// Whether a request's classes matter: some class is configured or some pool is
+    /// closed to some clients (else requests are not classified).
+    classifying: bool,
 }
 
 /// The subnet index of a binding whose subnet or pool a reload removed: kept until it
@@ -191,7 +224,12 @@ impl Server {
                     p.take_specific(*a);
                 }
             }
+            let access: Vec<PoolClasses> = s.pools.iter().map(|p| p.classes).collect();
             subnets.push(Subnet {
+                restricted: access.iter().any(|a| !a.is_open()),
+                access,
+                no_boot: s.boot.over(&config.boot).is_empty(),
+                boot: BootFields::new(&s.boot.over(&config.boot)),
                 net: s.subnet,
                 pools,
                 server_id: s.server_id.or(config.server_id),
@@ -206,7 +244,6 @@ impl Server {
         }
         Ok(Server {
             counts: Counts::new(subnets.iter().map(|s| s.pools.len())),
-            subnets,
             offer_hold: config.offer_hold,
             decline_probation: config.decline_probation,
             bindings: Bindings::with_seed(unix_now),
@@ -223,6 +260,9 @@ impl Server {
             stats: ServerStats::default(),
             max_offers: config.max_offers,
             rate_limit: config.rate_limit.map(RateLimit::new),
+            classifying: !config.classes.is_empty() || subnets.iter().any(|s| s.restricted),
+            classes: Classes::new(&config.classes),
+            subnets,
         })
     }
 
@@ -273,6 +313,7 @@ impl Server {
                     range: PoolRange {
                         start: Ipv4Addr::from(start),
                         end: Ipv4Addr::from(end),
+                        classes: s.access.get(j).copied().unwrap_or_default(),
                     },
                     bound: self.counts.pool_bound(i, j),
                     free: p.free(),
@@ -395,6 +436,31 @@ impl Server {
         self.now
     }
 
+    /// The classes of a request on `subnet`: `known` or `unknown`, a reservation's, and
+    /// every configured class whose match holds.
+    fn classify(
+        &self,
+        subnet: usize,
+        reservation: Option<usize>,
+        m: &Message<'_>,
+        relay: Option<&RelayAgentInfo<'_>>,
+    ) -> ClassSet {
+        let reserved = reservation.and_then(|r| self.subnets[subnet].reservations.get(r));
+        let mut given = match reserved {
+            Some(r) => r.classes,
+            None => ClassSet::EMPTY,
+        };
+        given.insert(if reserved.is_some() {
+            ClassId::KNOWN
+        } else {
+            ClassId::UNKNOWN
+        });
+        if self.classes.is_empty() {
+            return given;
+        }
+        self.classes.classify(&Request { m, relay }, given)
+    }
+
     fn on_packet(
         &mut self,
         now: Instant,
@@ -441,12 +507,24 @@ impl Server {
             .and_then(|r| r.server_id_override().ok().flatten())
             .unwrap_or(own_id);
         let reservation = self.reservation_of(subnet, &m, relay.as_ref());
+        let (classes, group) = if self.classifying {
+            let classes = self.classify(subnet, reservation, &m, relay.as_ref());
+            let (group, renumbered) = self.classes.group(&classes);
+            if renumbered {
+                self.option_cache = OptionCache::default();
+            }
+            (classes, group)
+        } else {
+            (ClassSet::EMPTY, Group(0))
+        };
         let ctx = Ctx {
+            group,
             m: &m,
             meta,
             subnet,
             server_id,
             reservation,
+            classes,
         };
         match kind {
             MessageType::Discover => self.on_discover(now, &ctx, &client),
@@ -469,4 +547,8 @@ struct Ctx<'m, 'a> {
     subnet: usize,
     server_id: Ipv4Addr,
     reservation: Option<usize>,
+    /// The classes the client is in, worked out once for the request.
+    classes: ClassSet,
+    /// Those of them that give it something, as a group.
+    group: Group,
 }

@@ -4,6 +4,7 @@
 //! replies, lease records and the next deadline out.
 
 mod bitset;
+mod class;
 mod clock;
 mod config;
 mod counts;
@@ -18,6 +19,7 @@ mod pool;
 mod table;
 mod timers;
 
+pub use class::{Boot, ClassConfig, ClassId, ClassSet, Match, PoolClasses};
 pub use config::{
     ConfigError, ConfigPlace, Ipv4Net, LeaseField, LeaseTimes, PoolRange, Reservation,
     ReservationKey, ServerConfig, SubnetConfig,

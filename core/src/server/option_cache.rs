@@ -1,5 +1,5 @@
 //! [`OptionCache`]: the options a reply writes for a client's parameter request list,
-//! encoded once for each subnet and list, then copied.
+//! encoded once for each subnet, set of classes and list, then copied.
 //!
 //! Clients of one kind ask for the same options in the same order, so a reply's options
 //! (the configured ones in the client's order, and the lease times) are nearly always a
@@ -8,6 +8,7 @@
 
 use heapless::Vec as Fixed;
 
+use super::class::table::Group;
 use super::lease::LeaseSecs;
 use crate::wire::{MessageBuilder, OptionCode};
 
@@ -53,11 +54,19 @@ pub(crate) fn lease_option(code: OptionCode, lease: Option<LeaseSecs>) -> Option
     }
 }
 
-/// One block: the options written for `list` on `subnet`.
+/// What a block of options depends on besides the list: the subnet, the client's classes
+/// that carry options, and the kind of lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BlockKey {
+    pub(crate) subnet: u16,
+    pub(crate) group: Group,
+    pub(crate) times: Times,
+}
+
+/// One block: the options written for `list` under `key`.
 #[derive(Debug)]
 pub(crate) struct Block {
-    subnet: u16,
-    times: Times,
+    key: BlockKey,
     list: Fixed<u8, LIST_MAX>,
     bytes: Fixed<u8, BLOCK_MAX>,
     /// Where the values of the lease time (51), T1 (58) and T2 (59) start in `bytes`, when
@@ -84,7 +93,7 @@ impl Block {
     }
 }
 
-/// A few blocks, by subnet, lease kind and list.
+/// A few blocks, by key and list.
 #[derive(Debug, Default)]
 pub(crate) struct OptionCache {
     blocks: Fixed<Block, ENTRIES>,
@@ -92,17 +101,16 @@ pub(crate) struct OptionCache {
 }
 
 impl OptionCache {
-    /// The block for `list` on `subnet` with `times`, if kept.
+    /// The block for `list` under `key`, if kept.
     #[inline]
-    pub(crate) fn get(&self, subnet: u16, times: Times, list: &[u8]) -> Option<&Block> {
-        self.blocks
-            .iter()
-            .find(|b| b.subnet == subnet && b.times == times && b.list == list)
+    pub(crate) fn get(&self, key: &BlockKey, list: &[u8]) -> Option<&Block> {
+        self.blocks.iter().find(|b| b.key == *key && b.list == list)
     }
 
-    /// Keeps `bytes` (whole options) as the block for `list` on `subnet` with `times`; a
-    /// list or block too long for the fixed space is not kept.
-    pub(crate) fn put(&mut self, subnet: u16, times: Times, list: &[u8], bytes: &[u8]) {
+    /// Keeps `bytes` (whole options) as the block for `list` under `key`; a list or block
+    /// too long for the fixed space is not kept.
+    pub(crate) fn put(&mut self, key: BlockKey, list: &[u8], bytes: &[u8]) {
+        let times = key.times;
         let (Ok(list), Ok(bytes)) = (Fixed::from_slice(list), Fixed::from_slice(bytes)) else {
             return;
         };
@@ -121,8 +129,7 @@ impl OptionCache {
             i += 2 + usize::from(len);
         }
         let block = Block {
-            subnet,
-            times,
+            key,
             list,
             bytes,
             at,
@@ -140,17 +147,28 @@ impl OptionCache {
 mod tests {
     use super::*;
 
+    fn key(subnet: u16, times: Times) -> BlockKey {
+        BlockKey {
+            subnet,
+            group: Group(0),
+            times,
+        }
+    }
+
     #[test]
     fn lease_times_are_written_into_the_copy() {
         let mut c = OptionCache::default();
         let block = [
             1, 4, 255, 255, 255, 0, 51, 4, 0, 0, 0, 0, 3, 4, 1, 2, 3, 4, 58, 4, 0, 0, 0, 0,
         ];
-        c.put(0, Times::Finite, &[1, 51, 3, 58], &block);
-        assert!(c.get(0, Times::Finite, &[1, 51, 3]).is_none());
-        assert!(c.get(1, Times::Finite, &[1, 51, 3, 58]).is_none());
-        assert!(c.get(0, Times::Infinite, &[1, 51, 3, 58]).is_none());
-        let cached = c.get(0, Times::Finite, &[1, 51, 3, 58]).unwrap();
+        c.put(key(0, Times::Finite), &[1, 51, 3, 58], &block);
+        assert!(c.get(&key(0, Times::Finite), &[1, 51, 3]).is_none());
+        assert!(c.get(&key(1, Times::Finite), &[1, 51, 3, 58]).is_none());
+        assert!(c.get(&key(0, Times::Infinite), &[1, 51, 3, 58]).is_none());
+        let mut classed = key(0, Times::Finite);
+        classed.group = Group(1);
+        assert!(c.get(&classed, &[1, 51, 3, 58]).is_none());
+        let cached = c.get(&key(0, Times::Finite), &[1, 51, 3, 58]).unwrap();
         let mut buf = [0u8; 576];
         let mut b = MessageBuilder::new(&mut buf).unwrap();
         let start = b.options_mark().unwrap();
@@ -170,9 +188,9 @@ mod tests {
     fn the_oldest_block_makes_room() {
         let mut c = OptionCache::default();
         for k in 0..=ENTRIES as u8 {
-            c.put(0, Times::None, &[k], &[1, 4, 255, 255, 255, 0]);
+            c.put(key(0, Times::None), &[k], &[1, 4, 255, 255, 255, 0]);
         }
-        assert!(c.get(0, Times::None, &[0]).is_none());
-        assert!((1..=ENTRIES as u8).all(|k| c.get(0, Times::None, &[k]).is_some()));
+        assert!(c.get(&key(0, Times::None), &[0]).is_none());
+        assert!((1..=ENTRIES as u8).all(|k| c.get(&key(0, Times::None), &[k]).is_some()));
     }
 }

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::vec::Vec;
 
 use dhcp_core::server::{
-    ClientKey, Ipv4Net, LeaseRecord, PoolRange, RecordKind, RecvMeta, Reservation, ReservationKey,
-    Server, ServerConfig, SubnetConfig,
+    ClassConfig, ClassId, ClassSet, ClientKey, Ipv4Net, LeaseRecord, Match, PoolClasses, PoolRange,
+    RecordKind, RecvMeta, Reservation, ReservationKey, Server, ServerConfig, SubnetConfig,
 };
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
@@ -43,24 +43,58 @@ fn config() -> ServerConfig {
     };
     c.lease.default = Some(120);
     let mut a = SubnetConfig::new(Ipv4Net::new(Ipv4Addr::new(192, 0, 2, 0), 24));
-    a.pools.push(PoolRange {
-        start: Ipv4Addr::new(192, 0, 2, 10),
-        end: Ipv4Addr::new(192, 0, 2, 17),
-    });
+    a.pools.push(PoolRange::new(
+        Ipv4Addr::new(192, 0, 2, 10),
+        Ipv4Addr::new(192, 0, 2, 17),
+    ));
     a.reservations.push(Reservation {
         key: ReservationKey::HardwareAddress(vec![2, 0, 0, 0, 0, 1]),
         address: Ipv4Addr::new(192, 0, 2, 5),
         host_name: Some("r".into()),
         options: Default::default(),
+        classes: Default::default(),
+        boot: Default::default(),
     });
     a.options.routers(&[Ipv4Addr::new(192, 0, 2, 1)]).unwrap();
     let mut b = SubnetConfig::new(Ipv4Net::new(Ipv4Addr::new(198, 51, 100, 0), 24));
-    b.pools.push(PoolRange {
-        start: Ipv4Addr::new(198, 51, 100, 10),
-        end: Ipv4Addr::new(198, 51, 100, 13),
-    });
+    b.pools.push(PoolRange::new(
+        Ipv4Addr::new(198, 51, 100, 10),
+        Ipv4Addr::new(198, 51, 100, 13),
+    ));
     b.authoritative = Some(true);
     b.rapid_commit = Some(true);
+    // Classes, so that arbitrary requests go through classification too: a class with a
+    // boot file and an echoed vendor class, one only reservations fill, and a pool only
+    // known clients may use.
+    let mut pxe = ClassConfig::new(
+        "pxe",
+        Some(Match::Any(vec![
+            Match::Architecture(0),
+            Match::UserClass(b"iPXE".to_vec()),
+            Match::All(vec![
+                Match::Enterprise(3561),
+                Match::Not(Box::new(Match::SubscriberId(b"x".to_vec()))),
+            ]),
+        ])),
+    );
+    pxe.boot.boot_file = Some("undionly.kpxe".into());
+    pxe.boot.next_server = Some(Ipv4Addr::new(192, 0, 2, 2));
+    pxe.options.raw(60, b"PXEClient").unwrap();
+    pxe.lease.default = Some(90);
+    let mut lab = ClassConfig::new("lab", None);
+    lab.options.domain_name("lab.test").unwrap();
+    c.classes = vec![pxe, lab];
+    a.reservations[0].classes = ClassSet::of([ClassId(1)]);
+    b.pools.push(PoolRange {
+        classes: PoolClasses {
+            allow: ClassSet::of([ClassId::KNOWN]),
+            deny: ClassSet::EMPTY,
+        },
+        ..PoolRange::new(
+            Ipv4Addr::new(198, 51, 100, 20),
+            Ipv4Addr::new(198, 51, 100, 21),
+        )
+    });
     c.subnets = vec![a, b];
     c
 }

@@ -62,6 +62,8 @@ impl Command {
                     address,
                     host_name: text("host_name"),
                     options: Default::default(),
+                    classes: Default::default(),
+                    boot: Default::default(),
                 })
             }
             "remove-reservation" => Command::RemoveReservation(address()?),

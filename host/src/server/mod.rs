@@ -13,7 +13,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::pin::pin;
 use std::time::Duration;
 
-use dhcp_core::server::{RecvMeta, Server as Machine, ServerStats};
+use dhcp_core::server::{DropReason, RecvMeta, Server as Machine, ServerStats};
 use dhcp_core::wire::{Message, SERVER_PORT};
 
 use crate::clock::{unix_now, Clock};
@@ -278,7 +278,11 @@ impl<R: Runtime> Server<R> {
                     // one batch leave together, after their records' one commit.
                     for (packet, meta) in inputs.packets() {
                         self.arrived(packet, meta);
+                        let refused = self.machine.stats().dropped(DropReason::NoPoolForClass);
                         self.machine.handle_packet(now, meta, packet);
+                        if self.machine.stats().dropped(DropReason::NoPoolForClass) > refused {
+                            log_refused(packet);
+                        }
                     }
                 }
                 Event::Timer => {
@@ -430,6 +434,17 @@ impl<R: Runtime> Server<R> {
                 }
             }
         }
+    }
+}
+
+/// Logs why a DISCOVER got no offer: no pool of its subnet is open to the client's classes.
+fn log_refused(packet: &[u8]) {
+    if let Ok(m) = Message::parse(packet) {
+        tracing::info!(
+            "no offer to {} (xid {:#010x}): no pool of its subnet is open to its classes (counted as NoPoolForClass)",
+            crate::client::hex(m.chaddr()),
+            m.xid(),
+        );
     }
 }
 

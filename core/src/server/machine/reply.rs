@@ -17,6 +17,8 @@ pub(super) struct Reply<'r> {
     pub(super) server_id: Ipv4Addr,
     pub(super) subnet: u16,
     pub(super) reservation: Option<u16>,
+    /// The client's classes that give it something (options, boot settings).
+    pub(super) group: Group,
     pub(super) lease: Option<LeaseSecs>,
     pub(super) prl: Option<OptionData<'r>>,
     pub(super) client_id: Option<OptionData<'r>>,
@@ -87,6 +89,7 @@ impl<'r> Reply<'r> {
             server_id,
             subnet,
             reservation: None,
+            group: Group(0),
             lease: None,
             prl: m.option(OptionCode::PARAMETER_REQUEST_LIST),
             client_id: m.option(OptionCode::CLIENT_ID),
@@ -153,8 +156,12 @@ impl Server {
         // The builder writes every byte of the message, so a reused buffer needs no zeroing.
         let mut bytes = self.spare.pop().unwrap_or_else(|| alloc::vec![0; 1500]);
         let cache = &mut self.option_cache;
-        let written = Self::write(&self.subnets, cache, r, &mut bytes, false)
-            .or_else(|_| Self::write(&self.subnets, cache, r, &mut bytes, true));
+        let scope = Scope {
+            subnets: &self.subnets,
+            classes: &self.classes,
+        };
+        let written = Self::write(&scope, cache, r, &mut bytes, false)
+            .or_else(|_| Self::write(&scope, cache, r, &mut bytes, true));
         let Ok(len) = written else {
             self.spare.push(bytes);
             return None;
@@ -190,6 +197,7 @@ impl Server {
             ctx.meta.interface,
         );
         r.reservation = ctx.reservation.map(|r| r as u16);
+        r.group = ctx.group;
         r.lease = times;
         r.rapid_commit = kind == MessageType::Ack
             && m.rapid_commit() == Ok(true)
@@ -198,18 +206,28 @@ impl Server {
     }
 
     pub(super) fn write(
-        subnets: &[Subnet],
+        scope: &Scope<'_>,
         cache: &mut OptionCache,
         r: &Reply<'_>,
         buf: &mut [u8],
         musts_first: bool,
     ) -> Result<usize, EmitError> {
-        let subnet = subnets
+        let subnet = scope
+            .subnets
             .get(usize::from(r.subnet))
             .ok_or(EmitError::BufferTooSmall { available: 0 })?;
         let reservation = r
             .reservation
             .and_then(|i| subnet.reservations.get(usize::from(i)));
+        // A client in no class that carries something, without a reservation, on a subnet
+        // without boot settings (nearly every client of most networks) skips the lookups.
+        let plain = r.group == Group(0) && reservation.is_none() && subnet.no_boot;
+        let settings = Settings {
+            subnet,
+            reservation,
+            classes: scope.classes,
+            group: if plain { Group(0) } else { r.group },
+        };
         let mut b = MessageBuilder::new(buf)?;
         b.op(Op::BootReply)
             .htype(r.htype)
@@ -219,6 +237,20 @@ impl Server {
             .yiaddr(r.yiaddr)
             .giaddr(r.giaddr);
         b.chaddr(&r.chaddr)?;
+        let boot = (r.kind != MessageType::Nak && !plain)
+            .then(|| settings.boot())
+            .flatten();
+        if let Some(boot) = &boot {
+            if let Some(a) = boot.next_server {
+                b.siaddr(a);
+            }
+            if let Some(name) = boot.server_name.filter(|n| n.len() <= SNAME_MAX) {
+                b.sname(name)?;
+            }
+            if let Some(file) = boot.boot_file.filter(|f| f.len() <= FILE_MAX) {
+                b.file(file)?;
+            }
+        }
         b.max_len(r.max_len)?.allow_overload(true);
         b.message_type(r.kind)?.server_id(r.server_id)?;
         let mut written = Written::default();
@@ -235,22 +267,29 @@ impl Server {
                 .and_then(|p| p.as_slice())
                 .filter(|l| !l.is_empty() && !musts_first && reservation.is_none());
             let times = Times::of(r.lease);
+            let key = BlockKey {
+                subnet: r.subnet,
+                group: r.group,
+                times,
+            };
             let copied_block = match list {
                 Some(l) => cache
-                    .get(r.subnet, times, l)
+                    .get(&key, l)
                     .is_some_and(|block| block.write(&mut b, r.lease)),
                 None => false,
             };
             if !copied_block {
                 let start = b.options_mark();
-                let dropped =
-                    Self::write_listed(&mut b, &mut written, r, subnet, reservation, musts_first)?;
+                let dropped = Self::write_listed(&mut b, &mut written, r, &settings, musts_first)?;
                 // Kept only when it is the whole answer to the list, in one piece.
                 if let (Some(l), Some(start), false) = (list, start, dropped) {
                     if let Some(bytes) = b.written_since(start) {
-                        cache.put(r.subnet, times, l, bytes);
+                        cache.put(key, l, bytes);
                     }
                 }
+            }
+            if !plain {
+                Self::write_unasked(&mut b, &mut written, &settings, boot.as_ref())?;
             }
             if let Some(h) = host_name {
                 if !written.mark(OptionCode::HOST_NAME) {
@@ -272,6 +311,30 @@ impl Server {
 }
 
 impl Server {
+    /// Writes what a client needs whether it asks or not: a boot file too long for `file`
+    /// (67), and a class's vendor class (60), which UEFI HTTP boot requires echoed.
+    fn write_unasked(
+        b: &mut MessageBuilder<'_>,
+        written: &mut Written,
+        settings: &Settings<'_>,
+        boot: Option<&BootRef<'_>>,
+    ) -> Result<(), EmitError> {
+        let long_file = boot
+            .and_then(|b| b.boot_file)
+            .filter(|f| f.len() > FILE_MAX);
+        if let Some(file) = long_file {
+            if !written.mark(OptionCode::BOOTFILE) {
+                b.option(OptionCode::BOOTFILE, file)?;
+            }
+        }
+        if let Some(v) = settings.class_option(OptionCode::VENDOR_CLASS_ID) {
+            if !written.mark(OptionCode::VENDOR_CLASS_ID) {
+                b.option(OptionCode::VENDOR_CLASS_ID, v)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the options `r`'s parameter request list asks for, in its order (all those
     /// configured, `reservation`'s first, when it sent none), and what every lease carries; with `musts_first`,
     /// those first. An option that does not fit in the client's maximum message size is
@@ -281,27 +344,17 @@ impl Server {
         b: &mut MessageBuilder<'_>,
         written: &mut Written,
         r: &Reply<'_>,
-        subnet: &Subnet,
-        reservation: Option<&Reservation>,
+        settings: &Settings<'_>,
         musts_first: bool,
     ) -> Result<bool, EmitError> {
-        let host_name = reservation.and_then(|res| res.host_name.as_deref());
+        let (subnet, reservation) = (settings.subnet, settings.reservation);
         let value = |code: OptionCode| -> Option<[u8; 4]> {
             match code {
                 OptionCode::SUBNET_MASK => Some(subnet.net.mask().octets()),
                 _ => lease_option(code, r.lease).map(u32::to_be_bytes),
             }
         };
-        let configured = |code: OptionCode| -> Option<&[u8]> {
-            if code == OptionCode::HOST_NAME {
-                if let Some(h) = host_name {
-                    return Some(h.as_bytes());
-                }
-            }
-            reservation
-                .and_then(|res| res.options.get(code))
-                .or_else(|| subnet.options.get(code.0))
-        };
+        let configured = |code: OptionCode| settings.option(code);
         let musts: &[OptionCode] = if r.lease.is_some() {
             &MUSTS_WITH_LEASE
         } else {
@@ -328,11 +381,14 @@ impl Server {
             None => {
                 // Everything configured, but IPv6-only preferred (108): RFC 8925 section
                 // 3.3 sends it only to a client that lists it.
+                let member = settings.classes.grouped(settings.group).set;
+                let classes = settings.classes.of(member);
                 copied = heapless_from(
                     reservation
                         .iter()
                         .flat_map(|res| res.options.iter())
                         .map(|(c, _)| c.0)
+                        .chain(classes.flat_map(|c| c.options.codes().iter().copied()))
                         .chain(subnet.options.codes().iter().copied())
                         .filter(|&c| OptionCode(c) != OptionCode::IPV6_ONLY_PREFERRED),
                 );
@@ -369,6 +425,121 @@ impl Server {
             }
         }
         Ok(dropped)
+    }
+}
+
+/// Longest server name that fits in `sname` (64 bytes, NUL-terminated).
+const SNAME_MAX: usize = 63;
+/// Longest boot file name that fits in `file` (128 bytes, NUL-terminated).
+const FILE_MAX: usize = 127;
+
+/// What the server holds that a reply is written from.
+pub(super) struct Scope<'s> {
+    pub(super) subnets: &'s [Subnet],
+    pub(super) classes: &'s Classes,
+}
+
+/// The scopes a reply's settings come from, in precedence: the reservation, the client's
+/// classes in configuration order, the subnet (the server-wide settings merged in).
+pub(super) struct Settings<'s> {
+    pub(super) subnet: &'s Subnet,
+    pub(super) reservation: Option<&'s Reservation>,
+    pub(super) classes: &'s Classes,
+    /// The client's classes that carry something.
+    pub(super) group: Group,
+}
+
+/// Boot settings as a reply writes them.
+pub(super) struct BootRef<'s> {
+    pub(super) next_server: Option<Ipv4Addr>,
+    pub(super) server_name: Option<&'s [u8]>,
+    pub(super) boot_file: Option<&'s [u8]>,
+}
+
+impl<'s> Settings<'s> {
+    /// The value of option `code` from the nearest scope that sets it. The host name (12)
+    /// of a reservation, its server name (66) and boot file (67) count as options.
+    #[inline]
+    pub(super) fn option(&self, code: OptionCode) -> Option<&'s [u8]> {
+        if let Some(res) = self.reservation {
+            if let Some(h) = res
+                .host_name
+                .as_deref()
+                .filter(|_| code == OptionCode::HOST_NAME)
+            {
+                return Some(h.as_bytes());
+            }
+            if let Some(v) = res.options.get(code) {
+                return Some(v);
+            }
+        }
+        if matches!(code, OptionCode::TFTP_SERVER | OptionCode::BOOTFILE) {
+            let boot = self.boot();
+            let v = if code == OptionCode::TFTP_SERVER {
+                boot.and_then(|b| b.server_name)
+            } else {
+                boot.and_then(|b| b.boot_file)
+            };
+            if v.is_some() {
+                return v;
+            }
+        }
+        self.class_option(code)
+            .or_else(|| self.subnet.options.get(code.0))
+    }
+
+    /// The value of option `code` from the first of the client's classes that sets it.
+    #[inline]
+    pub(super) fn class_option(&self, code: OptionCode) -> Option<&'s [u8]> {
+        if self.group == Group(0) {
+            return None;
+        }
+        let member = self.classes.grouped(self.group).set;
+        self.classes.of(member).find_map(|c| c.options.get(code.0))
+    }
+
+    /// The boot settings, each from the nearest scope that sets it; `None` when no
+    /// scope sets any.
+    #[inline]
+    pub(super) fn boot(&self) -> Option<BootRef<'s>> {
+        let res = self.reservation.map(|r| &r.boot).filter(|b| !b.is_empty());
+        if res.is_none() && self.group == Group(0) {
+            if self.subnet.no_boot {
+                return None;
+            }
+            let b = &self.subnet.boot;
+            return Some(BootRef {
+                next_server: b.next_server,
+                server_name: b.server_name.as_deref(),
+                boot_file: b.boot_file.as_deref(),
+            });
+        }
+        let mut boot = BootRef {
+            next_server: res.and_then(|b| b.next_server),
+            server_name: res
+                .and_then(|b| b.server_name.as_deref())
+                .map(str::as_bytes),
+            boot_file: res.and_then(|b| b.boot_file.as_deref()).map(str::as_bytes),
+        };
+        let [next_server, server_name, boot_file] = self
+            .classes
+            .grouped(self.group)
+            .boot_from
+            .map(|from| from.and_then(|i| self.classes.get(i)).map(|c| &c.boot));
+        let subnet = &self.subnet.boot;
+        boot.next_server = boot
+            .next_server
+            .or(next_server.and_then(|b| b.next_server))
+            .or(subnet.next_server);
+        boot.server_name = boot
+            .server_name
+            .or(server_name.and_then(|b| b.server_name.as_deref()))
+            .or(subnet.server_name.as_deref());
+        boot.boot_file = boot
+            .boot_file
+            .or(boot_file.and_then(|b| b.boot_file.as_deref()))
+            .or(subnet.boot_file.as_deref());
+        Some(boot)
     }
 }
 

@@ -11,9 +11,15 @@ impl Server {
         client: &ClientKey,
     ) -> Result<(), DropReason> {
         let requested = ctx.m.requested_ip().ok().flatten();
-        let a = self
-            .choose(ctx.subnet, client, requested, ctx.reservation)
-            .ok_or(DropReason::PoolExhausted)?;
+        let Some(a) = self.choose(ctx, client, requested) else {
+            let s = &self.subnets[ctx.subnet];
+            let some_pool_admits = (0..s.pools.len()).any(|i| s.admits(i, &ctx.classes));
+            return Err(if some_pool_admits || s.pools.is_empty() {
+                DropReason::PoolExhausted
+            } else {
+                DropReason::NoPoolForClass
+            });
+        };
         let rapid = self.subnets[ctx.subnet].rapid_commit && ctx.m.rapid_commit() == Ok(true);
         if rapid {
             self.commit(now, ctx, client, a);
@@ -37,14 +43,14 @@ impl Server {
                 now + self.offer_hold,
             );
         }
-        let times = self.lease_secs(ctx.subnet, ctx.m);
+        let times = self.lease_secs(ctx);
         self.reply(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times));
         Ok(())
     }
 
     /// Binds `a` to `client`, emits the record and queues the ACK behind it.
     pub(super) fn commit(&mut self, now: Instant, ctx: &Ctx<'_, '_>, client: &ClientKey, a: u32) {
-        let times = self.lease_secs(ctx.subnet, ctx.m);
+        let times = self.lease_secs(ctx);
         let until = if times.is_infinite() {
             Instant::MAX
         } else {
@@ -127,7 +133,7 @@ impl Server {
                         BindingState::Offered | BindingState::Bound | BindingState::Recent
                     )
             });
-            if ours && self.is_free_for(ctx.subnet, a, client, ctx.reservation) {
+            if ours && self.is_free_for(ctx, a, client) {
                 self.commit(now, ctx, client, a);
             } else {
                 self.nak(ctx);
@@ -161,7 +167,7 @@ impl Server {
                     && b.state != BindingState::Declined
                     && b.state != BindingState::Conflict =>
             {
-                if self.is_free_for(ctx.subnet, a, client, ctx.reservation) {
+                if self.is_free_for(ctx, a, client) {
                     self.commit(now, ctx, client, a);
                 } else {
                     self.nak(ctx);
@@ -172,9 +178,7 @@ impl Server {
             _ => {
                 let in_pool = self.subnets[ctx.subnet].pools.iter().any(|p| p.contains(a));
                 let reserved_here = ctx.reservation.is_some();
-                if (in_pool || reserved_here)
-                    && self.is_free_for(ctx.subnet, a, client, ctx.reservation)
-                {
+                if (in_pool || reserved_here) && self.is_free_for(ctx, a, client) {
                     self.commit(now, ctx, client, a);
                 } else {
                     self.nak(ctx);
@@ -235,17 +239,20 @@ impl Server {
         Ok(())
     }
 
-    pub(super) fn is_free_for(
-        &self,
-        subnet: usize,
-        a: u32,
-        client: &ClientKey,
-        reservation: Option<usize>,
-    ) -> bool {
-        let Some(s) = self.subnets.get(subnet) else {
+    /// Whether the client of `ctx` may have `a`: not reserved for another, in a pool open
+    /// to its classes (or its reservation), and free or already its own.
+    pub(super) fn is_free_for(&self, ctx: &Ctx<'_, '_>, a: u32, client: &ClientKey) -> bool {
+        let reservation = ctx.reservation;
+        let Some(s) = self.subnets.get(ctx.subnet) else {
             return false;
         };
         if s.reserved_for_other(a, reservation) {
+            return false;
+        }
+        let reserved_here = reservation
+            .and_then(|r| s.reservations.get(r))
+            .is_some_and(|r| u32::from(r.address) == a);
+        if !reserved_here && !s.admits_address(a, &ctx.classes) {
             return false;
         }
         match self.bindings.get(&a) {
@@ -257,13 +264,7 @@ impl Server {
             ),
             Some(b) if b.state == BindingState::Recent => s.pools.iter().any(|p| p.is_free(a)),
             Some(_) => false,
-            None => {
-                reservation.is_some_and(|r| {
-                    s.reservations
-                        .get(r)
-                        .is_some_and(|r| u32::from(r.address) == a)
-                }) || s.pools.iter().any(|p| p.is_free(a))
-            }
+            None => reserved_here || s.pools.iter().any(|p| p.is_free(a)),
         }
     }
 
@@ -294,17 +295,20 @@ impl Server {
     }
 
     /// The address to offer: the reservation, the client's current or recent address, the
-    /// requested one, else a free one.
+    /// requested one, else a free one from the first pool open to the client's classes.
     pub(super) fn choose(
         &mut self,
-        subnet: usize,
+        ctx: &Ctx<'_, '_>,
         client: &ClientKey,
         requested: Option<Ipv4Addr>,
-        reservation: Option<usize>,
     ) -> Option<u32> {
-        if let Some(r) = reservation.and_then(|r| self.subnets[subnet].reservations.get(r)) {
+        let subnet = ctx.subnet;
+        if let Some(r) = ctx
+            .reservation
+            .and_then(|r| self.subnets[subnet].reservations.get(r))
+        {
             let a = u32::from(r.address);
-            if self.is_free_for(subnet, a, client, reservation) {
+            if self.is_free_for(ctx, a, client) {
                 return Some(a);
             }
         }
@@ -313,28 +317,42 @@ impl Server {
                 .bindings
                 .get(&a)
                 .is_some_and(|b| usize::from(b.subnet) == subnet);
-            if same_subnet && self.is_free_for(subnet, a, client, reservation) {
+            if same_subnet && self.is_free_for(ctx, a, client) {
                 return Some(a);
             }
         }
         if let Some(a) = requested.map(u32::from) {
             let s = &self.subnets[subnet];
-            if s.pools.iter().any(|p| p.contains(a))
-                && self.is_free_for(subnet, a, client, reservation)
-            {
+            if s.pools.iter().any(|p| p.contains(a)) && self.is_free_for(ctx, a, client) {
                 return Some(a);
             }
         }
         let s = &mut self.subnets[subnet];
         // `bind` takes it from the pool.
-        s.pools.iter_mut().find_map(Pool::peek)
+        if !s.restricted {
+            return s.pools.iter_mut().find_map(Pool::peek);
+        }
+        let access = &s.access;
+        s.pools
+            .iter_mut()
+            .zip(access)
+            .filter(|(_, a)| a.admits(&ctx.classes))
+            .find_map(|(p, _)| p.peek())
     }
 
-    /// The lease, T1 and T2 granted to `m` on `subnet`: the time it asks for within the
-    /// subnet's bounds (else the subnet's default), T1 and T2 as configured when they fit
-    /// under it, else 1/2 and 7/8 of it (RFC 2131 section 4.4.5).
-    pub(super) fn lease_secs(&self, subnet: usize, m: &Message<'_>) -> LeaseSecs {
-        let t = self.subnets[subnet].times;
+    /// The lease, T1 and T2 granted to the request of `ctx`: the time it asks for within
+    /// the bounds of its classes, else its subnet's (else the default of the first of those
+    /// that sets one), T1 and T2 as configured when they fit under it, else 1/2 and 7/8 of
+    /// it (RFC 2131 section 4.4.5).
+    pub(super) fn lease_secs(&self, ctx: &Ctx<'_, '_>) -> LeaseSecs {
+        let m = ctx.m;
+        let mut t = self.subnets[ctx.subnet].times;
+        if ctx.group != Group(0) {
+            let g = self.classes.grouped(ctx.group);
+            if g.sets_lease {
+                t = g.lease.over(&t);
+            }
+        }
         let default = t.default.unwrap_or(3600).max(1);
         let min = t.min.unwrap_or(1).max(1);
         let max = t.max.unwrap_or(u32::MAX).max(min);

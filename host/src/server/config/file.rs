@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use dhcp_core::server::{Ipv4Net, LeaseField, LeaseTimes, PoolRange};
+use dhcp_core::server::{Boot, Ipv4Net, LeaseField, LeaseTimes, PoolRange};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -27,11 +27,64 @@ impl FromStr for Net {
     }
 }
 
-/// `first-last` or a network inside the subnet (`192.0.2.128/25`, every host address).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Pool(pub(super) PoolRange);
+/// A pool: `first-last` or a network inside the subnet (`192.0.2.128/25`, every host
+/// address), or a table `{ range = ..., allow = [classes], deny = [classes] }`.
+#[derive(Debug, Clone)]
+pub(super) struct Pool {
+    pub(super) range: PoolRange,
+    /// Names of the classes the pool is only open to.
+    pub(super) allow: Vec<String>,
+    /// Names of the classes the pool is closed to.
+    pub(super) deny: Vec<String>,
+}
 
-impl FromStr for Pool {
+/// A pool written as a table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolTable {
+    range: Range,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for Pool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Pool;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a pool: \"first-last\", a network, or { range = \"first-last\", allow = [...], deny = [...] }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Pool, E> {
+                let Range(range) = s.parse().map_err(E::custom)?;
+                Ok(Pool {
+                    range,
+                    allow: Vec::new(),
+                    deny: Vec::new(),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Pool, A::Error> {
+                let t = PoolTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Pool {
+                    range: t.range.0,
+                    allow: t.allow,
+                    deny: t.deny,
+                })
+            }
+        }
+        d.deserialize_any(Either)
+    }
+}
+
+/// An address range as a pool writes it.
+#[derive(Debug, Clone, Copy)]
+struct Range(PoolRange);
+
+impl FromStr for Range {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         if let Some((a, b)) = s.split_once('-') {
@@ -40,10 +93,7 @@ impl FromStr for Pool {
                     .parse::<Ipv4Addr>()
                     .map_err(|_| format!("{:?} is not an IPv4 address", x.trim()))
             };
-            return Ok(Pool(PoolRange {
-                start: parse(a)?,
-                end: parse(b)?,
-            }));
+            return Ok(Range(PoolRange::new(parse(a)?, parse(b)?)));
         }
         let Net(n) = s.parse().map_err(|_| {
             format!("{s:?} is not a pool (like \"192.0.2.100-192.0.2.199\" or \"192.0.2.128/25\")")
@@ -53,10 +103,10 @@ impl FromStr for Pool {
         } else {
             (n.first() + 1, n.last() - 1)
         };
-        Ok(Pool(PoolRange {
-            start: Ipv4Addr::from(first),
-            end: Ipv4Addr::from(last),
-        }))
+        Ok(Range(PoolRange::new(
+            Ipv4Addr::from(first),
+            Ipv4Addr::from(last),
+        )))
     }
 }
 
@@ -70,7 +120,7 @@ macro_rules! deserialize_from_str {
         }
     )*};
 }
-deserialize_from_str!(Net, Pool);
+deserialize_from_str!(Net, Range);
 
 /// Hex bytes, `01:02:0a` or `01020a`.
 #[derive(Debug, Clone)]
@@ -129,7 +179,69 @@ pub(super) struct FileTop {
     #[serde(default)]
     pub(super) options: Option<Spanned<Options>>,
     #[serde(default)]
+    pub(super) class: Vec<Spanned<ClassFile>>,
+    #[serde(default)]
     pub(super) subnet: Vec<Spanned<Subnet>>,
+    pub(super) next_server: Option<Ipv4Addr>,
+    pub(super) server_name: Option<Spanned<String>>,
+    pub(super) boot_file: Option<Spanned<String>>,
+}
+
+/// Boot settings as a scope (the server, a subnet, a class, a reservation) writes them.
+pub(super) fn boot(
+    next_server: Option<Ipv4Addr>,
+    server_name: &Option<Spanned<String>>,
+    boot_file: &Option<Spanned<String>>,
+) -> Boot {
+    Boot {
+        next_server,
+        server_name: server_name.as_ref().map(|s| s.get_ref().clone()),
+        boot_file: boot_file.as_ref().map(|s| s.get_ref().clone()),
+    }
+}
+
+/// `[[class]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClassFile {
+    pub(super) name: Spanned<String>,
+    #[serde(rename = "match")]
+    pub(super) matches: Option<Spanned<MatchFile>>,
+    pub(super) options: Option<Spanned<Options>>,
+    pub(super) lease: Option<Spanned<Lease>>,
+    pub(super) next_server: Option<Ipv4Addr>,
+    pub(super) server_name: Option<Spanned<String>>,
+    pub(super) boot_file: Option<Spanned<String>>,
+}
+
+/// A number or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+/// What a class matches: every key given must hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MatchFile {
+    pub(super) vendor_class: Option<Spanned<String>>,
+    pub(super) vendor_class_prefix: Option<Spanned<String>>,
+    pub(super) user_class: Option<Spanned<String>>,
+    pub(super) architecture: Option<Spanned<OneOrMany<u16>>>,
+    pub(super) circuit_id: Option<Spanned<Hex>>,
+    pub(super) remote_id: Option<Spanned<Hex>>,
+    pub(super) subscriber_id: Option<Spanned<String>>,
+    pub(super) mac_prefix: Option<Spanned<Hex>>,
+    pub(super) hardware_type: Option<Spanned<u8>>,
+    pub(super) enterprise: Option<Spanned<u32>>,
+    pub(super) has_option: Option<Spanned<u8>>,
+    pub(super) relay: Option<Spanned<Net>>,
+    pub(super) class: Option<Spanned<String>>,
+    pub(super) all: Option<Spanned<Vec<Spanned<MatchFile>>>>,
+    pub(super) any: Option<Spanned<Vec<Spanned<MatchFile>>>>,
+    pub(super) not: Option<Box<Spanned<MatchFile>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +325,7 @@ pub(super) struct Options {
     pub(super) classless_routes: Option<Spanned<Vec<RouteFile>>>,
     pub(super) captive_portal: Option<Spanned<String>>,
     pub(super) ipv6_only_wait: Option<Spanned<u32>>,
+    pub(super) vendor_class: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) raw: Vec<Spanned<RawOption>>,
 }
@@ -230,6 +343,9 @@ pub(super) struct Subnet {
     pub(super) options: Option<Spanned<Options>>,
     #[serde(default)]
     pub(super) reservation: Vec<Spanned<ReservationFile>>,
+    pub(super) next_server: Option<Ipv4Addr>,
+    pub(super) server_name: Option<Spanned<String>>,
+    pub(super) boot_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +358,10 @@ pub(super) struct ReservationFile {
     pub(super) address: Spanned<Ipv4Addr>,
     pub(super) host_name: Option<Spanned<String>>,
     pub(super) options: Option<Spanned<Options>>,
+    pub(super) classes: Option<Spanned<Vec<String>>>,
+    pub(super) next_server: Option<Ipv4Addr>,
+    pub(super) server_name: Option<Spanned<String>>,
+    pub(super) boot_file: Option<Spanned<String>>,
 }
 
 impl<'de> Deserialize<'de> for crate::MacAddress {

@@ -10,10 +10,12 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use dhcp_core::server::{
-    ConfigPlace, LeaseField, PoolRange, Reservation, ReservationKey, ServerConfig, SubnetConfig,
+    ConfigPlace, LeaseField, PoolClasses, PoolRange, Reservation, ReservationKey, ServerConfig,
+    SubnetConfig,
 };
 use toml::Spanned;
 
+mod classes;
 mod file;
 mod options;
 mod report;
@@ -166,6 +168,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         }
     };
     let mut server = settings(&top, &mut report);
+    classes::classes(&top, &mut server, &mut report);
     let kept = subnets(&top, &mut server, &mut report);
     warn_default_routes(&top, &mut report);
     let model = |e: &dhcp_core::server::ConfigError| {
@@ -258,6 +261,7 @@ fn settings(top: &FileTop, report: &mut Report<'_>) -> ServerConfig {
         server.lease = l.get_ref().times().over(&server.lease);
     }
     server.options = options(&top.options, "options", report);
+    server.boot = file::boot(top.next_server, &top.server_name, &top.boot_file);
     server
 }
 
@@ -270,7 +274,22 @@ fn subnets(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) ->
         let field = format!("subnet[{i}]");
         let sub = s.get_ref();
         let mut c = SubnetConfig::new(sub.network.0);
-        c.pools = sub.pools.iter().map(|p| p.get_ref().0).collect();
+        for (k, p) in sub.pools.iter().enumerate() {
+            let pool = p.get_ref();
+            let mut set = |names: &[String], key: &str| {
+                let field = format!("{field}.pools[{k}].{key}");
+                classes::class_set(names, server, p.span(), &field, report)
+            };
+            let classes = PoolClasses {
+                allow: set(&pool.allow, "allow"),
+                deny: set(&pool.deny, "deny"),
+            };
+            c.pools.push(PoolRange {
+                classes,
+                ..pool.range
+            });
+        }
+        c.boot = file::boot(sub.next_server, &sub.server_name, &sub.boot_file);
         c.server_id = sub.server_id;
         c.authoritative = sub.authoritative;
         c.rapid_commit = sub.rapid_commit;
@@ -280,7 +299,8 @@ fn subnets(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) ->
         c.options = options(&sub.options, &format!("{field}.options"), report);
         let mut indices = Vec::new();
         for (k, r) in sub.reservation.iter().enumerate() {
-            if let Some(res) = reservation(r, &format!("{field}.reservation[{k}]"), report) {
+            if let Some(res) = reservation(r, server, &format!("{field}.reservation[{k}]"), report)
+            {
                 c.reservations.push(res);
                 indices.push(k);
             }
@@ -294,6 +314,7 @@ fn subnets(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) ->
 /// One `[[subnet.reservation]]`, or `None` (reported) when it names no client or two.
 fn reservation(
     r: &Spanned<file::ReservationFile>,
+    server: &ServerConfig,
     field: &str,
     report: &mut Report<'_>,
 ) -> Option<Reservation> {
@@ -326,11 +347,23 @@ fn reservation(
             report.at(h.span(), &format!("{field}.host_name"), e.to_string());
         }
     }
+    let classes = match &res.classes {
+        Some(names) => classes::class_set(
+            names.get_ref(),
+            server,
+            names.span(),
+            &format!("{field}.classes"),
+            report,
+        ),
+        None => dhcp_core::server::ClassSet::EMPTY,
+    };
     Some(Reservation {
         key,
         address: *res.address.get_ref(),
         host_name: res.host_name.as_ref().map(|h| h.get_ref().clone()),
         options: opts,
+        classes,
+        boot: file::boot(res.next_server, &res.server_name, &res.boot_file),
     })
 }
 
@@ -525,8 +558,11 @@ fn share_pools(server: &mut ServerConfig, n: u32, this: u32) {
             let size = end - start + 1;
             let (first, next) = (start + size * k / n, start + size * (k + 1) / n);
             (next > first).then(|| PoolRange {
-                start: Ipv4Addr::from(first as u32),
-                end: Ipv4Addr::from((next - 1) as u32),
+                classes: p.classes,
+                ..PoolRange::new(
+                    Ipv4Addr::from(first as u32),
+                    Ipv4Addr::from((next - 1) as u32),
+                )
             })
         };
         // Its own share of every pool, then the next server's, and so on: two servers whose
@@ -592,6 +628,18 @@ fn locate(top: &FileTop, kept: &[Vec<usize>], place: &ConfigPlace) -> (Range<usi
                 Some(r) => (r.span(), format!("subnet[{subnet}].reservation[{k}]")),
                 None => (whole, String::new()),
             }
+        }
+        ConfigPlace::Class { class } => match top.class.get(class) {
+            Some(c) => (c.span(), format!("class[{class}]")),
+            None => (whole, String::new()),
+        },
+        ConfigPlace::Boot => {
+            let at = [&top.boot_file, &top.server_name]
+                .into_iter()
+                .flatten()
+                .map(Spanned::span)
+                .next();
+            (at.unwrap_or(whole), "boot".to_string())
         }
         _ => (whole, String::new()),
     }

@@ -87,6 +87,13 @@ pub(super) fn options(
         o.ipv6_only_wait.as_ref(),
         |v| set.ipv6_only_wait(*v).map(drop),
     );
+    check::<str, _>(
+        report,
+        field,
+        "vendor_class",
+        o.vendor_class.as_ref(),
+        |v| set.raw(60, v.as_bytes()).map(drop),
+    );
     for r in &o.raw {
         let (span, r) = (r.span(), r.get_ref());
         let value = match (&r.hex, &r.text) {

@@ -1,0 +1,527 @@
+//! Client classes in the server machine: every kind of match, the precedence between
+//! reservation, classes, subnet and server, pools open or closed to classes, network boot
+//! settings (siaddr, sname, file, 66/67, the vendor class echoed), lease times by class,
+//! the checks at load, and replies to a config without classes unchanged by classes that
+//! match nothing.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use dhcp_core::server::{
+    Boot, ClassConfig, ClassId, ClassSet, ConfigPlace, DropReason, Ipv4Net, LeaseTimes, Match,
+    PoolClasses, PoolRange, RecvMeta, Reservation, ReservationKey, Server, ServerConfig,
+    SubnetConfig,
+};
+use dhcp_core::time::Instant;
+use dhcp_core::wire::{Message, MessageBuilder, MessageType, Op, OptionCode};
+use proptest::prelude::*;
+
+const SERVER_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+const RELAY: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn base() -> ServerConfig {
+    let mut c = ServerConfig {
+        server_id: Some(SERVER_ID),
+        ..Default::default()
+    };
+    c.options.domain_name("global.test").unwrap();
+    let mut local = SubnetConfig::new(Ipv4Net::new(ip("192.0.2.0"), 24));
+    local
+        .pools
+        .push(PoolRange::new(ip("192.0.2.100"), ip("192.0.2.149")));
+    local.options.routers(&[SERVER_ID]).unwrap();
+    let mut relayed = SubnetConfig::new(Ipv4Net::new(ip("198.51.100.0"), 24));
+    relayed
+        .pools
+        .push(PoolRange::new(ip("198.51.100.100"), ip("198.51.100.199")));
+    c.subnets = vec![local, relayed];
+    c
+}
+
+/// A class called `name` matching `m` whose members get `name` as their domain name (15).
+fn tagged(name: &str, m: Match) -> ClassConfig {
+    let mut c = ClassConfig::new(name, Some(m));
+    c.options.domain_name(&format!("{name}.test")).unwrap();
+    c
+}
+
+/// A DISCOVER from MAC `mac` with options `extra`, and a `giaddr`.
+fn discover(mac: [u8; 6], giaddr: Ipv4Addr, extra: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut buf = vec![0u8; 1500];
+    let mut b = MessageBuilder::new(&mut buf).unwrap();
+    b.op(Op::BootRequest).xid(7).giaddr(giaddr);
+    b.chaddr(&mac).unwrap();
+    b.message_type(MessageType::Discover).unwrap();
+    for (c, v) in extra {
+        b.option(OptionCode(*c), v).unwrap();
+    }
+    let n = b.finish().unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn meta() -> RecvMeta {
+    RecvMeta {
+        interface: 1,
+        local_address: SERVER_ID,
+        source: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+    }
+}
+
+/// The reply of a fresh server for `c` to `packet`, if any.
+fn reply(c: &ServerConfig, packet: &[u8]) -> Option<Vec<u8>> {
+    let mut s = Server::new(c.clone(), Instant::from_secs(1), 1_800_000_000).unwrap();
+    s.handle_packet(Instant::from_secs(1), &meta(), packet);
+    let mut buf = [0u8; 1500];
+    s.poll_transmit(&mut buf).map(|t| buf[..t.len].to_vec())
+}
+
+fn domain(bytes: &[u8]) -> String {
+    let m = Message::parse(bytes).unwrap();
+    let d = m.domain_name().unwrap().unwrap();
+    d.as_str().unwrap().to_string()
+}
+
+const MAC: [u8; 6] = [0x00, 0x04, 0xf2, 1, 2, 3];
+
+/// Whether a class of match `m` takes in a DISCOVER with `extra` (from `MAC`, relayed
+/// through `giaddr` when set).
+fn takes(m: Match, giaddr: Ipv4Addr, extra: &[(u8, &[u8])]) -> bool {
+    let mut c = base();
+    c.classes.push(tagged("c", m));
+    let r = reply(&c, &discover(MAC, giaddr, extra)).expect("an offer");
+    domain(&r) == "c.test"
+}
+
+fn local(m: Match, extra: &[(u8, &[u8])]) -> bool {
+    takes(m, Ipv4Addr::UNSPECIFIED, extra)
+}
+
+const VENDOR: u8 = 60;
+const USER_CLASS: u8 = 77;
+const ARCH: u8 = 93;
+const RELAY_INFO: u8 = 82;
+const VIVSO: u8 = 125;
+
+#[test]
+fn vendor_class_equal_and_prefix() {
+    let pxe: &[(u8, &[u8])] = &[(VENDOR, b"PXEClient:Arch:00000:UNDI:002001")];
+    assert!(local(Match::VendorClassPrefix(b"PXEClient".to_vec()), pxe));
+    assert!(!local(Match::VendorClass(b"PXEClient".to_vec()), pxe));
+    assert!(local(
+        Match::VendorClass(b"PXEClient:Arch:00000:UNDI:002001".to_vec()),
+        pxe
+    ));
+    assert!(!local(
+        Match::VendorClassPrefix(b"HTTPClient".to_vec()),
+        pxe
+    ));
+    assert!(!local(Match::VendorClassPrefix(b"PXEClient".to_vec()), &[]));
+}
+
+#[test]
+fn user_class_as_rfc_3004_instances_or_bare() {
+    let m = || Match::UserClass(b"iPXE".to_vec());
+    assert!(local(m(), &[(USER_CLASS, b"iPXE")]));
+    assert!(local(m(), &[(USER_CLASS, b"\x05lab-1\x04iPXE")]));
+    assert!(!local(m(), &[(USER_CLASS, b"\x05lab-1")]));
+    assert!(!local(m(), &[(USER_CLASS, b"iPXE2")]));
+    assert!(!local(m(), &[]));
+}
+
+#[test]
+fn architecture_from_option_93() {
+    assert!(local(Match::Architecture(0), &[(ARCH, &[0, 0])]));
+    assert!(local(Match::Architecture(7), &[(ARCH, &[0, 9, 0, 7])]));
+    assert!(!local(Match::Architecture(7), &[(ARCH, &[0, 0])]));
+    assert!(!local(Match::Architecture(0), &[(ARCH, &[0])]));
+    assert!(!local(Match::Architecture(0), &[]));
+}
+
+#[test]
+fn relay_agent_sub_options() {
+    let info: &[u8] = b"\x01\x06port-7\x02\x04ab:c\x06\x05sub-9";
+    let relayed = |m| takes(m, RELAY, &[(RELAY_INFO, info)]);
+    assert!(relayed(Match::CircuitId(b"port-7".to_vec())));
+    assert!(relayed(Match::RemoteId(b"ab:c".to_vec())));
+    assert!(relayed(Match::SubscriberId(b"sub-9".to_vec())));
+    assert!(!relayed(Match::CircuitId(b"port-8".to_vec())));
+    assert!(!relayed(Match::SubscriberId(b"port-7".to_vec())));
+}
+
+#[test]
+fn hardware_address_prefix_and_type() {
+    assert!(local(Match::MacPrefix(vec![0x00, 0x04, 0xf2]), &[]));
+    assert!(local(Match::MacPrefix(MAC.to_vec()), &[]));
+    assert!(!local(Match::MacPrefix(vec![0x00, 0x04, 0xf3]), &[]));
+    assert!(local(Match::HardwareType(1), &[]));
+    assert!(!local(Match::HardwareType(6), &[]));
+}
+
+#[test]
+fn enterprise_number_option_presence_and_relay_network() {
+    // Enterprise 3561 (Broadband Forum), one sub-option.
+    let vivso: &[u8] = &[0, 0, 0x0d, 0xe9, 3, 1, 1, b'x'];
+    assert!(local(Match::Enterprise(3561), &[(VIVSO, vivso)]));
+    assert!(!local(Match::Enterprise(9), &[(VIVSO, vivso)]));
+    assert!(local(Match::HasOption(175), &[(175, &[1, 1, 1])]));
+    assert!(!local(Match::HasOption(175), &[]));
+    let net = Ipv4Net::new(ip("198.51.100.0"), 24);
+    assert!(takes(Match::Relay(net), RELAY, &[]));
+    assert!(!local(Match::Relay(net), &[]));
+    let other = Ipv4Net::new(ip("203.0.113.0"), 24);
+    assert!(!takes(Match::Relay(other), RELAY, &[]));
+}
+
+#[test]
+fn all_any_not() {
+    let ipxe = || Match::UserClass(b"iPXE".to_vec());
+    let bios = || Match::Architecture(0);
+    let both: &[(u8, &[u8])] = &[(USER_CLASS, b"iPXE"), (ARCH, &[0, 0])];
+    let rom: &[(u8, &[u8])] = &[(ARCH, &[0, 0])];
+    assert!(local(Match::All(vec![ipxe(), bios()]), both));
+    assert!(!local(Match::All(vec![ipxe(), bios()]), rom));
+    assert!(local(Match::Any(vec![ipxe(), bios()]), rom));
+    assert!(!local(
+        Match::Any(vec![ipxe(), Match::Architecture(7)]),
+        rom
+    ));
+    assert!(local(
+        Match::All(vec![bios(), Match::Not(Box::new(ipxe()))]),
+        rom
+    ));
+    assert!(!local(
+        Match::All(vec![bios(), Match::Not(Box::new(ipxe()))]),
+        both
+    ));
+}
+
+#[test]
+fn classes_use_earlier_classes_and_the_built_in_ones() {
+    let mut c = base();
+    c.classes.push(ClassConfig::new(
+        "phone",
+        Some(Match::MacPrefix(vec![0x00, 0x04, 0xf2])),
+    ));
+    c.classes.push(tagged(
+        "unknown-phone",
+        Match::All(vec![
+            Match::Class(ClassId(0)),
+            Match::Class(ClassId::UNKNOWN),
+        ]),
+    ));
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, &[])).unwrap();
+    assert_eq!(domain(&r), "unknown-phone.test");
+    // Reserved, the phone is known: the class no longer holds.
+    let mut reserved = Reservation::new(
+        ReservationKey::HardwareAddress(MAC.to_vec()),
+        ip("192.0.2.20"),
+    );
+    reserved.classes = ClassSet::of([ClassId(2)]);
+    c.classes.push(tagged("lab", Match::HasOption(250)));
+    c.subnets[0].reservations.push(reserved);
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, &[])).unwrap();
+    // ... and the reservation put it in "lab" without the match.
+    assert_eq!(domain(&r), "lab.test");
+    assert_eq!(Message::parse(&r).unwrap().yiaddr(), ip("192.0.2.20"));
+}
+
+#[test]
+fn precedence_reservation_then_classes_in_order_then_subnet_then_server() {
+    let mut c = base();
+    c.subnets[0].options.domain_name("subnet.test").unwrap();
+    let mac_of = |n: u8| [2, 0, 0, 0, 0, n];
+    let r = |c: &ServerConfig, n| {
+        domain(&reply(c, &discover(mac_of(n), Ipv4Addr::UNSPECIFIED, &[])).unwrap())
+    };
+    // The relayed subnet sets no domain: the server's.
+    let relayed = reply(&c, &discover(mac_of(1), RELAY, &[])).unwrap();
+    assert_eq!(domain(&relayed), "global.test");
+    assert_eq!(r(&c, 1), "subnet.test");
+    c.classes.push(tagged("first", Match::HardwareType(1)));
+    c.classes.push(tagged("second", Match::HardwareType(1)));
+    assert_eq!(r(&c, 1), "first.test");
+    c.classes.swap(0, 1);
+    assert_eq!(r(&c, 1), "second.test");
+    let mut res = Reservation::new(
+        ReservationKey::HardwareAddress(mac_of(9).to_vec()),
+        ip("192.0.2.9"),
+    );
+    res.options.domain_name("reserved.test").unwrap();
+    c.subnets[0].reservations.push(res);
+    assert_eq!(r(&c, 9), "reserved.test");
+    assert_eq!(r(&c, 1), "second.test");
+}
+
+fn offered(c: &ServerConfig, mac: [u8; 6], extra: &[(u8, &[u8])]) -> Option<Ipv4Addr> {
+    reply(c, &discover(mac, Ipv4Addr::UNSPECIFIED, extra))
+        .map(|r| Message::parse(&r).unwrap().yiaddr())
+}
+
+#[test]
+fn pools_open_to_some_classes_or_closed_to_some() {
+    let mut c = base();
+    c.classes.push(ClassConfig::new(
+        "phone",
+        Some(Match::VendorClassPrefix(b"Polycom".to_vec())),
+    ));
+    let phones = ClassSet::of([ClassId(0)]);
+    c.subnets[0].pools = vec![
+        PoolRange {
+            classes: PoolClasses {
+                allow: phones,
+                deny: ClassSet::EMPTY,
+            },
+            ..PoolRange::new(ip("192.0.2.200"), ip("192.0.2.200"))
+        },
+        PoolRange {
+            classes: PoolClasses {
+                allow: ClassSet::EMPTY,
+                deny: phones,
+            },
+            ..PoolRange::new(ip("192.0.2.100"), ip("192.0.2.149"))
+        },
+    ];
+    let phone: &[(u8, &[u8])] = &[(VENDOR, b"Polycom-VVX")];
+    assert_eq!(offered(&c, MAC, phone), Some(ip("192.0.2.200")));
+    assert_eq!(offered(&c, MAC, &[]), Some(ip("192.0.2.100")));
+    // The phone pool full, a phone gets nothing from the others'.
+    let mut s = Server::new(c.clone(), Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    s.handle_packet(
+        now,
+        &meta(),
+        &discover([2, 0, 0, 0, 0, 1], Ipv4Addr::UNSPECIFIED, phone),
+    );
+    s.handle_packet(
+        now,
+        &meta(),
+        &discover([2, 0, 0, 0, 0, 2], Ipv4Addr::UNSPECIFIED, phone),
+    );
+    let mut buf = [0u8; 1500];
+    let mut yiaddrs = Vec::new();
+    while let Some(t) = s.poll_transmit(&mut buf) {
+        yiaddrs.push(Message::parse(&buf[..t.len]).unwrap().yiaddr());
+    }
+    assert_eq!(yiaddrs, [ip("192.0.2.200")]);
+    assert_eq!(s.stats().dropped(DropReason::PoolExhausted), 1);
+    // Only known clients on the relayed subnet: an unknown one is refused, and counted.
+    c.subnets[1].pools[0].classes.allow = ClassSet::of([ClassId::KNOWN]);
+    let mut s = Server::new(c, now, 1_800_000_000).unwrap();
+    s.handle_packet(now, &meta(), &discover(MAC, RELAY, &[]));
+    assert!(s.poll_transmit(&mut buf).is_none());
+    assert_eq!(s.stats().dropped(DropReason::NoPoolForClass), 1);
+}
+
+#[test]
+fn a_client_outside_its_pools_classes_is_naked_on_renewal() {
+    let mut c = base();
+    c.authoritative = true;
+    c.classes
+        .push(ClassConfig::new("lab", Some(Match::HasOption(250))));
+    c.subnets[0].pools[0].classes.allow = ClassSet::of([ClassId(0)]);
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let mut buf = vec![0u8; 1500];
+    let mut b = MessageBuilder::new(&mut buf).unwrap();
+    b.op(Op::BootRequest).xid(9);
+    b.chaddr(&MAC).unwrap();
+    b.message_type(MessageType::Request).unwrap();
+    b.requested_ip(ip("192.0.2.100")).unwrap();
+    let n = b.finish().unwrap();
+    s.handle_packet(Instant::from_secs(1), &meta(), &buf[..n]);
+    let mut out = [0u8; 1500];
+    let t = s.poll_transmit(&mut out).expect("a NAK");
+    let m = Message::parse(&out[..t.len]).unwrap();
+    assert_eq!(m.message_type().unwrap(), Some(MessageType::Nak));
+}
+
+#[test]
+fn boot_settings_go_in_the_header_and_in_66_67_when_asked() {
+    let mut c = base();
+    c.boot.next_server = Some(ip("192.0.2.2"));
+    let mut rom = ClassConfig::new("rom", Some(Match::Architecture(0)));
+    rom.boot = Boot {
+        next_server: None,
+        server_name: Some("tftp.test".into()),
+        boot_file: Some("undionly.kpxe".into()),
+    };
+    let mut ipxe = ClassConfig::new("ipxe", Some(Match::UserClass(b"iPXE".to_vec())));
+    ipxe.boot.boot_file = Some("http://192.0.2.1/boot.ipxe".into());
+    c.classes = vec![ipxe, rom];
+    let rom_req: &[(u8, &[u8])] = &[(ARCH, &[0, 0]), (55, &[1, 3, 66, 67])];
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, rom_req)).unwrap();
+    let m = Message::parse(&r).unwrap();
+    assert_eq!(m.siaddr(), ip("192.0.2.2"));
+    assert_eq!(m.sname(), Some(&b"tftp.test"[..]));
+    assert_eq!(m.file(), Some(&b"undionly.kpxe"[..]));
+    let opt = |m: &Message<'_>, code| {
+        m.option(OptionCode(code))
+            .map(|d| d.bytes().collect::<Vec<u8>>())
+    };
+    assert_eq!(opt(&m, 66), Some(b"tftp.test".to_vec()));
+    assert_eq!(opt(&m, 67), Some(b"undionly.kpxe".to_vec()));
+    // iPXE on the same machine: the first class wins the boot file, the other settings
+    // come from the next class that sets them, then the server.
+    let both: &[(u8, &[u8])] = &[(ARCH, &[0, 0]), (USER_CLASS, b"iPXE")];
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, both)).unwrap();
+    let m = Message::parse(&r).unwrap();
+    assert_eq!(m.file(), Some(&b"http://192.0.2.1/boot.ipxe"[..]));
+    assert_eq!(m.sname(), Some(&b"tftp.test"[..]));
+    assert_eq!(opt(&m, 67), None, "67 only when asked");
+    // A client in no class: only the server's next server.
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, &[])).unwrap();
+    let m = Message::parse(&r).unwrap();
+    assert_eq!((m.siaddr(), m.file()), (ip("192.0.2.2"), Some(&b""[..])));
+}
+
+#[test]
+fn a_long_boot_file_goes_in_67_and_the_vendor_class_is_echoed() {
+    let mut c = base();
+    let url = format!("http://boot.example.test/{}/shim.efi", "x".repeat(150));
+    let mut http = ClassConfig::new(
+        "http",
+        Some(Match::VendorClassPrefix(b"HTTPClient".to_vec())),
+    );
+    http.boot.boot_file = Some(url.clone());
+    http.options.raw(60, b"HTTPClient").unwrap();
+    c.classes.push(http);
+    let uefi: &[(u8, &[u8])] = &[
+        (VENDOR, b"HTTPClient:Arch:00016:UNDI:003001"),
+        (ARCH, &[0, 16]),
+    ];
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, uefi)).unwrap();
+    let m = Message::parse(&r).unwrap();
+    assert_eq!(m.file(), Some(&b""[..]), "too long for the file field");
+    let v: Vec<u8> = m.option(OptionCode::BOOTFILE).unwrap().bytes().collect();
+    assert_eq!(v, url.as_bytes());
+    let v: Vec<u8> = m
+        .option(OptionCode::VENDOR_CLASS_ID)
+        .unwrap()
+        .bytes()
+        .collect();
+    assert_eq!(v, b"HTTPClient");
+    // No overload into fields that carry boot settings.
+    assert_eq!(m.overload(), None);
+}
+
+#[test]
+fn options_overflow_into_sname_only_when_it_is_free() {
+    let mut c = base();
+    // Enough options to overflow 576 bytes.
+    for code in 128..=140u8 {
+        c.options.raw(code, &[b'v'; 40]).unwrap();
+    }
+    let mut k = ClassConfig::new("k", Some(Match::HardwareType(1)));
+    k.boot.boot_file = Some("boot.efi".into());
+    c.classes.push(k);
+    let list: Vec<u8> = (128..=140).collect();
+    let r = reply(&c, &discover(MAC, Ipv4Addr::UNSPECIFIED, &[(55, &list)])).unwrap();
+    let m = Message::parse(&r).unwrap();
+    assert!(r.len() <= 576);
+    assert_eq!(m.file(), Some(&b"boot.efi"[..]));
+    assert_eq!(
+        m.overload().map(|o| o as u8),
+        Some(2),
+        "options overflow into sname only"
+    );
+}
+
+#[test]
+fn lease_times_by_class() {
+    let mut c = base();
+    let mut phone = ClassConfig::new("phone", Some(Match::MacPrefix(vec![0, 4, 0xf2])));
+    phone.lease = LeaseTimes {
+        default: Some(600),
+        ..Default::default()
+    };
+    c.classes.push(phone);
+    let lease = |mac| {
+        let r = reply(&c, &discover(mac, Ipv4Addr::UNSPECIFIED, &[])).unwrap();
+        Message::parse(&r).unwrap().lease_time().unwrap().unwrap()
+    };
+    assert_eq!(lease(MAC), 600);
+    assert_eq!(lease([2, 0, 0, 0, 0, 1]), 3600);
+}
+
+#[test]
+fn class_mistakes_are_reported_at_load() {
+    let mut c = base();
+    c.classes = vec![
+        ClassConfig::new("a", Some(Match::All(vec![]))),
+        ClassConfig::new("b", Some(Match::Class(ClassId(2)))),
+        ClassConfig::new("c", Some(Match::VendorClass(vec![]))),
+        ClassConfig::new("c", None),
+        ClassConfig::new("known", None),
+    ];
+    c.subnets[0].pools[0].classes.allow = ClassSet::of([ClassId(9)]);
+    let errors = Server::new(c, Instant::from_secs(1), 0).unwrap_err();
+    let whats: Vec<(ConfigPlace, String)> =
+        errors.iter().map(|e| (e.place, e.what.clone())).collect();
+    let has = |place: ConfigPlace, text: &str| {
+        assert!(
+            whats.iter().any(|(p, w)| *p == place && w.contains(text)),
+            "{text:?} at {place:?} in {whats:#?}"
+        )
+    };
+    has(ConfigPlace::Class { class: 0 }, "`all` lists no test");
+    has(ConfigPlace::Class { class: 1 }, "defined after it");
+    has(ConfigPlace::Class { class: 2 }, "vendor class is empty");
+    has(ConfigPlace::Class { class: 3 }, "defined twice");
+    has(ConfigPlace::Class { class: 4 }, "built-in");
+    has(
+        ConfigPlace::Pool { subnet: 0, pool: 0 },
+        "class #9 is not defined",
+    );
+}
+
+/// Classes that match nothing, restrict no pool and carry things.
+fn inert_classes() -> Vec<ClassConfig> {
+    let mut a = ClassConfig::new(
+        "never",
+        Some(Match::VendorClass(b"\xff never sent".to_vec())),
+    );
+    a.options.domain_name("never.test").unwrap();
+    a.boot.boot_file = Some("never.efi".into());
+    let b = ClassConfig::new("by-reservation", None);
+    vec![a, b]
+}
+
+proptest! {
+    /// A config without classes answers every request exactly as the same config with
+    /// classes that match no client.
+    #[test]
+    fn classes_that_match_nothing_change_no_byte(
+        n in 1u8..40,
+        kind in prop_oneof![Just(MessageType::Discover), Just(MessageType::Request), Just(MessageType::Inform)],
+        extra in proptest::collection::vec((1u8..254, proptest::collection::vec(any::<u8>(), 0..20)), 0..6),
+        relayed in any::<bool>(),
+    ) {
+        let plain = base();
+        let mut classed = base();
+        classed.classes = inert_classes();
+        let extra: Vec<(u8, Vec<u8>)> = extra
+            .into_iter()
+            .filter(|(c, _)| !matches!(c, 52 | 53 | 60))
+            .collect();
+        let mut buf = vec![0u8; 1500];
+        let mut b = MessageBuilder::new(&mut buf).unwrap();
+        b.op(Op::BootRequest).xid(u32::from(n));
+        if relayed {
+            b.giaddr(RELAY);
+        }
+        b.chaddr(&[2, 0, 0, 0, 1, n]).unwrap();
+        b.message_type(kind).unwrap();
+        if kind == MessageType::Request {
+            b.requested_ip(ip("192.0.2.120")).unwrap();
+        }
+        for (c, v) in &extra {
+            b.option(OptionCode(*c), v).unwrap();
+        }
+        let len = b.finish().unwrap();
+        buf.truncate(len);
+        prop_assert_eq!(reply(&plain, &buf), reply(&classed, &buf));
+    }
+}
