@@ -68,7 +68,7 @@ fn syntax_and_type_mistakes_name_line_column_and_field() {
         ("[[subnet]]\nnetwork = \"192.0.2.0/33\"\n", "2:11: network: prefix length 33 in \"192.0.2.0/33\" is over 32"),
         ("[[subnet]]\nnetwork = \"192.0.2.0\"\n", "2:11: network: \"192.0.2.0\" is not a network"),
         ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\npools = [\"192.0.2.10-192.0.2\"]\n", "3:10: pools: \"192.0.2\" is not an IPv4 address"),
-        ("[options]\nrouters = [\"192.0.2.300\"]\n", "2:12: routers: invalid IPv4 address syntax"),
+        ("[options]\nrouters = [\"192.0.2.300\"]\n", "2:11: options.routers: \"192.0.2.300\" is not an IPv4 address"),
         ("[[subnet]]\nnetwork = \"192.0.2.0/24\"\n[[subnet.reservation]]\nmac = \"00:11:22\"\naddress = \"192.0.2.5\"\n", "4:7: mac: \"00:11:22\" is not a MAC address"),
         ("[lease]\ntime = -5\n", "2:8: time: invalid value: integer `-5`, expected u32"),
     ];
@@ -110,7 +110,7 @@ fn model_mistakes_point_at_their_subnet_pool_or_field() {
         ),
         (
             format!("[options]\nraw = [{{ code = 53, hex = \"01\" }}]\n{SUBNET}"),
-            "2:8: options.raw: ",
+            "2:7: options.raw: ",
         ),
     ];
     for (text, want) in &cases {
@@ -338,17 +338,18 @@ fn near_miss_keys_get_a_suggestion() {
         "1:1: interface: unknown field `interface`, expected one of `interfaces`, `journal`, \
          `store`, `postgres`, `ha`, `log_level`, `user`, `metrics`, `log_format`, \
          `control_socket`, `server_id`, `authoritative`, `rapid_commit`, `offer_hold`, \
-         `decline_probation`, `max_offers`, `rate_limit`, `lease`, `options`, `class`, \
-         `subnet`, `next_server`, `server_name`, `boot_file`; did you mean `interfaces`?"
+         `decline_probation`, `max_offers`, `rate_limit`, `lease`, `options`, `option_def`, \
+         `class`, `subnet`, `next_server`, `server_name`, `boot_file`; did you mean \
+         `interfaces`?"
     );
     let got = first(&format!(
         "{SUBNET}[subnet.options]\ndns_server = [\"192.0.2.53\"]\n"
     ));
     assert!(
-        got.starts_with("5:1: dns_server: unknown field `dns_server`"),
+        got.starts_with("5:14: subnet[0].options.dns_server: no option \"dns_server\""),
         "{got}"
     );
-    assert!(got.ends_with("; did you mean `dns_servers`?"), "{got}");
+    assert!(got.ends_with("; did you mean \"dns_servers\"?"), "{got}");
     let got = first(&format!("bogus = 1\n{SUBNET}"));
     assert!(!got.contains("did you mean"), "{got}");
 }
@@ -489,4 +490,77 @@ fn the_readme_boot_example_loads() {
     );
     assert_eq!(f.server.boot.next_server, Some(Ipv4Addr::new(192, 0, 2, 1)));
     assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+}
+
+#[test]
+fn options_by_name_definitions_and_sub_options() {
+    let text = r#"
+[[option_def]]
+name = "provisioning_url"
+code = 160
+type = "string"
+[[option_def]]
+name = "tftp_and_port"
+code = 224
+type = "record"
+fields = ["ipv4", "u16"]
+[[option_def]]
+name = "acs_url"
+code = 1
+type = "string"
+space = "enterprise-3561"
+[options]
+time_offset = -3600
+ip_forwarding = false
+default_ip_ttl = 64
+path_mtu_plateau_table = [576, 1500]
+tftp_server_addresses = ["192.0.2.1", "192.0.2.2"]
+bcmcs_controller_domain_names = ["a.test"]
+provisioning_url = "http://p.test/"
+tftp_and_port = ["192.0.2.1", 69]
+vendor_encapsulated = { space = "pxe", discovery_control = 8, "10" = "00:41" }
+vendor_identifying = [{ enterprise = 3561, acs_url = "x" }]
+[[subnet]]
+network = "192.0.2.0/24"
+pools = ["192.0.2.10-192.0.2.20"]
+"#;
+    let f = config::parse(Path::new("c.toml"), text).unwrap();
+    let o = &f.server.options;
+    let get = |c: u8| o.get(OptionCode(c)).map(<[u8]>::to_vec);
+    assert_eq!(get(2), Some((-3600i32).to_be_bytes().to_vec()));
+    assert_eq!(get(19), Some(vec![0]));
+    assert_eq!(get(23), Some(vec![64]));
+    assert_eq!(get(25), Some(vec![2, 64, 5, 220]));
+    assert_eq!(get(150), Some(vec![192, 0, 2, 1, 192, 0, 2, 2]));
+    assert_eq!(get(88), Some(b"\x01a\x04test\x00".to_vec()));
+    assert_eq!(get(160), Some(b"http://p.test/".to_vec()));
+    assert_eq!(get(224), Some(vec![192, 0, 2, 1, 0, 69]));
+    // Sub-options in key order: "10" (a code, hex), then discovery_control (6).
+    assert_eq!(get(43), Some(vec![10, 2, 0, 0x41, 6, 1, 8]));
+    assert_eq!(get(125), Some(vec![0, 0, 0x0d, 0xe9, 3, 1, 1, b'x']));
+}
+
+#[test]
+fn option_mistakes_name_line_column_and_field() {
+    let cases: &[(&str, &str)] = &[
+        ("[options]\ndns_server = [\"192.0.2.1\"]\n", "2:14: options.dns_server: no option \"dns_server\" (a name from the reference, or one `[[option_def]]` defines); did you mean \"dns_servers\"?"),
+        ("[options]\ndefault_ip_ttl = 300\n", "2:18: options.default_ip_ttl: 300 is out of range (0..=255)"),
+        ("[options]\nip_forwarding = 1\n", "2:17: options.ip_forwarding: expected true or false, found integer"),
+        ("[options]\ntime_servers = []\n", "2:16: options.time_servers: lists nothing"),
+        ("[options]\nmtu = 60\n", "2:7: options.mtu: "),
+        ("[options]\nswap_server = \"192.0.2\"\n", "2:15: options.swap_server: \"192.0.2\" is not an IPv4 address"),
+        ("[options]\nvendor_encapsulated = { space = \"pxe\", discovery_contrl = 8 }\n", "no sub-option \"discovery_contrl\" in space \"pxe\"; did you mean \"discovery_control\"?"),
+        ("[[option_def]]\nname = \"x\"\ncode = 3\ntype = \"string\"\n", "3:8: option_def[0].code: code 3 is already defined as \"routers\" in this space"),
+        ("[[option_def]]\nname = \"x\"\ncode = 54\ntype = \"string\"\n", "3:8: option_def[0].code: option 54 cannot be configured"),
+        ("[[option_def]]\nname = \"x\"\ncode = 224\ntype = \"text\"\n", "4:8: option_def[0].type: \"text\" is not a type"),
+        ("[[option_def]]\nname = \"x\"\ncode = 224\ntype = \"record\"\n", "4:8: option_def[0].type: a record needs `fields`"),
+        ("[[option_def]]\nname = \"x\"\ncode = 224\ntype = \"record\"\nfields = [\"u8\"]\n[options]\nx = [1, 2]\n", "7:5: options.x: a record of 1 fields, given 2"),
+    ];
+    for (text, want) in cases {
+        let got = first(text);
+        assert!(
+            got.contains(want),
+            "for {text:?}\n got: {got}\nwant: {want}"
+        );
+    }
 }

@@ -154,6 +154,14 @@ impl OptionSet {
         Ok(self.set(OptionCode::IPV6_ONLY_PREFERRED, secs.to_be_bytes().to_vec()))
     }
 
+    /// Vendor-identifying vendor options (125, RFC 3925): per enterprise number, its
+    /// already-encoded sub-options.
+    pub fn vendor_identifying(&mut self, blocks: &[(u32, &[u8])]) -> Result<&mut Self, EmitError> {
+        let code = OptionCode::VENDOR_IDENTIFYING_OPTIONS;
+        let v = encode(code, |b| b.vendor_identifying(blocks).map(drop))?;
+        Ok(self.set(code, v))
+    }
+
     /// Host name (12).
     pub fn host_name(&mut self, name: &str) -> Result<&mut Self, EmitError> {
         let v = encode(OptionCode::HOST_NAME, |b| {

@@ -6,12 +6,18 @@ use std::ops::Range;
 use dhcp_core::server::{ClassConfig, ClassId, ClassSet, Match, ServerConfig};
 use toml::Spanned;
 
+use super::defs::Defs;
 use super::file::{boot, ClassFile, FileTop, MatchFile, OneOrMany};
 use super::options::options;
-use super::report::Report;
+use super::report::{suggestion, Report};
 
 /// Each `[[class]]`, in order, into `server.classes`.
-pub(super) fn classes(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) {
+pub(super) fn classes(
+    top: &FileTop,
+    defs: &Defs,
+    server: &mut ServerConfig,
+    report: &mut Report<'_>,
+) {
     for (i, c) in top.class.iter().enumerate() {
         let field = format!("class[{i}]");
         let file: &ClassFile = c.get_ref();
@@ -29,7 +35,7 @@ pub(super) fn classes(top: &FileTop, server: &mut ServerConfig, report: &mut Rep
             compile(m, &scope, &format!("{field}.match"), report)
         });
         let mut class = ClassConfig::new(file.name.get_ref().clone(), matches);
-        class.options = options(&file.options, &format!("{field}.options"), report);
+        class.options = options(&file.options, &format!("{field}.options"), defs, report);
         class.boot = boot(file.next_server, &file.server_name, &file.boot_file);
         if let Some(l) = &file.lease {
             class.lease = l.get_ref().times();
@@ -62,20 +68,9 @@ impl Scope<'_> {
             ));
         }
         let all = self.earlier.iter().chain(self.later).copied();
+        let all = all.chain(["known", "unknown"]);
         Err(format!("no class {name:?}{}", suggestion(name, all)))
     }
-}
-
-/// `; did you mean "x"?` for the name in `names` nearest to `name`, when near enough.
-fn suggestion<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
-    let limit = (name.chars().count() / 3).max(1);
-    names
-        .chain(["known", "unknown"])
-        .map(|n| (strsim::levenshtein(name, n), n))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| format!("; did you mean {n:?}?"))
-        .unwrap_or_default()
 }
 
 /// The match a table states (several keys: all of them), or `None` (reported) when it is
@@ -239,7 +234,14 @@ pub(super) fn class_set(
                 field,
                 format!(
                     "no class {name:?}{}",
-                    suggestion(name, server.classes.iter().map(|c| c.name.as_str()))
+                    suggestion(
+                        name,
+                        server
+                            .classes
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .chain(["known", "unknown"])
+                    )
                 ),
             ),
         }

@@ -9,6 +9,8 @@ use dhcp_core::server::{Boot, Ipv4Net, LeaseField, LeaseTimes, PoolRange};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::options::Options;
+
 /// `a.b.c.d/len`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Net(pub(super) Ipv4Net);
@@ -179,6 +181,8 @@ pub(super) struct FileTop {
     #[serde(default)]
     pub(super) options: Option<Spanned<Options>>,
     #[serde(default)]
+    pub(super) option_def: Vec<Spanned<super::defs::OptionDefFile>>,
+    #[serde(default)]
     pub(super) class: Vec<Spanned<ClassFile>>,
     #[serde(default)]
     pub(super) subnet: Vec<Spanned<Subnet>>,
@@ -302,32 +306,6 @@ impl Lease {
 pub(super) struct RouteFile {
     pub(super) network: Net,
     pub(super) router: Ipv4Addr,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawOption {
-    pub(super) code: u8,
-    pub(super) hex: Option<Hex>,
-    pub(super) text: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct Options {
-    pub(super) routers: Option<Spanned<Vec<Ipv4Addr>>>,
-    pub(super) dns_servers: Option<Spanned<Vec<Ipv4Addr>>>,
-    pub(super) domain_name: Option<Spanned<String>>,
-    pub(super) domain_search: Option<Spanned<Vec<String>>>,
-    pub(super) ntp_servers: Option<Spanned<Vec<Ipv4Addr>>>,
-    pub(super) mtu: Option<Spanned<u16>>,
-    pub(super) broadcast_address: Option<Spanned<Ipv4Addr>>,
-    pub(super) classless_routes: Option<Spanned<Vec<RouteFile>>>,
-    pub(super) captive_portal: Option<Spanned<String>>,
-    pub(super) ipv6_only_wait: Option<Spanned<u32>>,
-    pub(super) vendor_class: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) raw: Vec<Spanned<RawOption>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,6 +16,7 @@ use dhcp_core::server::{
 use toml::Spanned;
 
 mod classes;
+mod defs;
 mod file;
 mod options;
 mod report;
@@ -167,9 +168,10 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
             return Err(report.into_error());
         }
     };
-    let mut server = settings(&top, &mut report);
-    classes::classes(&top, &mut server, &mut report);
-    let kept = subnets(&top, &mut server, &mut report);
+    let defs = defs::Defs::new(&top.option_def, &mut report);
+    let mut server = settings(&top, &defs, &mut report);
+    classes::classes(&top, &defs, &mut server, &mut report);
+    let kept = subnets(&top, &defs, &mut server, &mut report);
     warn_default_routes(&top, &mut report);
     let model = |e: &dhcp_core::server::ConfigError| {
         let (span, field) = locate(&top, &kept, &e.place);
@@ -227,7 +229,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
 }
 
 /// The server-wide protocol settings: flags, limits, lease times and options.
-fn settings(top: &FileTop, report: &mut Report<'_>) -> ServerConfig {
+fn settings(top: &FileTop, defs: &defs::Defs, report: &mut Report<'_>) -> ServerConfig {
     let mut server = ServerConfig {
         server_id: top.server_id,
         ..ServerConfig::default()
@@ -260,7 +262,7 @@ fn settings(top: &FileTop, report: &mut Report<'_>) -> ServerConfig {
     if let Some(l) = &top.lease {
         server.lease = l.get_ref().times().over(&server.lease);
     }
-    server.options = options(&top.options, "options", report);
+    server.options = options(&top.options, "options", defs, report);
     server.boot = file::boot(top.next_server, &top.server_name, &top.boot_file);
     server
 }
@@ -268,7 +270,12 @@ fn settings(top: &FileTop, report: &mut Report<'_>) -> ServerConfig {
 /// Each `[[subnet]]` into `server.subnets`, with its reservations; returns, per subnet,
 /// the index in the file of each reservation kept (one that names no client, or two, is
 /// reported and left out).
-fn subnets(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) -> Vec<Vec<usize>> {
+fn subnets(
+    top: &FileTop,
+    defs: &defs::Defs,
+    server: &mut ServerConfig,
+    report: &mut Report<'_>,
+) -> Vec<Vec<usize>> {
     let mut kept = Vec::new();
     for (i, s) in top.subnet.iter().enumerate() {
         let field = format!("subnet[{i}]");
@@ -296,11 +303,16 @@ fn subnets(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) ->
         if let Some(l) = &sub.lease {
             c.lease = l.get_ref().times();
         }
-        c.options = options(&sub.options, &format!("{field}.options"), report);
+        c.options = options(&sub.options, &format!("{field}.options"), defs, report);
         let mut indices = Vec::new();
         for (k, r) in sub.reservation.iter().enumerate() {
-            if let Some(res) = reservation(r, server, &format!("{field}.reservation[{k}]"), report)
-            {
+            if let Some(res) = reservation(
+                r,
+                server,
+                defs,
+                &format!("{field}.reservation[{k}]"),
+                report,
+            ) {
                 c.reservations.push(res);
                 indices.push(k);
             }
@@ -315,6 +327,7 @@ fn subnets(top: &FileTop, server: &mut ServerConfig, report: &mut Report<'_>) ->
 fn reservation(
     r: &Spanned<file::ReservationFile>,
     server: &ServerConfig,
+    defs: &defs::Defs,
     field: &str,
     report: &mut Report<'_>,
 ) -> Option<Reservation> {
@@ -341,7 +354,7 @@ fn reservation(
         );
         return None;
     };
-    let mut opts = options(&res.options, &format!("{field}.options"), report);
+    let mut opts = options(&res.options, &format!("{field}.options"), defs, report);
     if let Some(h) = &res.host_name {
         if let Err(e) = opts.host_name(h.get_ref()) {
             report.at(h.span(), &format!("{field}.host_name"), e.to_string());

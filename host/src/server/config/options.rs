@@ -1,118 +1,215 @@
-//! The option tables (`[options]`, `[subnet.options]`, `[subnet.reservation.options]`)
-//! into the core's `OptionSet`, each value checked where it is written; and the warning for
-//! routers sent beside classless routes without a default route.
+//! The option tables (`[options]`, `[subnet.options]`, `[subnet.reservation.options]`,
+//! `[class.options]`) into the core's `OptionSet`: each option by the name its definition
+//! gives it, its value checked against the definition's type where it is written; the
+//! options written their own way (`classless_routes`, `raw`, `vendor_encapsulated`,
+//! `vendor_identifying`); and the warning for routers sent beside classless routes without
+//! a default route.
 
-use std::net::Ipv4Addr;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use dhcp_core::server::OptionSet;
 use dhcp_core::wire::typed::Route;
+use dhcp_core::wire::{EmitError, OptionCode};
+use serde::Deserialize;
 use toml::Spanned;
 
-use super::file::{Options, RouteFile};
-use super::report::Report;
+use super::defs::{encode, Defs, Type, TOP};
+use super::file::RouteFile;
+use super::report::{suggestion, Report};
 
+/// An option table as the file writes it: option names and their values.
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub(super) struct Options(pub(super) BTreeMap<String, Spanned<toml::Value>>);
+
+impl Options {
+    /// The value of `name`, if the table sets it.
+    fn get(&self, name: &str) -> Option<&Spanned<toml::Value>> {
+        self.0.get(name)
+    }
+}
+
+/// `raw = [{ code, hex | text }]`: any option by code, its value as it goes on the wire.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOption {
+    code: u8,
+    hex: Option<String>,
+    text: Option<String>,
+}
+
+/// The option table `o` (at `field`) as an `OptionSet`; every mistake reported at its key.
 pub(super) fn options(
     o: &Option<Spanned<Options>>,
     field: &str,
+    defs: &Defs,
     report: &mut Report<'_>,
 ) -> OptionSet {
     let mut set = OptionSet::new();
     let Some(o) = o else { return set };
-    let o = o.get_ref();
-    // Each value is checked where it is written, so a mistake points at its own key.
-    fn check<T: ?Sized, R>(
-        report: &mut Report<'_>,
-        field: &str,
-        name: &str,
-        value: Option<&Spanned<impl std::borrow::Borrow<T>>>,
-        mut set: impl FnMut(&T) -> Result<R, dhcp_core::wire::EmitError>,
-    ) {
-        if let Some(v) = value {
-            if let Err(e) = set(v.get_ref().borrow()) {
-                report.at(v.span(), &format!("{field}.{name}"), e.to_string());
-            }
-        }
-    }
-    check::<[Ipv4Addr], _>(report, field, "routers", o.routers.as_ref(), |v| {
-        set.routers(v).map(drop)
-    });
-    check::<[Ipv4Addr], _>(report, field, "dns_servers", o.dns_servers.as_ref(), |v| {
-        set.dns_servers(v).map(drop)
-    });
-    check::<str, _>(report, field, "domain_name", o.domain_name.as_ref(), |v| {
-        set.domain_name(v).map(drop)
-    });
-    check::<Vec<String>, _>(
-        report,
-        field,
-        "domain_search",
-        o.domain_search.as_ref(),
-        |v| {
-            let names: Vec<&str> = v.iter().map(String::as_str).collect();
-            set.domain_search(&names).map(drop)
-        },
-    );
-    check::<[Ipv4Addr], _>(report, field, "ntp_servers", o.ntp_servers.as_ref(), |v| {
-        set.ntp_servers(v).map(drop)
-    });
-    check::<u16, _>(report, field, "mtu", o.mtu.as_ref(), |v| {
-        set.mtu(*v).map(drop)
-    });
-    check::<Ipv4Addr, _>(
-        report,
-        field,
-        "broadcast_address",
-        o.broadcast_address.as_ref(),
-        |v| set.broadcast_address(*v).map(drop),
-    );
-    check::<Vec<RouteFile>, _>(
-        report,
-        field,
-        "classless_routes",
-        o.classless_routes.as_ref(),
-        |v| set.classless_routes(&routes_of(v)).map(drop),
-    );
-    check::<str, _>(
-        report,
-        field,
-        "captive_portal",
-        o.captive_portal.as_ref(),
-        |v| set.captive_portal(v).map(drop),
-    );
-    check::<u32, _>(
-        report,
-        field,
-        "ipv6_only_wait",
-        o.ipv6_only_wait.as_ref(),
-        |v| set.ipv6_only_wait(*v).map(drop),
-    );
-    check::<str, _>(
-        report,
-        field,
-        "vendor_class",
-        o.vendor_class.as_ref(),
-        |v| set.raw(60, v.as_bytes()).map(drop),
-    );
-    for r in &o.raw {
-        let (span, r) = (r.span(), r.get_ref());
-        let value = match (&r.hex, &r.text) {
-            (Some(h), None) => h.0.clone(),
-            (None, Some(t)) => t.as_bytes().to_vec(),
-            _ => {
-                report.at(
-                    span,
-                    &format!("{field}.raw"),
-                    format!("option {}: give exactly one of `hex` or `text`", r.code),
-                );
-                continue;
-            }
-        };
-        if let Err(e) = set.raw(r.code, &value) {
-            report.at(span, &format!("{field}.raw"), e.to_string());
+    for (name, value) in &o.get_ref().0 {
+        let at = format!("{field}.{name}");
+        if let Err(what) = one(&mut set, name, value.get_ref(), defs) {
+            report.at(value.span(), &at, what);
         }
     }
     set
+}
+
+/// Sets option `name` to `value` in `set`.
+fn one(set: &mut OptionSet, name: &str, value: &toml::Value, defs: &Defs) -> Result<(), String> {
+    let emit = |e: EmitError| e.to_string();
+    match name {
+        "raw" => {
+            let list: Vec<RawOption> = value.clone().try_into().map_err(|e| format!("{e}"))?;
+            for r in list {
+                let bytes = match (&r.hex, &r.text) {
+                    (Some(h), None) => super::file::parse_hex(h)?,
+                    (None, Some(t)) => t.as_bytes().to_vec(),
+                    _ => {
+                        return Err(format!(
+                            "option {}: give exactly one of `hex` or `text`",
+                            r.code
+                        ))
+                    }
+                };
+                set.raw(r.code, &bytes).map_err(emit)?;
+            }
+            Ok(())
+        }
+        "classless_routes" => {
+            let routes: Vec<RouteFile> = value.clone().try_into().map_err(|e| format!("{e}"))?;
+            set.classless_routes(&routes_of(&routes)).map_err(emit)?;
+            Ok(())
+        }
+        "vendor_encapsulated" => {
+            let bytes = match value {
+                toml::Value::String(hex) => super::file::parse_hex(hex)?,
+                toml::Value::Table(t) => {
+                    let space = t.get("space").and_then(toml::Value::as_str).ok_or(
+                        "a table of sub-options names their `space` (like \"pxe\", or one `[[option_def]]` gives)",
+                    )?;
+                    sub_options(t, space, &["space"], defs)?
+                }
+                other => {
+                    return Err(format!(
+                        "expected hex bytes or a table of sub-options, found {}",
+                        other.type_str()
+                    ))
+                }
+            };
+            set.raw(OptionCode::VENDOR_SPECIFIC.0, &bytes)
+                .map_err(emit)?;
+            Ok(())
+        }
+        "vendor_identifying" => {
+            let blocks = value
+                .as_array()
+                .filter(|a| !a.is_empty())
+                .ok_or("a list of { enterprise = N, sub-option = value, ... }")?;
+            let mut encoded: Vec<(u32, Vec<u8>)> = Vec::new();
+            for b in blocks {
+                let t = b.as_table().ok_or("each block is a table")?;
+                let enterprise = t
+                    .get("enterprise")
+                    .and_then(toml::Value::as_integer)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or("each block needs `enterprise`, the IANA enterprise number")?;
+                let space = format!("enterprise-{enterprise}");
+                encoded.push((enterprise, sub_options(t, &space, &["enterprise"], defs)?));
+            }
+            let blocks: Vec<(u32, &[u8])> =
+                encoded.iter().map(|(e, b)| (*e, b.as_slice())).collect();
+            set.vendor_identifying(&blocks).map_err(emit)?;
+            Ok(())
+        }
+        _ => {
+            let def = defs.get(TOP, name).ok_or_else(|| {
+                format!(
+                    "no option {name:?} (a name from the reference, or one `[[option_def]]` defines){}",
+                    suggestion(name, defs.names(TOP))
+                )
+            })?;
+            let bytes = encode(&def.ty, value)?;
+            typed(set, def.code, &def.ty, value, &bytes)
+        }
+    }
+}
+
+/// Sets `code` to `bytes` through the core's typed setter where it has one (its checks and
+/// messages), else as they are.
+fn typed(
+    set: &mut OptionSet,
+    code: u8,
+    ty: &Type,
+    value: &toml::Value,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let emit = |e: EmitError| e.to_string();
+    let text = value.as_str().unwrap_or_default();
+    match OptionCode(code) {
+        OptionCode::MTU if *ty == Type::U16 => {
+            set.mtu(u16::from_be_bytes([bytes[0], bytes[1]]))
+                .map_err(emit)?;
+        }
+        OptionCode::DOMAIN_NAME if *ty == Type::Text => {
+            set.domain_name(text).map_err(emit)?;
+        }
+        OptionCode::HOST_NAME if *ty == Type::Text => {
+            set.host_name(text).map_err(emit)?;
+        }
+        OptionCode::CAPTIVE_PORTAL if *ty == Type::Text => {
+            set.captive_portal(text).map_err(emit)?;
+        }
+        _ => {
+            set.raw(code, bytes).map_err(emit)?;
+        }
+    }
+    Ok(())
+}
+
+/// The sub-options of table `t` (but its `skip` keys) in `space`, encoded one after another
+/// (code, length, value); a key that is a number is a sub-option code with hex bytes.
+fn sub_options(
+    t: &toml::Table,
+    space: &str,
+    skip: &[&str],
+    defs: &Defs,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for (name, value) in t.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+        let (code, bytes) = match name.parse::<u8>() {
+            Ok(code) => {
+                let hex = value
+                    .as_str()
+                    .ok_or_else(|| format!("sub-option {code}: hex bytes, as a string"))?;
+                (code, super::file::parse_hex(hex)?)
+            }
+            Err(_) => {
+                let def = defs.get(space, name).ok_or_else(|| {
+                    format!(
+                        "no sub-option {name:?} in space {space:?}{}",
+                        suggestion(name, defs.names(space))
+                    )
+                })?;
+                let bytes = encode(&def.ty, value).map_err(|e| format!("{name}: {e}"))?;
+                (def.code, bytes)
+            }
+        };
+        if code == 0 || code == 255 {
+            return Err(format!("sub-option code {code} is pad or end"));
+        }
+        let len = u8::try_from(bytes.len())
+            .map_err(|_| format!("sub-option {name}: {} bytes, over 255", bytes.len()))?;
+        out.push(code);
+        out.push(len);
+        out.extend_from_slice(&bytes);
+    }
+    if out.is_empty() {
+        return Err("no sub-option given".to_string());
+    }
+    Ok(out)
 }
 
 pub(super) fn routes_of(routes: &[RouteFile]) -> Vec<Route> {
@@ -142,17 +239,15 @@ pub(super) fn warn_default_route(
         .zip(fields)
         .filter_map(|(o, f)| o.as_ref().map(|o| (o.get_ref(), *f)))
         .collect();
-    let has_routers = tables
-        .iter()
-        .find_map(|(o, _)| o.routers.as_ref())
-        .is_some();
+    let has_routers = tables.iter().any(|(o, _)| o.get("routers").is_some());
     let Some((routes, field)) = tables
         .iter()
-        .find_map(|(o, f)| o.classless_routes.as_ref().map(|r| (r, *f)))
+        .find_map(|(o, f)| o.get("classless_routes").map(|r| (r, *f)))
     else {
         return;
     };
-    if !has_routers || routes.get_ref().iter().any(|r| r.network.0.prefix_len == 0) {
+    let parsed: Vec<RouteFile> = routes.get_ref().clone().try_into().unwrap_or_default();
+    if !has_routers || parsed.iter().any(|r| r.network.0.prefix_len == 0) {
         return;
     }
     if warned.contains(&routes.span()) {

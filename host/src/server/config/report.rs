@@ -106,6 +106,17 @@ fn did_you_mean(message: &str) -> Option<String> {
         .map(|(_, n)| n.to_string())
 }
 
+/// `; did you mean "x"?` for the name in `names` nearest to `name`, when near enough.
+pub(super) fn suggestion<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let limit = (name.chars().count() / 3).max(1);
+    names
+        .map(|n| (strsim::levenshtein(name, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| format!("; did you mean {n:?}?"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::did_you_mean;
