@@ -28,6 +28,10 @@ checked:
   option 67 (unasked) and not in `file`;
 - a client in two classes: the first class in the config that sets a thing wins;
 - a full DORA for a phone: the ACK carries the class's settings too;
+- a shared network of two subnets behind one relay: the first subnet's one address, then
+  the other's, each with its own router, and the ACK from the other subnet;
+- a BOOTP client (no message type) with a reservation: a 300-byte BOOTREPLY with its
+  address and no DHCP options; one without a reservation: no answer;
 - a subnet (relayed from 203.0.113.1) whose only pool admits phones: a phone gets an
   offer, any other client none, counted as NoPoolForClass in the metrics;
 - `dhcp server --reload` after the phones' domain changed: new DISCOVERs get the new
@@ -129,6 +133,11 @@ mac = "02:00:00:00:00:99"
 address = "192.0.2.20"
 classes = ["by-reservation"]
 
+# A BOOTP client (no message type) with a reservation: answered with a BOOTREPLY.
+[[subnet.reservation]]
+mac = "02:00:00:00:00:97"
+address = "192.0.2.22"
+
 # Its own settings beat its class's and the server's.
 [[subnet.reservation]]
 mac = "02:00:00:00:00:98"
@@ -146,6 +155,21 @@ pools = ["198.51.100.100-198.51.100.150"]
 [[subnet]]
 network = "203.0.113.0/24"
 pools = [{{ range = "203.0.113.100-203.0.113.110", allow = ["phones"] }}]
+
+# A shared network: two subnets on the link of relay 100.64.0.1, one address in the first.
+[[subnet]]
+network = "100.64.0.0/24"
+pools = ["100.64.0.100-100.64.0.100"]
+shared_network = "lab"
+[subnet.options]
+routers = ["100.64.0.1"]
+
+[[subnet]]
+network = "100.64.9.0/24"
+pools = ["100.64.9.100-100.64.9.110"]
+shared_network = "lab"
+[subnet.options]
+routers = ["100.64.9.1"]
 """
 
 
@@ -169,7 +193,7 @@ def request(kind, mac, xid, options=(), giaddr="0.0.0.0", prl=(1, 3, 6, 15, 51, 
     hdr = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 1 if giaddr != "0.0.0.0" else 0,
                       xid, 0, 0x8000 if broadcast else 0, bytes(4), bytes(4), bytes(4),
                       socket.inet_aton(giaddr), mac_bytes(mac), b"", b"")
-    opts = bytes([53, 1, kind])
+    opts = bytes([53, 1, kind]) if kind else b""  # no message type: BOOTP
     for code, data in options:
         opts += bytes([code, len(data)]) + data
     if prl is not None:
@@ -228,7 +252,7 @@ def parse_reply(data):
         "chaddr": chaddr[:6].hex(":"),
         "sname": "" if overload & 2 else cstr(sname),
         "file": "" if overload & 1 else cstr(file_),
-        "options": opts, "type": opts.get(53, b"\0")[0],
+        "options": opts, "type": opts.get(53, b"\0")[0], "len": len(data),
     }
 
 
@@ -338,7 +362,7 @@ class Test:
         self.ip(self.s_ns, "addr", "add", "192.0.2.1/24", "dev", self.s_if)
         # The client namespace is also the relay agent for 198.51.100.0/24 and 203.0.113.0/24.
         self.ip(self.c_ns, "addr", "add", "192.0.2.2/24", "dev", self.c_if)
-        for relay in ["198.51.100.1", "203.0.113.1"]:
+        for relay in ["198.51.100.1", "203.0.113.1", "100.64.0.1"]:
             self.ip(self.c_ns, "addr", "add", f"{relay}/32", "dev", self.c_if)
             net = relay.rsplit(".", 1)[0] + ".0/24"
             self.ip(self.s_ns, "route", "add", net, "via", "192.0.2.2")
@@ -548,6 +572,36 @@ def scenarios(t):
         expect("yiaddr", r["yiaddr"], "192.0.2.20")
         expect("domain (15)", text(r, 15), "reserved-class.test")
 
+    def bootp():
+        r = t.one(request(None, "02:00:00:00:00:97", t.next_xid(), prl=None), want=0)
+        expect("yiaddr", r["yiaddr"], "192.0.2.22")
+        expect("siaddr (next_server)", r["siaddr"], "192.0.2.1")
+        expect("length (BOOTP's 300 bytes)", r["len"], 300)
+        for dhcp_only in (51, 53, 54, 58, 59):
+            if dhcp_only in r["options"]:
+                raise Fail(f"option {dhcp_only} in a BOOTREPLY: {show(r)}")
+        expect("subnet mask (1)", r["options"].get(1), socket.inet_aton("255.255.255.0"))
+        replies = t.send([(request(None, "02:00:00:00:00:96", t.next_xid(), prl=None),
+                           "broadcast", NO_REPLY_WAIT)])[0]
+        if replies:
+            raise Fail("an unreserved BOOTP client was answered (dynamic_bootp is off): "
+                       + "; ".join(map(show, replies)))
+
+    def shared_network():
+        first = t.discover("02:00:00:00:0c:01", giaddr="100.64.0.1")
+        expect("first client's yiaddr", first["yiaddr"], "100.64.0.100")
+        expect("its router (3)", first["options"].get(3), socket.inet_aton("100.64.0.1"))
+        second = t.discover("02:00:00:00:0c:02", giaddr="100.64.0.1")
+        in_range("second client's yiaddr (the other subnet)", second["yiaddr"],
+                 "100.64.9.100", "100.64.9.110")
+        expect("its router (3)", second["options"].get(3), socket.inet_aton("100.64.9.1"))
+        # The second client takes its offer: the ACK comes from the other subnet too.
+        ack = t.one(request(REQUEST, "02:00:00:00:0c:02", t.next_xid(), giaddr="100.64.0.1",
+                            options=[(50, socket.inet_aton(second["yiaddr"])),
+                                     (54, socket.inet_aton("192.0.2.1"))]),
+                    mode="relay", want=ACK)
+        expect("ACK yiaddr", ack["yiaddr"], second["yiaddr"])
+
     def first_class_wins():
         # phones comes before vendor-125 in the config: its domain wins.
         block = struct.pack("!IB", 3561, 3) + b"\x01\x01\x01"
@@ -645,6 +699,10 @@ def scenarios(t):
         ("reservation over class: domain, next_server; a 140-byte boot file in 67 only",
          reservation_over_class),
         ("phone DORA: the ACK carries the class settings", phone_dora),
+        ("BOOTP: a reserved client gets a 300-byte BOOTREPLY, no DHCP options; others none",
+         bootp),
+        ("shared network: the first subnet's address, then the other subnet's, own options",
+         shared_network),
         ("no pool admits the client -> no offer, NoPoolForClass", no_pool_admits),
         ("reload: phones' new domain, lease kept, other classes", reload_phones_domain),
     ]

@@ -33,8 +33,12 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
             }
             _ => format!("journal {}", file.journal.display()),
         };
+        let classes = match file.server.classes.len() {
+            0 => String::new(),
+            n => format!("{n} class(es), "),
+        };
         println!(
-            "{}: OK ({} subnet(s), {} pool(s), {store})",
+            "{}: OK ({} subnet(s), {} pool(s), {classes}{store})",
             path.display(),
             file.server.subnets.len(),
             pools,

@@ -57,7 +57,7 @@ fn server_check_names_file_line_column_and_field() {
     let o = dhcp(&["server", "--config", good.to_str().unwrap(), "--check"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains(": OK (1 subnet(s), 1 pool(s), journal "),
+        stdout(&o).contains(": OK (1 subnet(s), 2 pool(s), 3 class(es), journal "),
         "{}",
         stdout(&o)
     );

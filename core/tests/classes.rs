@@ -525,3 +525,168 @@ proptest! {
         prop_assert_eq!(reply(&plain, &buf), reply(&classed, &buf));
     }
 }
+
+/// A BOOTP request (no message type) from `mac`.
+fn bootp_request(mac: [u8; 6]) -> Vec<u8> {
+    let mut buf = vec![0u8; 1500];
+    let mut b = MessageBuilder::new(&mut buf).unwrap();
+    b.op(Op::BootRequest).xid(0xb00b);
+    b.chaddr(&mac).unwrap();
+    let n = b.finish().unwrap();
+    buf.truncate(n);
+    buf
+}
+
+#[test]
+fn bootp_clients_get_their_reservation_for_good_with_a_bootreply() {
+    let mut c = base();
+    c.boot.next_server = Some(ip("192.0.2.2"));
+    c.boot.boot_file = Some("boot/printer.bin".into());
+    for code in 128..=140u8 {
+        c.options.raw(code, &[b'v'; 20]).unwrap();
+    }
+    c.subnets[0].reservations.push(Reservation::new(
+        ReservationKey::HardwareAddress(MAC.to_vec()),
+        ip("192.0.2.30"),
+    ));
+    let mut s = Server::new(c.clone(), Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    s.handle_packet(now, &meta(), &bootp_request(MAC));
+    let mut buf = [0u8; 1500];
+    assert!(
+        s.poll_transmit(&mut buf).is_none(),
+        "the reply waits for its record"
+    );
+    let record = s.poll_persist().expect("a record");
+    assert_eq!(record.address, ip("192.0.2.30"));
+    assert_eq!(record.expires, u64::MAX, "an infinite lease");
+    s.persisted(record.seq);
+    let t = s.poll_transmit(&mut buf).expect("a BOOTREPLY");
+    assert_eq!(t.len, 300, "BOOTP's size: the 64-byte vendor area, padded");
+    let m = Message::parse(&buf[..t.len]).unwrap();
+    assert_eq!(m.op(), Op::BootReply);
+    assert_eq!(m.yiaddr(), ip("192.0.2.30"));
+    assert_eq!(m.siaddr(), ip("192.0.2.2"));
+    assert_eq!(m.file(), Some(&b"boot/printer.bin"[..]));
+    assert_eq!(m.message_type().unwrap(), None);
+    for dhcp_only in [51u8, 53, 54, 58, 59, 52] {
+        assert!(
+            m.option(OptionCode(dhcp_only)).is_none(),
+            "option {dhcp_only}"
+        );
+    }
+    assert_eq!(m.subnet_mask().unwrap(), Some(ip("255.255.255.0")));
+    assert_eq!(s.stats().bootp_received, 1);
+    assert_eq!(s.stats().bootp_sent, 1);
+    // Another BOOTP client, unreserved: not served unless dynamic BOOTP is on.
+    s.handle_packet(now, &meta(), &bootp_request([2, 0, 0, 0, 0, 7]));
+    assert!(s.poll_persist().is_none());
+    assert_eq!(s.stats().dropped(DropReason::BootpNotServed), 1);
+    // Dynamic BOOTP: from a pool open to class bootp, for good; DHCP clients stay out of it.
+    c.dynamic_bootp = true;
+    c.subnets[0].pools = vec![
+        PoolRange {
+            classes: PoolClasses {
+                allow: ClassSet::of([ClassId::BOOTP]),
+                deny: ClassSet::EMPTY,
+            },
+            ..PoolRange::new(ip("192.0.2.240"), ip("192.0.2.249"))
+        },
+        PoolRange {
+            classes: PoolClasses {
+                allow: ClassSet::EMPTY,
+                deny: ClassSet::of([ClassId::BOOTP]),
+            },
+            ..PoolRange::new(ip("192.0.2.100"), ip("192.0.2.149"))
+        },
+    ];
+    let mut s = Server::new(c.clone(), now, 1_800_000_000).unwrap();
+    s.handle_packet(now, &meta(), &bootp_request([2, 0, 0, 0, 0, 7]));
+    let record = s.poll_persist().expect("a record");
+    assert_eq!(
+        (record.address, record.expires),
+        (ip("192.0.2.240"), u64::MAX)
+    );
+    assert_eq!(
+        offered(&c, [2, 0, 0, 0, 0, 8], &[]),
+        Some(ip("192.0.2.100"))
+    );
+}
+
+/// Two subnets on one link: 192.0.2.0/24 (the interface's) with one address, and
+/// 203.0.113.0/24 with two; the second's pool only for class "phone".
+fn shared() -> ServerConfig {
+    let mut c = base();
+    c.classes.push(ClassConfig::new(
+        "phone",
+        Some(Match::MacPrefix(vec![0x00, 0x04, 0xf2])),
+    ));
+    c.subnets[0].pools = vec![PoolRange::new(ip("192.0.2.100"), ip("192.0.2.100"))];
+    c.subnets[0].shared_network = Some("campus".into());
+    let mut other = SubnetConfig::new(Ipv4Net::new(ip("203.0.113.0"), 24));
+    other
+        .pools
+        .push(PoolRange::new(ip("203.0.113.10"), ip("203.0.113.11")));
+    other.options.routers(&[ip("203.0.113.1")]).unwrap();
+    other.shared_network = Some("campus".into());
+    c.subnets.push(other);
+    c
+}
+
+#[test]
+fn a_shared_network_serves_from_its_subnets_in_order() {
+    let c = shared();
+    let mut s = Server::new(c.clone(), Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    let mut offers = Vec::new();
+    let mut buf = [0u8; 1500];
+    for n in 1..=4u8 {
+        s.handle_packet(
+            now,
+            &meta(),
+            &discover([2, 0, 0, 0, 1, n], Ipv4Addr::UNSPECIFIED, &[]),
+        );
+        if let Some(t) = s.poll_transmit(&mut buf) {
+            let m = Message::parse(&buf[..t.len]).unwrap();
+            let router = m.routers().unwrap().unwrap().first().unwrap();
+            offers.push((m.yiaddr(), m.subnet_mask().unwrap().unwrap(), router));
+        }
+    }
+    // The first subnet's one address, then the second's two, each with its own options.
+    assert_eq!(
+        offers,
+        [
+            (ip("192.0.2.100"), ip("255.255.255.0"), SERVER_ID),
+            (ip("203.0.113.10"), ip("255.255.255.0"), ip("203.0.113.1")),
+            (ip("203.0.113.11"), ip("255.255.255.0"), ip("203.0.113.1")),
+        ]
+    );
+    assert_eq!(s.stats().dropped(DropReason::PoolExhausted), 1);
+    // A client renewing an address of the second subnet is served from it.
+    let mut b = vec![0u8; 1500];
+    let mut req = MessageBuilder::new(&mut b).unwrap();
+    req.op(Op::BootRequest).xid(9).ciaddr(ip("203.0.113.10"));
+    req.chaddr(&[2, 0, 0, 0, 1, 2]).unwrap();
+    req.message_type(MessageType::Request).unwrap();
+    let n = req.finish().unwrap();
+    s.handle_packet(now, &meta(), &b[..n]);
+    let record = s.poll_persist().expect("the lease, from the second subnet");
+    assert_eq!(record.address, ip("203.0.113.10"));
+    s.persisted(record.seq);
+    let t = s.poll_transmit(&mut buf).expect("an ACK");
+    let m = Message::parse(&buf[..t.len]).unwrap();
+    assert_eq!(m.message_type().unwrap(), Some(MessageType::Ack));
+    assert_eq!(
+        m.routers().unwrap().unwrap().first(),
+        Some(ip("203.0.113.1"))
+    );
+    // Class by subnet: with the first subnet's pool open only to phones, others go on to
+    // the second subnet.
+    let mut c = shared();
+    c.subnets[0].pools[0].classes.allow = ClassSet::of([ClassId(0)]);
+    assert_eq!(
+        offered(&c, [2, 0, 0, 0, 2, 1], &[]),
+        Some(ip("203.0.113.10"))
+    );
+    assert_eq!(offered(&c, MAC, &[]), Some(ip("192.0.2.100")));
+}

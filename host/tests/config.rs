@@ -20,8 +20,12 @@ fn the_annotated_example_loads() {
     assert_eq!(f.server.rate_limit, Some(20));
     let s = &f.server.subnets[0];
     assert_eq!(s.subnet.to_string(), "192.0.2.0/24");
-    assert_eq!(s.pools[0].start, Ipv4Addr::new(192, 0, 2, 100));
-    assert_eq!(s.pools[0].end, Ipv4Addr::new(192, 0, 2, 199));
+    assert_eq!(s.pools[1].start, Ipv4Addr::new(192, 0, 2, 100));
+    assert_eq!(s.pools[1].end, Ipv4Addr::new(192, 0, 2, 199));
+    let phones = f.server.class_id("phones").unwrap();
+    assert!(s.pools[0].classes.allow.contains(phones));
+    assert!(s.pools[1].classes.deny.contains(phones));
+    assert_eq!(f.server.classes.len(), 3);
     assert_eq!(s.lease.default, Some(600));
     assert_eq!(
         s.options.get(OptionCode::ROUTERS),

@@ -207,6 +207,12 @@ pub struct SubnetConfig {
     pub rapid_commit: Option<bool>,
     /// Boot settings over the server-wide ones.
     pub boot: Boot,
+    /// Over the server-wide flag.
+    pub dynamic_bootp: Option<bool>,
+    /// The shared network it belongs to: subnets with the same name are on one link (one
+    /// interface, or one relay), and a client on it is served from any of them, the one
+    /// holding its address or reservation, else the first with a free address for it.
+    pub shared_network: Option<String>,
 }
 
 impl SubnetConfig {
@@ -222,6 +228,8 @@ impl SubnetConfig {
             authoritative: None,
             rapid_commit: None,
             boot: Boot::default(),
+            dynamic_bootp: None,
+            shared_network: None,
         }
     }
 }
@@ -257,6 +265,10 @@ pub struct ServerConfig {
     pub classes: Vec<ClassConfig>,
     /// Boot settings every subnet inherits.
     pub boot: Boot,
+    /// Answer BOOTP clients (RFC 951, RFC 1534) without a reservation too, with an address
+    /// from a pool open to them (class `bootp`) for good (an infinite lease). BOOTP
+    /// clients with a reservation are answered whatever this says.
+    pub dynamic_bootp: bool,
 }
 
 impl Default for ServerConfig {
@@ -280,6 +292,7 @@ impl Default for ServerConfig {
             rate_limit: None,
             classes: Vec::new(),
             boot: Boot::default(),
+            dynamic_bootp: false,
         }
     }
 }

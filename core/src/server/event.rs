@@ -111,7 +111,7 @@ crate::macros::drop_reasons! {
     Malformed,
     /// A BOOTREPLY.
     NotRequest,
-    /// No message type (plain BOOTP), or one a server does not take.
+    /// A message type a server does not take.
     Unexpected,
     /// An option the message needs is malformed.
     BadOption,
@@ -133,6 +133,9 @@ crate::macros::drop_reasons! {
     /// A DISCOVER from a client whose classes no pool of its subnet is open to (and that
     /// has no reservation there).
     NoPoolForClass,
+    /// A BOOTP request (no message type) from a client with no reservation, on a subnet
+    /// without dynamic BOOTP.
+    BootpNotServed,
 }
 
 /// Counters of what the server received, sent and dropped.
@@ -140,7 +143,7 @@ crate::macros::drop_reasons! {
 pub struct ServerStats {
     received: [u64; 19],
     sent: [u64; 19],
-    dropped: [u64; 12],
+    dropped: [u64; 13],
     /// ACKs whose lease record could not be made durable (refused, or the store down).
     pub persist_failures: u64,
     /// Of those, renewals answered with the lease the store already held, shortened.
@@ -152,6 +155,10 @@ pub struct ServerStats {
     pub offers_expired: u64,
     /// Leases that expired.
     pub leases_expired: u64,
+    /// BOOTP requests (BOOTREQUESTs without a message type) received.
+    pub bootp_received: u64,
+    /// BOOTP replies sent.
+    pub bootp_sent: u64,
 }
 
 impl ServerStats {
@@ -203,6 +210,13 @@ impl core::fmt::Display for ServerStats {
                 }
             }
             f.write_str("; ")?;
+        }
+        if self.bootp_received + self.bootp_sent > 0 {
+            write!(
+                f,
+                "BOOTP received {} sent {}; ",
+                self.bootp_received, self.bootp_sent
+            )?;
         }
         f.write_str("dropped")?;
         for &r in DropReason::ALL {

@@ -11,10 +11,12 @@
 //! | `durability` | the persistence handshake (`persisted`, `persist_failed`, `persist_unavailable`) and `restore` |
 //! | `admin` | operations the host asks for at run time: `reconfigure`, `delete_lease`, reservations |
 //! | `reply` | replies: what one says and where it goes (RFC 2131 4.1), written into reused buffers |
+//! | `link` | shared networks: which of a link's subnets serves a request |
 
 mod admin;
 mod bindings;
 mod durability;
+mod link;
 mod reply;
 mod requests;
 
@@ -34,7 +36,7 @@ use super::class::{ClassId, ClassSet, PoolClasses};
 use super::clock::Anchor;
 use super::config::{
     ConfigError, ConfigPlace, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey,
-    ServerConfig,
+    ServerConfig, SubnetConfig,
 };
 use super::counts::Counts;
 use super::event::{
@@ -53,8 +55,8 @@ use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
 use crate::wire::OptionData;
 use crate::wire::{
-    EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode, CLIENT_PORT,
-    SERVER_PORT,
+    EmitError, Flags, Message, MessageBuilder, MessageType, Op, OptionCode, BOOTP_MIN_LEN,
+    CLIENT_PORT, SERVER_PORT,
 };
 
 /// A subnet as the machine runs it: config merged with the server-wide defaults.
@@ -76,6 +78,13 @@ struct Subnet {
     restricted: bool,
     /// Boot settings, the server-wide ones merged in.
     boot: BootFields,
+    /// Whether BOOTP clients without a reservation get an address.
+    dynamic_bootp: bool,
+    /// The link it is on: the index of the first subnet of its shared network (its own
+    /// index when it shares its link with none).
+    link: u16,
+    /// Whether other subnets share its link.
+    shared: bool,
     /// Whether `boot` sets nothing.
     no_boot: bool,
 }
@@ -206,7 +215,16 @@ impl Server {
     ) -> Result<Self, Vec<ConfigError>> {
         config.validate()?;
         let mut subnets = Vec::new();
-        for s in &config.subnets {
+        for (index, s) in config.subnets.iter().enumerate() {
+            let named = |o: &&SubnetConfig| {
+                o.shared_network.is_some() && o.shared_network == s.shared_network
+            };
+            let link = config
+                .subnets
+                .iter()
+                .position(|o| named(&o))
+                .unwrap_or(index);
+            let shared = config.subnets.iter().filter(named).count() > 1;
             let mut by_key = BTreeMap::new();
             let mut by_address = BTreeMap::new();
             for (i, r) in s.reservations.iter().enumerate() {
@@ -229,6 +247,9 @@ impl Server {
                 restricted: access.iter().any(|a| !a.is_open()),
                 access,
                 no_boot: s.boot.over(&config.boot).is_empty(),
+                dynamic_bootp: s.dynamic_bootp.unwrap_or(config.dynamic_bootp),
+                link: link as u16,
+                shared,
                 boot: BootFields::new(&s.boot.over(&config.boot)),
                 net: s.subnet,
                 pools,
@@ -374,7 +395,11 @@ impl Server {
         let dst = buf.get_mut(..r.len)?;
         dst.copy_from_slice(r.bytes.get(..r.len)?);
         let r = self.replies.pop_front()?;
-        self.stats.sent(r.kind);
+        if r.bootp {
+            self.stats.bootp_sent += 1;
+        } else {
+            self.stats.sent(r.kind);
+        }
         let t = Transmit {
             len: r.len,
             destination: r.destination,
@@ -442,6 +467,7 @@ impl Server {
         &self,
         subnet: usize,
         reservation: Option<usize>,
+        bootp: bool,
         m: &Message<'_>,
         relay: Option<&RelayAgentInfo<'_>>,
     ) -> ClassSet {
@@ -455,6 +481,9 @@ impl Server {
         } else {
             ClassId::UNKNOWN
         });
+        if bootp {
+            given.insert(ClassId::BOOTP);
+        }
         if self.classes.is_empty() {
             return given;
         }
@@ -471,11 +500,12 @@ impl Server {
         if m.op() != Op::BootRequest {
             return Err(DropReason::NotRequest);
         }
-        let kind = m
-            .message_type()
-            .map_err(|_| DropReason::BadOption)?
-            .ok_or(DropReason::Unexpected)?;
-        self.stats.received(kind);
+        // No message type: a BOOTP client (RFC 1534).
+        let kind = m.message_type().map_err(|_| DropReason::BadOption)?;
+        match kind {
+            Some(kind) => self.stats.received(kind),
+            None => self.stats.bootp_received += 1,
+        }
         let client = match m.client_id() {
             // RFC 3396 pieces can add up past what any client id is: refused, not cut.
             Ok(Some(id)) if id.data().len() > 255 => return Err(DropReason::BadOption),
@@ -497,18 +527,28 @@ impl Server {
             .or(m.subnet_selection().ok().flatten())
             .or(Some(m.giaddr()).filter(|g| !g.is_unspecified()))
             .unwrap_or(meta.local_address);
-        let subnet = self
+        let mut subnet = self
             .subnets
             .iter()
             .position(|s| s.net.contains(link))
             .ok_or(DropReason::NoSubnet)?;
+        let bootp = kind.is_none();
+        if self.subnets[subnet].shared {
+            let classes = if self.classifying {
+                let reservation = self.reservation_of(subnet, &m, relay.as_ref());
+                self.classify(subnet, reservation, bootp, &m, relay.as_ref())
+            } else {
+                ClassSet::EMPTY
+            };
+            subnet = self.serving_subnet(subnet, &m, &client, kind, &classes);
+        }
         let own_id = self.subnets[subnet].server_id.unwrap_or(meta.local_address);
         let server_id = relay
             .and_then(|r| r.server_id_override().ok().flatten())
             .unwrap_or(own_id);
         let reservation = self.reservation_of(subnet, &m, relay.as_ref());
         let (classes, group) = if self.classifying {
-            let classes = self.classify(subnet, reservation, &m, relay.as_ref());
+            let classes = self.classify(subnet, reservation, bootp, &m, relay.as_ref());
             let (group, renumbered) = self.classes.group(&classes);
             if renumbered {
                 self.option_cache = OptionCache::default();
@@ -525,6 +565,10 @@ impl Server {
             server_id,
             reservation,
             classes,
+            bootp,
+        };
+        let Some(kind) = kind else {
+            return self.on_bootp(now, &ctx, &client);
         };
         match kind {
             MessageType::Discover => self.on_discover(now, &ctx, &client),
@@ -551,4 +595,6 @@ struct Ctx<'m, 'a> {
     classes: ClassSet,
     /// Those of them that give it something, as a group.
     group: Group,
+    /// A BOOTP request (no message type): answered with a BOOTREPLY and no DHCP options.
+    bootp: bool,
 }

@@ -17,6 +17,7 @@ fn name_of(config: &ServerConfig, id: ClassId) -> String {
     match id {
         ClassId::KNOWN => String::from("known"),
         ClassId::UNKNOWN => String::from("unknown"),
+        ClassId::BOOTP => String::from("bootp"),
         ClassId(i) => config
             .classes
             .get(usize::from(i))
@@ -178,7 +179,7 @@ pub(crate) fn check_classes(config: &ServerConfig, errors: &mut Vec<ConfigError>
             }
             if res.classes.iter().any(ClassId::is_builtin) {
                 found.push(String::from(
-                    "known and unknown are set by the server, not by a reservation",
+                    "known, unknown and bootp are set by the server, not by a reservation",
                 ));
             }
             check_boot(&res.boot, &mut found);

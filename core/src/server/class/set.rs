@@ -8,17 +8,20 @@ use core::fmt;
 pub struct ClassId(pub u8);
 
 impl ClassId {
+    /// Built in: the request is BOOTP, not DHCP (no message type; Kea's `BOOTP`).
+    pub const BOOTP: ClassId = ClassId(253);
     /// Built in: the client has a reservation in the subnet it asks on (Kea's `KNOWN`).
     pub const KNOWN: ClassId = ClassId(254);
     /// Built in: the client has no reservation there (Kea's `UNKNOWN`).
     pub const UNKNOWN: ClassId = ClassId(255);
     /// Most classes a configuration may define: the ids below the built-in ones.
-    pub const MAX_CONFIGURED: usize = 254;
+    pub const MAX_CONFIGURED: usize = 253;
 
     /// The built-in class called `name` (`known`, `unknown`).
     pub fn builtin(name: &str) -> Option<ClassId> {
         match name {
             "known" => Some(ClassId::KNOWN),
+            "bootp" => Some(ClassId::BOOTP),
             "unknown" => Some(ClassId::UNKNOWN),
             _ => None,
         }
@@ -26,7 +29,7 @@ impl ClassId {
 
     /// Whether this is one of the built-in classes.
     pub fn is_builtin(self) -> bool {
-        self == ClassId::KNOWN || self == ClassId::UNKNOWN
+        self == ClassId::KNOWN || self == ClassId::UNKNOWN || self == ClassId::BOOTP
     }
 }
 

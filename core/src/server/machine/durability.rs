@@ -90,6 +90,10 @@ impl Server {
     /// The NAK that replaces an ACK whose lease the store refused, written from the ACK
     /// as a NAK to its request would be (RFC 2131 table 3; client id and option 82 echoed).
     pub(super) fn nak_instead(&mut self, ack: &Encoded) -> Option<Encoded> {
+        // A BOOTP client knows no NAK: it retries.
+        if ack.bootp {
+            return None;
+        }
         let m = Message::parse(ack.bytes.get(..ack.len)?).ok()?;
         let subnet = self
             .subnets

@@ -25,6 +25,9 @@ pub(super) struct Reply<'r> {
     pub(super) relay_info: Option<OptionData<'r>>,
     pub(super) max_len: usize,
     pub(super) rapid_commit: bool,
+    /// A BOOTREPLY to a BOOTP client: no message type, server id or lease times, nothing
+    /// past the 64-byte vendor area, no overload.
+    pub(super) bootp: bool,
     /// What a NAK says (56).
     pub(super) nak_message: &'static [u8],
     pub(super) destination: SocketAddrV4,
@@ -96,6 +99,7 @@ impl<'r> Reply<'r> {
             relay_info: m.option(OptionCode::RELAY_AGENT_INFO),
             max_len: max - 28,
             rapid_commit: false,
+            bootp: false,
             nak_message: b"address not available",
             destination,
             interface,
@@ -116,6 +120,8 @@ pub(super) struct Encoded {
     pub(super) interface: u32,
     pub(super) source: Ipv4Addr,
     pub(super) hardware: Option<HardwareAddress>,
+    /// A BOOTREPLY (counted apart, never turned into a NAK).
+    pub(super) bootp: bool,
 }
 
 impl Server {
@@ -175,6 +181,7 @@ impl Server {
             interface: r.interface,
             source: r.server_id,
             hardware: r.hardware,
+            bootp: r.bootp,
         })
     }
 
@@ -198,6 +205,11 @@ impl Server {
         );
         r.reservation = ctx.reservation.map(|r| r as u16);
         r.group = ctx.group;
+        if ctx.bootp {
+            r.bootp = true;
+            r.max_len = BOOTP_MIN_LEN;
+            return r;
+        }
         r.lease = times;
         r.rapid_commit = kind == MessageType::Ack
             && m.rapid_commit() == Ok(true)
@@ -251,11 +263,13 @@ impl Server {
                 b.file(file)?;
             }
         }
-        b.max_len(r.max_len)?.allow_overload(true);
-        b.message_type(r.kind)?.server_id(r.server_id)?;
+        b.max_len(r.max_len)?.allow_overload(!r.bootp);
         let mut written = Written::default();
-        written.mark(OptionCode::MESSAGE_TYPE);
-        written.mark(OptionCode::SERVER_ID);
+        if !r.bootp {
+            b.message_type(r.kind)?.server_id(r.server_id)?;
+            written.mark(OptionCode::MESSAGE_TYPE);
+            written.mark(OptionCode::SERVER_ID);
+        }
         if r.kind == MessageType::Nak {
             b.error_message(r.nak_message)?;
         } else {

@@ -48,6 +48,25 @@ impl Server {
         Ok(())
     }
 
+    /// A BOOTP request (RFC 951, RFC 1534): its reservation's address, or with dynamic
+    /// BOOTP one from a pool open to it, bound for good; the BOOTREPLY waits for the
+    /// record, as an ACK does.
+    pub(super) fn on_bootp(
+        &mut self,
+        now: Instant,
+        ctx: &Ctx<'_, '_>,
+        client: &ClientKey,
+    ) -> Result<(), DropReason> {
+        if ctx.reservation.is_none() && !self.subnets[ctx.subnet].dynamic_bootp {
+            return Err(DropReason::BootpNotServed);
+        }
+        let Some(a) = self.choose(ctx, client, None) else {
+            return Err(DropReason::PoolExhausted);
+        };
+        self.commit(now, ctx, client, a);
+        Ok(())
+    }
+
     /// Binds `a` to `client`, emits the record and queues the ACK behind it.
     pub(super) fn commit(&mut self, now: Instant, ctx: &Ctx<'_, '_>, client: &ClientKey, a: u32) {
         let times = self.lease_secs(ctx);
@@ -345,6 +364,10 @@ impl Server {
     /// that sets one), T1 and T2 as configured when they fit under it, else 1/2 and 7/8 of
     /// it (RFC 2131 section 4.4.5).
     pub(super) fn lease_secs(&self, ctx: &Ctx<'_, '_>) -> LeaseSecs {
+        // RFC 1534 section 4: an address given to a BOOTP client is given for good.
+        if ctx.bootp {
+            return LeaseSecs::INFINITE;
+        }
         let m = ctx.m;
         let mut t = self.subnets[ctx.subnet].times;
         if ctx.group != Group(0) {

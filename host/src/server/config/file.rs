@@ -173,6 +173,7 @@ pub(super) struct FileTop {
     pub(super) server_id: Option<Ipv4Addr>,
     pub(super) authoritative: Option<bool>,
     pub(super) rapid_commit: Option<bool>,
+    pub(super) dynamic_bootp: Option<bool>,
     pub(super) offer_hold: Option<u32>,
     pub(super) decline_probation: Option<u32>,
     pub(super) max_offers: Option<usize>,
@@ -317,6 +318,8 @@ pub(super) struct Subnet {
     pub(super) server_id: Option<Ipv4Addr>,
     pub(super) authoritative: Option<bool>,
     pub(super) rapid_commit: Option<bool>,
+    pub(super) dynamic_bootp: Option<bool>,
+    pub(super) shared_network: Option<Spanned<String>>,
     pub(super) lease: Option<Spanned<Lease>>,
     pub(super) options: Option<Spanned<Options>>,
     #[serde(default)]

@@ -240,6 +240,9 @@ fn settings(top: &FileTop, defs: &defs::Defs, report: &mut Report<'_>) -> Server
     if let Some(r) = top.rapid_commit {
         server.rapid_commit = r;
     }
+    if let Some(b) = top.dynamic_bootp {
+        server.dynamic_bootp = b;
+    }
     if let Some(s) = top.offer_hold {
         server.offer_hold = std::time::Duration::from_secs(u64::from(s));
     }
@@ -300,6 +303,13 @@ fn subnets(
         c.server_id = sub.server_id;
         c.authoritative = sub.authoritative;
         c.rapid_commit = sub.rapid_commit;
+        c.dynamic_bootp = sub.dynamic_bootp;
+        if let Some(n) = &sub.shared_network {
+            if n.get_ref().trim().is_empty() {
+                report.at(n.span(), &format!("{field}.shared_network"), "is empty");
+            }
+            c.shared_network = Some(n.get_ref().clone());
+        }
         if let Some(l) = &sub.lease {
             c.lease = l.get_ref().times();
         }
