@@ -297,7 +297,7 @@ impl<'a> Message<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn address(&self, code: OptionCode) -> Result<Option<Ipv4Addr>, OptionError> {
         Ok(self.fixed::<4>(code)?.map(Ipv4Addr::from))
     }

@@ -10,6 +10,8 @@ impl Server {
     /// holding its reservation, else for a REQUEST or an INFORM the one holding the
     /// address it names, else the first (in configuration order) with a free address in a
     /// pool open to its classes, else `selected`.
+    #[cold]
+    #[inline(never)]
     pub(super) fn serving_subnet(
         &self,
         selected: usize,

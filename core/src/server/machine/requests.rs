@@ -51,6 +51,8 @@ impl Server {
     /// A BOOTP request (RFC 951, RFC 1534): its reservation's address, or with dynamic
     /// BOOTP one from a pool open to it, bound for good; the BOOTREPLY waits for the
     /// record, as an ACK does.
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_bootp(
         &mut self,
         now: Instant,
@@ -287,6 +289,7 @@ impl Server {
         }
     }
 
+    #[inline(always)]
     pub(super) fn reservation_of(
         &self,
         subnet: usize,
@@ -315,6 +318,7 @@ impl Server {
 
     /// The address to offer: the reservation, the client's current or recent address, the
     /// requested one, else a free one from the first pool open to the client's classes.
+    #[inline]
     pub(super) fn choose(
         &mut self,
         ctx: &Ctx<'_, '_>,
