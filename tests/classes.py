@@ -28,6 +28,8 @@ checked:
   option 67 (unasked) and not in `file`;
 - a client in two classes: the first class in the config that sets a thing wins;
 - a full DORA for a phone: the ACK carries the class's settings too;
+- the conflict check: an address a host already uses (it answers pings) is set aside,
+  durably, and the client is offered the next one;
 - a shared network of two subnets behind one relay: the first subnet's one address, then
   the other's, each with its own router, and the ACK from the other subnet;
 - a BOOTP client (no message type) with a reservation: a 300-byte BOOTREPLY with its
@@ -77,6 +79,9 @@ interfaces = ["{iface}"]
 journal = "leases.journal"
 authoritative = true
 next_server = "192.0.2.1"
+# Ping each address new to its client before offering it.
+conflict_check = true
+conflict_check_ms = 300
 metrics = "{metrics}"
 
 [[class]]
@@ -155,6 +160,11 @@ pools = ["198.51.100.100-198.51.100.150"]
 [[subnet]]
 network = "203.0.113.0/24"
 pools = [{{ range = "203.0.113.100-203.0.113.110", allow = ["phones"] }}]
+
+# The conflict check: the client namespace answers pings for 100.65.0.10.
+[[subnet]]
+network = "100.65.0.0/24"
+pools = ["100.65.0.10-100.65.0.11"]
 
 # A shared network: two subnets on the link of relay 100.64.0.1, one address in the first.
 [[subnet]]
@@ -362,10 +372,12 @@ class Test:
         self.ip(self.s_ns, "addr", "add", "192.0.2.1/24", "dev", self.s_if)
         # The client namespace is also the relay agent for 198.51.100.0/24 and 203.0.113.0/24.
         self.ip(self.c_ns, "addr", "add", "192.0.2.2/24", "dev", self.c_if)
-        for relay in ["198.51.100.1", "203.0.113.1", "100.64.0.1"]:
+        for relay in ["198.51.100.1", "203.0.113.1", "100.64.0.1", "100.65.0.1"]:
             self.ip(self.c_ns, "addr", "add", f"{relay}/32", "dev", self.c_if)
             net = relay.rsplit(".", 1)[0] + ".0/24"
             self.ip(self.s_ns, "route", "add", net, "via", "192.0.2.2")
+        # A host already using an address of a pool (100.65.0.10): it answers pings.
+        self.ip(self.c_ns, "addr", "add", "100.65.0.10/32", "dev", self.c_if)
         tlog = os.path.join(self.dir, "tcpdump.log")
         self.spawn(self.s_ns, ["tcpdump", "-i", self.s_if, "-U", "--immediate-mode", "-n",
                                "-w", self.capture, "udp and (port 67 or port 68)"], tlog)
@@ -602,6 +614,15 @@ def scenarios(t):
                     mode="relay", want=ACK)
         expect("ACK yiaddr", ack["yiaddr"], second["yiaddr"])
 
+    def conflict_check():
+        r = t.discover("02:00:00:00:0d:01", giaddr="100.65.0.1")
+        expect("yiaddr (100.65.0.10 answers pings)", r["yiaddr"], "100.65.0.11")
+        wait_for("the server to log the conflict",
+                 lambda: "100.65.0.10 answers a ping" in read(t.log), 5)
+        journal = os.path.join(t.dir, "leases.journal")
+        wait_for("the address set aside in the journal",
+                 lambda: re.search(r"declined 100\.65\.0\.10 ", read(journal)), 5)
+
     def first_class_wins():
         # phones comes before vendor-125 in the config: its domain wins.
         block = struct.pack("!IB", 3561, 3) + b"\x01\x01\x01"
@@ -703,6 +724,8 @@ def scenarios(t):
          bootp),
         ("shared network: the first subnet's address, then the other subnet's, own options",
          shared_network),
+        ("conflict check: an address that answers a ping is set aside, another offered",
+         conflict_check),
         ("no pool admits the client -> no offer, NoPoolForClass", no_pool_admits),
         ("reload: phones' new domain, lease kept, other classes", reload_phones_domain),
     ]

@@ -690,3 +690,53 @@ fn a_shared_network_serves_from_its_subnets_in_order() {
     );
     assert_eq!(offered(&c, MAC, &[]), Some(ip("192.0.2.100")));
 }
+
+#[test]
+fn the_conflict_check_holds_an_offer_until_its_address_is_checked() {
+    let mut c = base();
+    c.conflict_check = true;
+    c.subnets[0].pools = vec![PoolRange::new(ip("192.0.2.100"), ip("192.0.2.102"))];
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    let mut buf = [0u8; 1500];
+    let first = [2, 0, 0, 0, 3, 1];
+    s.handle_packet(now, &meta(), &discover(first, Ipv4Addr::UNSPECIFIED, &[]));
+    assert!(
+        s.poll_transmit(&mut buf).is_none(),
+        "the offer waits for the check"
+    );
+    assert_eq!(s.poll_probe(), Some(ip("192.0.2.100")));
+    // Another client meanwhile is not held up by it.
+    s.handle_packet(
+        now,
+        &meta(),
+        &discover([2, 0, 0, 0, 3, 2], Ipv4Addr::UNSPECIFIED, &[]),
+    );
+    assert_eq!(s.poll_probe(), Some(ip("192.0.2.101")));
+    s.probe_result(now, ip("192.0.2.101"), false);
+    let t = s
+        .poll_transmit(&mut buf)
+        .expect("the second client's offer");
+    assert_eq!(
+        Message::parse(&buf[..t.len]).unwrap().yiaddr(),
+        ip("192.0.2.101")
+    );
+    // 192.0.2.100 answers: set aside (durably), and the first client is offered another.
+    s.probe_result(now, ip("192.0.2.100"), true);
+    assert_eq!(s.stats().conflicts, 1);
+    let record = s.poll_persist().expect("the address set aside, durably");
+    assert_eq!(record.address, ip("192.0.2.100"));
+    assert_eq!(record.kind, dhcp_core::server::RecordKind::Declined);
+    assert_eq!(s.poll_probe(), Some(ip("192.0.2.102")));
+    s.probe_result(now, ip("192.0.2.102"), false);
+    let t = s.poll_transmit(&mut buf).expect("the first client's offer");
+    let m = Message::parse(&buf[..t.len]).unwrap();
+    assert_eq!((m.yiaddr(), m.chaddr()), (ip("192.0.2.102"), &first[..]));
+    // The client's own address again (a retransmitted DISCOVER) goes unchecked.
+    s.handle_packet(now, &meta(), &discover(first, Ipv4Addr::UNSPECIFIED, &[]));
+    assert!(s.poll_transmit(&mut buf).is_some());
+    assert_eq!(s.poll_probe(), None);
+    // An answer for an address with no offer held changes nothing.
+    s.probe_result(now, ip("192.0.2.101"), true);
+    assert_eq!(s.stats().conflicts, 1);
+}

@@ -337,15 +337,14 @@ fn model_mistakes_point_at_their_own_key() {
 /// An unknown key near a known one gets a suggestion, as cargo gives.
 #[test]
 fn near_miss_keys_get_a_suggestion() {
-    assert_eq!(
-        first(&format!("interface = [\"eth0\"]\n{SUBNET}")),
-        "1:1: interface: unknown field `interface`, expected one of `interfaces`, `journal`, \
-         `store`, `postgres`, `ha`, `log_level`, `user`, `metrics`, `log_format`, \
-         `control_socket`, `server_id`, `authoritative`, `rapid_commit`, `offer_hold`, \
-         `decline_probation`, `max_offers`, `rate_limit`, `lease`, `options`, `option_def`, \
-         `class`, `subnet`, `next_server`, `server_name`, `boot_file`; did you mean \
-         `interfaces`?"
+    let got = first(&format!("interface = [\"eth0\"]\n{SUBNET}"));
+    assert!(
+        got.starts_with(
+            "1:1: interface: unknown field `interface`, expected one of `interfaces`, `journal`, "
+        ),
+        "{got}"
     );
+    assert!(got.ends_with("; did you mean `interfaces`?"), "{got}");
     let got = first(&format!(
         "{SUBNET}[subnet.options]\ndns_server = [\"192.0.2.53\"]\n"
     ));

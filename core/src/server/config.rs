@@ -265,6 +265,11 @@ pub struct ServerConfig {
     pub classes: Vec<ClassConfig>,
     /// Boot settings every subnet inherits.
     pub boot: Boot,
+    /// Check that a free address is not in use before offering it (dnsmasq and ISC dhcpd
+    /// ping it): the OFFER is held while the host probes the address
+    /// ([`Server::poll_probe`](super::Server::poll_probe)); an address that answers is set
+    /// aside like a declined one and the client is offered another.
+    pub conflict_check: bool,
     /// Answer BOOTP clients (RFC 951, RFC 1534) without a reservation too, with an address
     /// from a pool open to them (class `bootp`) for good (an infinite lease). BOOTP
     /// clients with a reservation are answered whatever this says.
@@ -293,6 +298,7 @@ impl Default for ServerConfig {
             classes: Vec::new(),
             boot: Boot::default(),
             dynamic_bootp: false,
+            conflict_check: false,
         }
     }
 }

@@ -159,6 +159,8 @@ pub struct ServerStats {
     pub bootp_received: u64,
     /// BOOTP replies sent.
     pub bootp_sent: u64,
+    /// Addresses found in use by the conflict check before an offer, and set aside.
+    pub conflicts: u64,
 }
 
 impl ServerStats {

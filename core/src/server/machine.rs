@@ -12,16 +12,19 @@
 //! | `admin` | operations the host asks for at run time: `reconfigure`, `delete_lease`, reservations |
 //! | `reply` | replies: what one says and where it goes (RFC 2131 4.1), written into reused buffers |
 //! | `link` | shared networks: which of a link's subnets serves a request |
+//! | `probe` | the conflict check: offers held while the host checks their address is not in use |
 
 mod admin;
 mod bindings;
 mod durability;
 mod link;
+mod probe;
 mod reply;
 mod requests;
 
 use bindings::tally;
 use durability::WaitingAck;
+use probe::Probing;
 use reply::{set_lease_times, Encoded, Reply};
 
 use alloc::collections::{BTreeMap, VecDeque};
@@ -189,6 +192,8 @@ pub struct Server {
     /// Whether a request's classes matter: some class is configured or some pool is
     /// closed to some clients (else requests are not classified).
     classifying: bool,
+    /// Offers held for the conflict check, and the addresses to probe; `None` when off.
+    probing: Option<Probing>,
 }
 
 /// The subnet index of a binding whose subnet or pool a reload removed: kept until it
@@ -282,6 +287,7 @@ impl Server {
             max_offers: config.max_offers,
             rate_limit: config.rate_limit.map(RateLimit::new),
             classifying: !config.classes.is_empty() || subnets.iter().any(|s| s.restricted),
+            probing: config.conflict_check.then(Probing::default),
             classes: Classes::new(&config.classes),
             subnets,
         })
@@ -427,6 +433,9 @@ impl Server {
             match b.state {
                 BindingState::Offered => {
                     self.stats.offers_expired += 1;
+                    if let Some(p) = &mut self.probing {
+                        p.forget(a);
+                    }
                     self.unbind(a);
                 }
                 BindingState::Bound if b.subnet == ORPHAN => {

@@ -5,4 +5,6 @@
 pub mod netconf;
 #[cfg(target_os = "linux")]
 pub mod netns;
+#[cfg(unix)]
+pub mod prober;
 pub mod socket;

@@ -47,6 +47,9 @@ pub(super) enum Event {
     /// A control socket request.
     #[cfg(unix)]
     Control(crate::ops::control::Call),
+    /// The conflict check's answer for an address.
+    #[cfg(unix)]
+    Probed(crate::net::prober::Probed),
     /// The machine's deadline (or the metrics refresh) came.
     Timer,
     /// A batch of datagrams arrived; [`Inputs::packets`] reads them.
@@ -63,6 +66,8 @@ pub(super) struct Inputs<'s, S: Future<Output = ()>> {
     learned: Option<Channel<Learned>>,
     #[cfg(unix)]
     calls: Option<Channel<crate::ops::control::Call>>,
+    #[cfg(unix)]
+    probes: Option<Channel<crate::net::prober::Probed>>,
     timer: Pin<Box<dyn AsyncTimer>>,
     /// The deadline the timer holds: reset only when it changes, as a reset costs the
     /// runtime work (async-io wakes its reactor for each new earliest timer).
@@ -81,6 +86,7 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
         hangups: Option<async_channel::Receiver<i32>>,
         learned: Option<async_channel::Receiver<Learned>>,
         #[cfg(unix)] calls: Option<async_channel::Receiver<crate::ops::control::Call>>,
+        #[cfg(unix)] probes: Option<async_channel::Receiver<crate::net::prober::Probed>>,
         timer: Pin<Box<dyn AsyncTimer>>,
     ) -> Self {
         Inputs {
@@ -90,6 +96,8 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
             learned: learned.map(Box::pin),
             #[cfg(unix)]
             calls: calls.map(Box::pin),
+            #[cfg(unix)]
+            probes: probes.map(Box::pin),
             timer,
             armed: None,
             buf: vec![0u8; SLOT * RECV_BATCH],
@@ -151,6 +159,12 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
                 self.calls.as_mut().map(|c| c.as_mut().poll_next(cx))
             {
                 return Poll::Ready(Event::Control(c));
+            }
+            #[cfg(unix)]
+            if let Some(Poll::Ready(Some(p))) =
+                self.probes.as_mut().map(|c| c.as_mut().poll_next(cx))
+            {
+                return Poll::Ready(Event::Probed(p));
             }
             if self.timer.as_mut().poll_elapsed(cx).is_ready() {
                 return Poll::Ready(Event::Timer);

@@ -54,6 +54,9 @@ pub struct Server<R: Runtime> {
     /// be replayed.
     learned: Option<async_channel::Receiver<Learned>>,
     replay: Option<Replay>,
+    /// The conflict check's pings, when the config asks for them.
+    #[cfg(unix)]
+    prober: Option<crate::net::prober::Prober>,
 }
 
 /// Most requests remembered for the reply latency (a flood only loses samples).
@@ -183,7 +186,17 @@ impl<R: Runtime> Server<R> {
             })?),
             None => None,
         };
+        #[cfg(unix)]
+        let prober = match file.server.conflict_check {
+            true => Some(
+                crate::net::prober::Prober::spawn(file.conflict_wait)
+                    .map_err(|e| Error::io("opening the conflict check's ICMP socket", e))?,
+            ),
+            false => None,
+        };
         Ok(Server {
+            #[cfg(unix)]
+            prober,
             runtime,
             machine,
             listeners,
@@ -237,6 +250,8 @@ impl<R: Runtime> Server<R> {
             self.learned.clone(),
             #[cfg(unix)]
             self.control.as_ref().map(|c| c.calls().clone()),
+            #[cfg(unix)]
+            self.prober.as_ref().map(|p| p.results().clone()),
             self.runtime.new_timer(std::time::Instant::now() + far),
         );
         let mut out = vec![0u8; 1500];
@@ -273,6 +288,16 @@ impl<R: Runtime> Server<R> {
                 Event::Stop => break,
                 Event::Outcome(o) => self.apply(o),
                 Event::Learned(first) => self.replay_learned(first),
+                #[cfg(unix)]
+                Event::Probed(p) => {
+                    if p.in_use {
+                        tracing::warn!(
+                            "conflict check: {} answers a ping; set aside, offering another",
+                            p.address
+                        );
+                    }
+                    self.machine.probe_result(now, p.address, p.in_use);
+                }
                 Event::Packets => {
                     // A batch goes in whole before the outputs are drained: the replies of
                     // one batch leave together, after their records' one commit.
@@ -405,6 +430,15 @@ impl<R: Runtime> Server<R> {
 
     /// Queues lease records for the journal and sends every reply that may go.
     async fn flush(&mut self, out: &mut [u8]) {
+        while let Some(address) = self.machine.poll_probe() {
+            #[cfg(unix)]
+            if let Some(p) = &self.prober {
+                p.probe(address);
+                continue;
+            }
+            // No prober here: nothing to check with, so the offer goes.
+            self.machine.probe_result(self.clock.now(), address, false);
+        }
         self.submit_records();
         while let Some(t) = self.machine.poll_transmit(out) {
             let data = &out[..t.len];

@@ -23,6 +23,7 @@ impl Server {
         next.waiting = core::mem::take(&mut self.waiting);
         next.records = core::mem::take(&mut self.records);
         next.spare = core::mem::take(&mut self.spare);
+        next.carry_probing(self.probing.take());
         for (a, mut b) in core::mem::take(&mut self.bindings) {
             let address = Ipv4Addr::from(a);
             let subnet = next.subnets.iter().position(|s| s.net.contains(address));

@@ -44,6 +44,19 @@ impl Server {
             );
         }
         let times = self.lease_secs(ctx);
+        let reserved = ctx
+            .reservation
+            .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
+            .is_some_and(|r| u32::from(r.address) == a);
+        // An address new to the client waits for the conflict check.
+        if held.is_none() && !reserved && self.probing.as_ref().is_some_and(Probing::has_room) {
+            if let Some(offer) =
+                self.encode(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times))
+            {
+                self.hold_offer(a, offer, ctx);
+            }
+            return Ok(());
+        }
         self.reply(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times));
         Ok(())
     }
@@ -228,6 +241,13 @@ impl Server {
         if !held {
             return Err(DropReason::NotHeld);
         }
+        self.set_aside(now, a, client);
+        Ok(())
+    }
+
+    /// Takes `a`, offered to or held by `client`, out of use for the decline probation (a
+    /// DECLINE, or an address the conflict check found in use), durably.
+    pub(super) fn set_aside(&mut self, now: Instant, a: u32, client: &ClientKey) {
         let until_instant = now + self.decline_probation;
         let until = self.anchor.deadline(until_instant);
         if let Some(b) = self.bindings.get_mut(&a) {
@@ -239,7 +259,6 @@ impl Server {
         self.add_timer(until, a);
         self.unindex_client(client, a);
         self.record(a, client, RecordKind::Declined, until_instant, None);
-        Ok(())
     }
 
     pub(super) fn on_release(

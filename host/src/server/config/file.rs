@@ -174,6 +174,8 @@ pub(super) struct FileTop {
     pub(super) authoritative: Option<bool>,
     pub(super) rapid_commit: Option<bool>,
     pub(super) dynamic_bootp: Option<bool>,
+    pub(super) conflict_check: Option<bool>,
+    pub(super) conflict_check_ms: Option<Spanned<u32>>,
     pub(super) offer_hold: Option<u32>,
     pub(super) decline_probation: Option<u32>,
     pub(super) max_offers: Option<usize>,

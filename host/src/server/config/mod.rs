@@ -97,6 +97,9 @@ pub struct ServerFile {
     /// The control socket ([`crate::ops::control`]); by default beside the journal, named
     /// after it with `.sock`; `control_socket = ""` turns it off.
     pub control_socket: Option<PathBuf>,
+    /// How long the conflict check waits for an answer to its ping
+    /// ([`ServerConfig::conflict_check`](dhcp_core::server::ServerConfig::conflict_check)).
+    pub conflict_wait: std::time::Duration,
     /// What is allowed but likely a mistake (a scope's routers with classless routes that
     /// hold no default route), in file order; `dhcp server` logs them and `--check`
     /// prints them.
@@ -196,6 +199,18 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         share(ha, &store, &mut server, &mut report);
     }
     let log_json = log_format(&top, &mut report);
+    let conflict_wait = match &top.conflict_check_ms {
+        Some(ms) if !(10..=5000).contains(ms.get_ref()) => {
+            report.at(
+                ms.span(),
+                "conflict_check_ms",
+                format!("{} ms: between 10 and 5000", ms.get_ref()),
+            );
+            std::time::Duration::ZERO
+        }
+        Some(ms) => std::time::Duration::from_millis(u64::from(*ms.get_ref())),
+        None => std::time::Duration::from_millis(500),
+    };
     check_log_level(&top, &mut report);
     if !report.errors.is_empty() {
         return Err(report.into_error());
@@ -224,6 +239,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         user: top.user,
         metrics: top.metrics,
         log_json,
+        conflict_wait,
         warnings: report.into_warnings(),
     })
 }
@@ -242,6 +258,9 @@ fn settings(top: &FileTop, defs: &defs::Defs, report: &mut Report<'_>) -> Server
     }
     if let Some(b) = top.dynamic_bootp {
         server.dynamic_bootp = b;
+    }
+    if let Some(c) = top.conflict_check {
+        server.conflict_check = c;
     }
     if let Some(s) = top.offer_hold {
         server.offer_hold = std::time::Duration::from_secs(u64::from(s));
