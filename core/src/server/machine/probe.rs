@@ -35,8 +35,27 @@ impl Probing {
 }
 
 impl Server {
+    /// Holds the OFFER of `a` (granting `times`) to the request of `ctx` until the host
+    /// has checked `a`; false (nothing done) when `a` is the client's reservation or no
+    /// more offers may be held.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn hold_for_check(&mut self, ctx: &Ctx<'_, '_>, a: u32, times: LeaseSecs) -> bool {
+        let reserved = ctx
+            .reservation
+            .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
+            .is_some_and(|r| u32::from(r.address) == a);
+        if reserved || !self.probing.as_ref().is_some_and(Probing::has_room) {
+            return false;
+        }
+        if let Some(offer) = self.encode(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times)) {
+            self.hold_offer(a, offer, ctx);
+        }
+        true
+    }
+
     /// Holds `offer` of `a` (to the request of `ctx`) until the host has checked `a`.
-    pub(super) fn hold_offer(&mut self, a: u32, offer: Encoded, ctx: &Ctx<'_, '_>) {
+    fn hold_offer(&mut self, a: u32, offer: Encoded, ctx: &Ctx<'_, '_>) {
         let Some(p) = &mut self.probing else {
             self.replies.push_back(offer);
             return;

@@ -44,17 +44,8 @@ impl Server {
             );
         }
         let times = self.lease_secs(ctx);
-        let reserved = ctx
-            .reservation
-            .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
-            .is_some_and(|r| u32::from(r.address) == a);
         // An address new to the client waits for the conflict check.
-        if held.is_none() && !reserved && self.probing.as_ref().is_some_and(Probing::has_room) {
-            if let Some(offer) =
-                self.encode(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times))
-            {
-                self.hold_offer(a, offer, ctx);
-            }
+        if self.probing.is_some() && held.is_none() && self.hold_for_check(ctx, a, times) {
             return Ok(());
         }
         self.reply(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times));
@@ -337,7 +328,7 @@ impl Server {
 
     /// The address to offer: the reservation, the client's current or recent address, the
     /// requested one, else a free one from the first pool open to the client's classes.
-    #[inline]
+    #[inline(always)]
     pub(super) fn choose(
         &mut self,
         ctx: &Ctx<'_, '_>,
