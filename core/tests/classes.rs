@@ -740,3 +740,20 @@ fn the_conflict_check_holds_an_offer_until_its_address_is_checked() {
     s.probe_result(now, ip("192.0.2.101"), true);
     assert_eq!(s.stats().conflicts, 1);
 }
+
+#[test]
+fn a_pxe_machine_is_reserved_by_its_machine_identifier() {
+    let uuid: &[u8] = &[
+        0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ];
+    let mut c = base();
+    c.subnets[0].reservations.push(Reservation::new(
+        ReservationKey::MachineId(uuid.to_vec()),
+        ip("192.0.2.40"),
+    ));
+    // Whichever network card it boots from.
+    for mac in [MAC, [2, 0, 0, 0, 9, 9]] {
+        assert_eq!(offered(&c, mac, &[(97, uuid)]), Some(ip("192.0.2.40")));
+    }
+    assert_eq!(offered(&c, MAC, &[]), Some(ip("192.0.2.100")));
+}

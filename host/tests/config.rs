@@ -102,7 +102,7 @@ fn model_mistakes_point_at_their_subnet_pool_or_field() {
         ),
         (
             format!("{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\nclient_id = \"01:02\"\naddress = \"192.0.2.5\"\n"),
-            "4:1: subnet[0].reservation[0]: give exactly one of mac, client_id, circuit_id, remote_id",
+            "4:1: subnet[0].reservation[0]: give exactly one of mac, client_id, circuit_id, remote_id, machine_id",
         ),
         (
             format!("log_level = \"loud\"\n{SUBNET}"),
@@ -316,7 +316,7 @@ fn model_mistakes_point_at_their_own_key() {
                 "{SUBNET}[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\nclient_id = \"01\"\naddress = \"192.0.2.6\"\n\
                  [[subnet.reservation]]\nmac = \"02:00:00:00:00:02\"\naddress = \"10.0.0.1\"\n"
             ),
-            "4:1: subnet[0].reservation[0]: give exactly one of mac, client_id, circuit_id, remote_id",
+            "4:1: subnet[0].reservation[0]: give exactly one of mac, client_id, circuit_id, remote_id, machine_id",
         ),
     ];
     for (text, want) in &cases {

@@ -107,6 +107,9 @@ pub enum ReservationKey {
     CircuitId(Vec<u8>),
     /// The relay agent's remote id (82, sub-option 2).
     RemoteId(Vec<u8>),
+    /// The client machine identifier (97, RFC 4578: a type byte, 0, and a 16-byte UUID)
+    /// a PXE client sends: the machine, whichever of its network cards boots.
+    MachineId(Vec<u8>),
 }
 
 impl fmt::Display for ReservationKey {
@@ -116,6 +119,7 @@ impl fmt::Display for ReservationKey {
             ReservationKey::ClientId(b) => ("client id", b),
             ReservationKey::CircuitId(b) => ("circuit id", b),
             ReservationKey::RemoteId(b) => ("remote id", b),
+            ReservationKey::MachineId(b) => ("machine id", b),
         };
         f.write_str(kind)?;
         f.write_str(" ")?;

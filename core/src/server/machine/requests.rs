@@ -310,7 +310,7 @@ impl Server {
         if s.by_key.is_empty() {
             return None;
         }
-        let mut keys: heapless::Vec<ReservationKey, 4> = heapless::Vec::new();
+        let mut keys: heapless::Vec<ReservationKey, 5> = heapless::Vec::new();
         if let Ok(Some(id)) = m.client_id() {
             let _ = keys.push(ReservationKey::ClientId(id.data().bytes().collect()));
         }
@@ -322,6 +322,9 @@ impl Server {
             if let Some(c) = r.remote_id() {
                 let _ = keys.push(ReservationKey::RemoteId(c.bytes().collect()));
             }
+        }
+        if let Some(id) = m.option(OptionCode::CLIENT_UUID) {
+            let _ = keys.push(ReservationKey::MachineId(id.bytes().collect()));
         }
         keys.iter().find_map(|k| s.by_key.get(k).copied())
     }

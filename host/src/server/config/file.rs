@@ -338,6 +338,7 @@ pub(super) struct ReservationFile {
     pub(super) client_id: Option<Hex>,
     pub(super) circuit_id: Option<Hex>,
     pub(super) remote_id: Option<Hex>,
+    pub(super) machine_id: Option<Hex>,
     pub(super) address: Spanned<Ipv4Addr>,
     pub(super) host_name: Option<Spanned<String>>,
     pub(super) options: Option<Spanned<Options>>,

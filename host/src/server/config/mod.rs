@@ -373,13 +373,16 @@ fn reservation(
         res.remote_id
             .as_ref()
             .map(|h| ReservationKey::RemoteId(h.0.clone())),
+        res.machine_id
+            .as_ref()
+            .map(|h| ReservationKey::MachineId(h.0.clone())),
     ];
     let mut keys = keys.into_iter().flatten();
     let (Some(key), None) = (keys.next(), keys.next()) else {
         report.at(
             r.span(),
             field,
-            "give exactly one of mac, client_id, circuit_id, remote_id",
+            "give exactly one of mac, client_id, circuit_id, remote_id, machine_id",
         );
         return None;
     };
