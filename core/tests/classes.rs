@@ -757,3 +757,65 @@ fn a_pxe_machine_is_reserved_by_its_machine_identifier() {
     }
     assert_eq!(offered(&c, MAC, &[]), Some(ip("192.0.2.100")));
 }
+
+#[test]
+fn a_discovers_classes_hold_for_the_request_of_the_same_exchange() {
+    // A network boot ROM that sends its vendor class only in the DISCOVER.
+    let mut c = base();
+    let mut pxe = ClassConfig::new("pxe", Some(Match::VendorClassPrefix(b"PXEClient".to_vec())));
+    pxe.boot.boot_file = Some("undionly.kpxe".into());
+    c.classes.push(pxe);
+    c.subnets[0].pools = vec![
+        PoolRange {
+            classes: PoolClasses {
+                allow: ClassSet::of([ClassId(0)]),
+                deny: ClassSet::EMPTY,
+            },
+            ..PoolRange::new(ip("192.0.2.200"), ip("192.0.2.209"))
+        },
+        PoolRange::new(ip("192.0.2.100"), ip("192.0.2.149")),
+    ];
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    s.handle_packet(
+        now,
+        &meta(),
+        &discover(
+            MAC,
+            Ipv4Addr::UNSPECIFIED,
+            &[(VENDOR, b"PXEClient:Arch:00000")],
+        ),
+    );
+    let mut buf = [0u8; 1500];
+    let t = s.poll_transmit(&mut buf).unwrap();
+    let offered = Message::parse(&buf[..t.len]).unwrap().yiaddr();
+    assert_eq!(offered, ip("192.0.2.200"));
+    let request = |xid: u32| {
+        let mut b = vec![0u8; 1500];
+        let mut r = MessageBuilder::new(&mut b).unwrap();
+        r.op(Op::BootRequest).xid(xid);
+        r.chaddr(&MAC).unwrap();
+        r.message_type(MessageType::Request)
+            .unwrap()
+            .requested_ip(offered)
+            .unwrap()
+            .server_id(SERVER_ID)
+            .unwrap();
+        let n = r.finish().unwrap();
+        b.truncate(n);
+        b
+    };
+    // The same exchange (xid 7): the class holds, the ACK has its boot file.
+    s.handle_packet(now, &meta(), &request(7));
+    let seq = s.poll_persist().expect("the lease").seq;
+    s.persisted(seq);
+    let t = s.poll_transmit(&mut buf).unwrap();
+    let m = Message::parse(&buf[..t.len]).unwrap();
+    assert_eq!(m.message_type().unwrap(), Some(MessageType::Ack));
+    assert_eq!(m.file(), Some(&b"undionly.kpxe"[..]));
+    // Another exchange without the vendor class is not in the class: its pool is not its.
+    s.handle_packet(now, &meta(), &request(8));
+    let t = s.poll_transmit(&mut buf).unwrap();
+    let m = Message::parse(&buf[..t.len]).unwrap();
+    assert_eq!(m.message_type().unwrap(), Some(MessageType::Nak));
+}

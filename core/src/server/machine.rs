@@ -557,7 +557,20 @@ impl Server {
             .unwrap_or(own_id);
         let reservation = self.reservation_of(subnet, &m, relay.as_ref());
         let (classes, group) = if self.classifying {
-            let classes = self.classify(subnet, reservation, bootp, &m, relay.as_ref());
+            let mut classes = self.classify(subnet, reservation, bootp, &m, relay.as_ref());
+            if !self.classes.is_empty() {
+                let hash = self.clients.hash(&client);
+                let ex = self.classes.exchanges();
+                match kind {
+                    Some(MessageType::Discover) => ex.remember(hash, m.xid(), classes),
+                    Some(MessageType::Request) => {
+                        if let Some(c) = ex.recall(hash, m.xid()) {
+                            classes = classes.or(&c.configured());
+                        }
+                    }
+                    _ => {}
+                }
+            }
             let (group, renumbered) = self.classes.group(&classes);
             if renumbered {
                 self.option_cache = OptionCache::default();

@@ -9,8 +9,10 @@
 //! | `check` | the checks the classes, and the class names pools and reservations use, must pass |
 //! | `program` | a match compiled at load into a flat list of tests, run per request |
 //! | `table` | the classes as the machine runs them, and the classification of a request |
+//! | `exchange` | a DISCOVER's classes kept for the REQUEST of the same exchange |
 
 pub(crate) mod check;
+pub(crate) mod exchange;
 mod model;
 pub(crate) mod program;
 mod set;

@@ -75,6 +75,24 @@ impl ClassSet {
         self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
     }
 
+    /// The classes in either set.
+    #[inline]
+    pub fn or(&self, other: &ClassSet) -> ClassSet {
+        let mut out = *self;
+        for (a, b) in out.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        out
+    }
+
+    /// The set without the built-in classes.
+    #[inline]
+    pub fn configured(&self) -> ClassSet {
+        let mut out = *self;
+        out.0[3] &= !(0b111 << 61);
+        out
+    }
+
     /// The classes in both sets.
     #[inline]
     pub fn and(&self, other: &ClassSet) -> ClassSet {

@@ -3,6 +3,7 @@
 
 use alloc::vec::Vec;
 
+use super::exchange::Exchanges;
 use super::model::{Boot, ClassConfig};
 use super::program::{Program, Request};
 use super::set::{ClassId, ClassSet};
@@ -58,6 +59,8 @@ pub(crate) struct Classes {
     carrying: ClassSet,
     /// The groups seen: group `n` is `groups[n - 1]`.
     groups: heapless::Vec<Grouped, GROUPS>,
+    /// The classes of recent DISCOVERs, for their REQUESTs (made with the first class).
+    exchanges: Option<Exchanges>,
 }
 
 /// What a group's classes give, worked out once when the group is first seen.
@@ -91,7 +94,7 @@ impl Classes {
     /// The classes of a (validated) configuration.
     pub(crate) fn new(config: &[ClassConfig]) -> Self {
         let mut carrying = ClassSet::EMPTY;
-        let list = config
+        let list: Vec<Class> = config
             .iter()
             .enumerate()
             .map(|(i, c)| {
@@ -109,10 +112,16 @@ impl Classes {
             })
             .collect();
         Classes {
+            exchanges: (!list.is_empty()).then(Exchanges::default),
             list,
             carrying,
             groups: heapless::Vec::new(),
         }
+    }
+
+    /// The DISCOVERs' classes kept for their REQUESTs.
+    pub(crate) fn exchanges(&mut self) -> &mut Exchanges {
+        self.exchanges.get_or_insert_with(Exchanges::default)
     }
 
     /// Whether no class is configured.
