@@ -819,3 +819,157 @@ fn a_discovers_classes_hold_for_the_request_of_the_same_exchange() {
     let m = Message::parse(&buf[..t.len]).unwrap();
     assert_eq!(m.message_type().unwrap(), Some(MessageType::Nak));
 }
+
+#[test]
+fn options_sent_unasked_are_not_doubled_by_a_cached_block() {
+    let mut c = base();
+    let url = format!("http://boot.example.test/{}/ipxe.efi", "x".repeat(120));
+    let mut http = ClassConfig::new(
+        "http",
+        Some(Match::VendorClassPrefix(b"HTTPClient".to_vec())),
+    );
+    http.boot.boot_file = Some(url.clone());
+    http.options.raw(60, b"HTTPClient").unwrap();
+    c.classes.push(http);
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    let asks: &[(u8, &[u8])] = &[(VENDOR, b"HTTPClient:Arch:00016"), (55, &[1, 3, 60, 67])];
+    let mut buf = [0u8; 1500];
+    // The second client's reply copies the first's option block from the cache.
+    for n in 1..=2u8 {
+        s.handle_packet(
+            now,
+            &meta(),
+            &discover([2, 0, 0, 0, 4, n], Ipv4Addr::UNSPECIFIED, asks),
+        );
+        let t = s.poll_transmit(&mut buf).unwrap();
+        let m = Message::parse(&buf[..t.len]).unwrap();
+        let vendor: Vec<u8> = m
+            .option(OptionCode::VENDOR_CLASS_ID)
+            .unwrap()
+            .bytes()
+            .collect();
+        assert_eq!(vendor, b"HTTPClient", "client {n}");
+        let file: Vec<u8> = m.option(OptionCode::BOOTFILE).unwrap().bytes().collect();
+        assert_eq!(file, url.as_bytes(), "client {n}");
+    }
+}
+
+#[test]
+fn a_discover_again_during_the_check_waits_for_it_and_a_request_cannot_skip_it() {
+    let mut c = base();
+    c.conflict_check = true;
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    let mut buf = [0u8; 1500];
+    s.handle_packet(now, &meta(), &discover(MAC, Ipv4Addr::UNSPECIFIED, &[]));
+    s.handle_packet(now, &meta(), &discover(MAC, Ipv4Addr::UNSPECIFIED, &[]));
+    assert!(s.poll_transmit(&mut buf).is_none(), "no unchecked offer");
+    assert_eq!(s.poll_probe(), Some(ip("192.0.2.100")));
+    assert_eq!(s.poll_probe(), None);
+    // A REQUEST for the address before its OFFER went: nothing bound.
+    let mut b = vec![0u8; 1500];
+    let mut r = MessageBuilder::new(&mut b).unwrap();
+    r.op(Op::BootRequest).xid(7);
+    r.chaddr(&MAC).unwrap();
+    r.message_type(MessageType::Request)
+        .unwrap()
+        .requested_ip(ip("192.0.2.100"))
+        .unwrap();
+    let n = r.finish().unwrap();
+    s.handle_packet(now, &meta(), &b[..n]);
+    assert!(s.poll_persist().is_none());
+    s.probe_result(now, ip("192.0.2.100"), false);
+    assert!(s.poll_transmit(&mut buf).is_some(), "the checked offer");
+}
+
+#[test]
+fn bootp_replies_echo_option_82_first_and_bind_nothing_they_cannot_write() {
+    let mut c = base();
+    c.dynamic_bootp = true;
+    c.subnets[1]
+        .options
+        .routers(&[RELAY])
+        .unwrap()
+        .dns_servers(&[ip("198.51.100.53"), ip("198.51.100.54")])
+        .unwrap()
+        .ntp_servers(&[ip("198.51.100.123")])
+        .unwrap();
+    let relayed = |info: &[u8]| {
+        let mut buf = vec![0u8; 1500];
+        let mut b = MessageBuilder::new(&mut buf).unwrap();
+        b.op(Op::BootRequest).xid(0xb00b).hops(1).giaddr(RELAY);
+        b.chaddr(&MAC).unwrap();
+        b.option(OptionCode(82), info).unwrap();
+        let n = b.finish().unwrap();
+        buf.truncate(n);
+        buf
+    };
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    let info: &[u8] = b"\x01\x0ceth1/0/1:100\x02\x06abcdef";
+    s.handle_packet(now, &meta(), &relayed(info));
+    let r = s.poll_persist().expect("bound");
+    s.persisted(r.seq);
+    let mut buf = [0u8; 1500];
+    let t = s.poll_transmit(&mut buf).expect("a BOOTREPLY");
+    let m = Message::parse(&buf[..t.len]).unwrap();
+    let echoed: Vec<u8> = m
+        .option(OptionCode::RELAY_AGENT_INFO)
+        .unwrap()
+        .bytes()
+        .collect();
+    assert_eq!(echoed, info);
+    // An option 82 too long for the vendor area: no reply can be written, nothing bound.
+    let mut long = vec![1u8, 58];
+    long.extend([b'c'; 58]);
+    s.handle_packet(now, &meta(), &relayed(&long));
+    assert!(s.poll_persist().is_none());
+}
+
+#[test]
+fn a_reserved_bootp_client_gets_its_reservation_or_nothing_without_dynamic_bootp() {
+    let mut c = base();
+    c.subnets[0].reservations.push(Reservation::new(
+        ReservationKey::HardwareAddress(MAC.to_vec()),
+        ip("192.0.2.120"),
+    ));
+    let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    s.handle_packet(now, &meta(), &bootp_request(MAC));
+    let r = s.poll_persist().expect("its reservation");
+    assert_eq!(r.address, ip("192.0.2.120"));
+    // The store refuses it (another server holds the address): it is set aside for a
+    // while, and the client gets no pool address in its place.
+    s.persist_failed(r.seq);
+    s.handle_packet(now, &meta(), &bootp_request(MAC));
+    assert!(s.poll_persist().is_none());
+    assert_eq!(s.stats().dropped(DropReason::BootpNotServed), 1);
+}
+
+#[test]
+fn a_client_whose_classes_left_its_subnets_pool_starts_over_on_the_link() {
+    let c = shared();
+    let mut s = Server::new(c.clone(), Instant::from_secs(1), 1_800_000_000).unwrap();
+    let now = Instant::from_secs(1);
+    let mut buf = [0u8; 1500];
+    let client = [2, 0, 0, 0, 6, 1];
+    s.handle_packet(now, &meta(), &discover(client, Ipv4Addr::UNSPECIFIED, &[]));
+    let t = s.poll_transmit(&mut buf).unwrap();
+    assert_eq!(
+        Message::parse(&buf[..t.len]).unwrap().yiaddr(),
+        ip("192.0.2.100")
+    );
+    // The first subnet's pool becomes phones-only; the client is no phone.
+    let mut phones_only = c;
+    phones_only.subnets[0].pools[0].classes.allow = ClassSet::of([ClassId(0)]);
+    s.reconfigure(phones_only).unwrap();
+    s.handle_packet(now, &meta(), &discover(client, Ipv4Addr::UNSPECIFIED, &[]));
+    let t = s
+        .poll_transmit(&mut buf)
+        .expect("an offer from the other subnet");
+    assert_eq!(
+        Message::parse(&buf[..t.len]).unwrap().yiaddr(),
+        ip("203.0.113.10")
+    );
+}

@@ -567,3 +567,44 @@ fn option_mistakes_name_line_column_and_field() {
         );
     }
 }
+
+#[test]
+fn boot_options_machine_ids_and_the_mask_are_set_their_own_way() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[options]\nboot_file_name = \"x\"\n",
+            "2:18: options.boot_file_name: set `boot_file` in this scope instead",
+        ),
+        (
+            "[options]\ntftp_server_name = \"x\"\n",
+            "2:20: options.tftp_server_name: set `server_name` in this scope instead",
+        ),
+        (
+            "[options]\nsubnet_mask = \"255.0.0.0\"\n",
+            "2:15: options.subnet_mask: the subnet mask (1) is always the subnet's own",
+        ),
+    ];
+    for (text, want) in cases {
+        let got = first(text);
+        assert!(
+            got.contains(want),
+            "for {text:?}\n got: {got}\nwant: {want}"
+        );
+    }
+    let res = |id: &str| {
+        format!("{SUBNET}[[subnet.reservation]]\nmachine_id = \"{id}\"\naddress = \"192.0.2.5\"\n")
+    };
+    let got = first(&res("01:02:03"));
+    assert!(
+        got.contains("subnet[0].reservation[0].machine_id: 3 bytes"),
+        "{got}"
+    );
+    // A bare 16-byte UUID gets its type byte.
+    let uuid = "12345678-9abc-def0-0102-030405060708";
+    let f = config::parse(Path::new("c.toml"), &res(uuid)).unwrap();
+    let key = &f.server.subnets[0].reservations[0].key;
+    assert_eq!(
+        key.to_string(),
+        "machine id 00:12:34:56:78:9a:bc:de:f0:01:02:03:04:05:06:07:08"
+    );
+}

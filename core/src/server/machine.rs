@@ -565,7 +565,7 @@ impl Server {
                     Some(MessageType::Discover) => ex.remember(hash, m.xid(), classes),
                     Some(MessageType::Request) => {
                         if let Some(c) = ex.recall(hash, m.xid()) {
-                            classes = classes.or(&c.configured());
+                            classes = c.configured().or(&classes.builtins());
                         }
                     }
                     _ => {}
@@ -590,7 +590,7 @@ impl Server {
             bootp,
         };
         let Some(kind) = kind else {
-            return self.on_bootp(now, &ctx, &client);
+            return self.on_bootp(&ctx, &client);
         };
         match kind {
             MessageType::Discover => self.on_discover(now, &ctx, &client),

@@ -10,7 +10,7 @@ impl<R: Runtime> Server<R> {
     /// only a restart can change (interfaces, journal, store, metrics, control socket, user,
     /// logging) is named in the answer and left as it was.
     pub fn reload(&mut self) -> Result<String, String> {
-        let file = crate::server::config::load(&self.file.path).map_err(|e| e.to_string())?;
+        let mut file = crate::server::config::load(&self.file.path).map_err(|e| e.to_string())?;
         for w in &file.warnings {
             tracing::warn!("{w}");
         }
@@ -35,6 +35,13 @@ impl<R: Runtime> Server<R> {
         }
         if file.log_level != self.file.log_level || file.log_json != self.file.log_json {
             later.push("log_level/log_format");
+        }
+        // The pings need the ICMP socket opened at start, before privileges were dropped.
+        if file.server.conflict_check != self.file.server.conflict_check
+            || file.conflict_wait != self.file.conflict_wait
+        {
+            later.push("conflict_check/conflict_check_ms");
+            file.server.conflict_check = self.file.server.conflict_check;
         }
         self.machine
             .reconfigure(file.server.clone())

@@ -85,6 +85,14 @@ impl ClassSet {
         out
     }
 
+    /// The built-in classes of the set.
+    #[inline]
+    pub fn builtins(&self) -> ClassSet {
+        let mut out = ClassSet::EMPTY;
+        out.0[3] = self.0[3] & (0b111 << 61);
+        out
+    }
+
     /// The set without the built-in classes.
     #[inline]
     pub fn configured(&self) -> ClassSet {

@@ -27,11 +27,13 @@ impl Server {
                 .filter(on_link)
                 .find(|&i| self.subnets[i].net.contains(a))
         };
-        if let Some(i) = self
-            .client_of(client)
-            .and_then(|a| holding(Ipv4Addr::from(a)))
-        {
-            return i;
+        // The subnet of the client's address, unless the client's classes no longer open
+        // that address's pool to it (then it starts over where a pool is open to it).
+        if let Some(a) = self.client_of(client) {
+            let open = |i: &usize| self.subnets[*i].admits_address(a, classes);
+            if let Some(i) = holding(Ipv4Addr::from(a)).filter(open) {
+                return i;
+            }
         }
         let relay = m.relay_agent_info().ok().flatten();
         let reserved = (0..self.subnets.len())

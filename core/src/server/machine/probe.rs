@@ -35,6 +35,14 @@ impl Probing {
 }
 
 impl Server {
+    /// Whether an OFFER of `a` is held for its check.
+    #[cold]
+    pub(super) fn checking(&self, a: u32) -> bool {
+        self.probing
+            .as_ref()
+            .is_some_and(|p| p.held.contains_key(&a))
+    }
+
     /// Holds the OFFER of `a` (granting `times`) to the request of `ctx` until the host
     /// has checked `a`; false (nothing done) when `a` is the client's reservation or no
     /// more offers may be held.

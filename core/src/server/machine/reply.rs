@@ -269,6 +269,10 @@ impl Server {
             b.message_type(r.kind)?.server_id(r.server_id)?;
             written.mark(OptionCode::MESSAGE_TYPE);
             written.mark(OptionCode::SERVER_ID);
+        } else {
+            // BOOTP's 64-byte vendor area: what is echoed goes first, the options after it
+            // as far as they fit.
+            Self::write_echoed(&mut b, r)?;
         }
         if r.kind == MessageType::Nak {
             b.error_message(r.nak_message)?;
@@ -302,7 +306,13 @@ impl Server {
                     }
                 }
             }
-            if !plain {
+            if !plain && !r.bootp {
+                // A copied block answered the whole list: what it lists is written.
+                if let (true, Some(l)) = (copied_block, list) {
+                    for &code in l {
+                        written.mark(OptionCode(code));
+                    }
+                }
                 Self::write_unasked(&mut b, &mut written, &settings, boot.as_ref())?;
             }
             if let Some(h) = host_name {
@@ -314,13 +324,28 @@ impl Server {
                 b.rapid_commit()?;
             }
         }
+        if !r.bootp {
+            if let Some(id) = &r.client_id {
+                b.option_data(OptionCode::CLIENT_ID, id)?;
+            }
+            if let Some(info) = &r.relay_info {
+                b.option_data(OptionCode::RELAY_AGENT_INFO, info)?;
+            }
+        }
+        b.finish()
+    }
+
+    /// The client id (61, RFC 6842) and relay agent information (82, RFC 3046) echoed,
+    /// first in a BOOTREPLY (the others write them last, below).
+    #[cold]
+    fn write_echoed(b: &mut MessageBuilder<'_>, r: &Reply<'_>) -> Result<(), EmitError> {
         if let Some(id) = &r.client_id {
             b.option_data(OptionCode::CLIENT_ID, id)?;
         }
         if let Some(info) = &r.relay_info {
             b.option_data(OptionCode::RELAY_AGENT_INFO, info)?;
         }
-        b.finish()
+        Ok(())
     }
 }
 

@@ -44,9 +44,15 @@ impl Server {
             );
         }
         let times = self.lease_secs(ctx);
-        // An address new to the client waits for the conflict check.
-        if self.probing.is_some() && held.is_none() && self.hold_for_check(ctx, a, times) {
-            return Ok(());
+        // An address new to the client waits for the conflict check; a DISCOVER again
+        // while it runs gets the checked offer when the check ends.
+        if self.probing.is_some() {
+            if self.checking(a) {
+                return Ok(());
+            }
+            if held.is_none() && self.hold_for_check(ctx, a, times) {
+                return Ok(());
+            }
         }
         self.reply(ctx, MessageType::Offer, Ipv4Addr::from(a), Some(times));
         Ok(())
@@ -59,22 +65,46 @@ impl Server {
     #[inline(never)]
     pub(super) fn on_bootp(
         &mut self,
-        now: Instant,
         ctx: &Ctx<'_, '_>,
         client: &ClientKey,
     ) -> Result<(), DropReason> {
-        if ctx.reservation.is_none() && !self.subnets[ctx.subnet].dynamic_bootp {
-            return Err(DropReason::BootpNotServed);
-        }
-        let Some(a) = self.choose(ctx, client, None) else {
-            return Err(DropReason::PoolExhausted);
+        let reserved = ctx
+            .reservation
+            .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
+            .map(|r| u32::from(r.address));
+        let a = if self.subnets[ctx.subnet].dynamic_bootp {
+            self.choose(ctx, client, None)
+                .ok_or(DropReason::PoolExhausted)?
+        } else {
+            // Without dynamic BOOTP, its reservation's address or nothing.
+            reserved
+                .filter(|&a| self.is_free_for(ctx, a, client))
+                .ok_or(DropReason::BootpNotServed)?
         };
-        self.commit(now, ctx, client, a);
+        // Written before anything is bound: a BOOTREPLY that cannot be written (what it
+        // must echo does not fit in BOOTP's vendor area) binds nothing.
+        let times = LeaseSecs::INFINITE;
+        let reply = self
+            .encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times))
+            .ok_or(DropReason::BadOption)?;
+        self.bind(ctx.subnet, a, client, BindingState::Bound, Instant::MAX);
+        self.record(a, client, RecordKind::Bound, Instant::MAX, None);
+        let until = self.anchor.deadline(Instant::MAX);
+        self.waiting.push_back(WaitingAck {
+            seq: self.seq,
+            until,
+            client: client.clone(),
+            ack: reply,
+        });
         Ok(())
     }
 
-    /// Binds `a` to `client`, emits the record and queues the ACK behind it.
+    /// Binds `a` to `client`, emits the record and queues the ACK behind it; nothing while
+    /// the conflict check of `a` runs (no OFFER of it has gone yet: the client retries).
     pub(super) fn commit(&mut self, now: Instant, ctx: &Ctx<'_, '_>, client: &ClientKey, a: u32) {
+        if self.probing.is_some() && self.checking(a) {
+            return;
+        }
         let times = self.lease_secs(ctx);
         let until = if times.is_infinite() {
             Instant::MAX

@@ -97,10 +97,10 @@ impl Type {
 
 /// The options of RFC 2132 and the common later ones, by the name a config gives them
 /// (Kea's names with `_` for `-`), their code and type. Options the server writes itself
-/// (50–59, 61, 82), and those written their own way (`classless_routes`, `raw`,
-/// `vendor_encapsulated`, `vendor_identifying`), are not here.
+/// (1, 50–59, 61, 82), those written their own way (`classless_routes`, `raw`,
+/// `vendor_encapsulated`, `vendor_identifying`), and 66 / 67, which are the boot keys
+/// `server_name` / `boot_file` (they go in `sname` / `file` too), are not here.
 const STANDARD: &[(&str, u8, &str)] = &[
-    ("subnet_mask", 1, "ipv4"),
     ("time_offset", 2, "i32"),
     ("routers", 3, "ipv4-list"),
     ("time_servers", 4, "ipv4-list"),
@@ -151,8 +151,6 @@ const STANDARD: &[(&str, u8, &str)] = &[
     ("vendor_class", 60, "string"),
     ("nisplus_domain", 64, "string"),
     ("nisplus_servers", 65, "ipv4-list"),
-    ("tftp_server_name", 66, "string"),
-    ("boot_file_name", 67, "string"),
     ("mobile_ip_home_agent", 68, "ipv4-list"),
     ("smtp_servers", 69, "ipv4-list"),
     ("pop_servers", 70, "ipv4-list"),

@@ -373,9 +373,14 @@ fn reservation(
         res.remote_id
             .as_ref()
             .map(|h| ReservationKey::RemoteId(h.0.clone())),
-        res.machine_id
-            .as_ref()
-            .map(|h| ReservationKey::MachineId(h.0.clone())),
+        res.machine_id.as_ref().map(|h| {
+            // RFC 4578 section 2.3: type 0, then the 16-byte UUID; a bare UUID gets its type.
+            let mut id = h.0.clone();
+            if id.len() == 16 {
+                id.insert(0, 0);
+            }
+            ReservationKey::MachineId(id)
+        }),
     ];
     let mut keys = keys.into_iter().flatten();
     let (Some(key), None) = (keys.next(), keys.next()) else {
@@ -386,6 +391,19 @@ fn reservation(
         );
         return None;
     };
+    if let ReservationKey::MachineId(id) = &key {
+        if id.len() != 17 || id[0] != 0 {
+            report.at(
+                r.span(),
+                &format!("{field}.machine_id"),
+                format!(
+                    "{} bytes: a machine identifier (97) is type 0 and a 16-byte UUID, or the UUID alone",
+                    id.len()
+                ),
+            );
+            return None;
+        }
+    }
     let mut opts = options(&res.options, &format!("{field}.options"), defs, report);
     if let Some(h) = &res.host_name {
         if let Err(e) = opts.host_name(h.get_ref()) {

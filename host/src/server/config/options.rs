@@ -124,6 +124,15 @@ fn one(set: &mut OptionSet, name: &str, value: &toml::Value, defs: &Defs) -> Res
             set.vendor_identifying(&blocks).map_err(emit)?;
             Ok(())
         }
+        "tftp_server_name" | "boot_file_name" | "subnet_mask" => Err(match name {
+            "subnet_mask" => "the subnet mask (1) is always the subnet's own".to_string(),
+            _ => format!(
+                "set `{}` in this scope instead: it goes in the header's `{}` and in option {} when asked",
+                if name == "boot_file_name" { "boot_file" } else { "server_name" },
+                if name == "boot_file_name" { "file" } else { "sname" },
+                if name == "boot_file_name" { 67 } else { 66 },
+            ),
+        }),
         _ => {
             let def = defs.get(TOP, name).ok_or_else(|| {
                 format!(
