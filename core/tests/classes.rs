@@ -724,6 +724,11 @@ fn the_conflict_check_holds_an_offer_until_its_address_is_checked() {
     // 192.0.2.100 answers: set aside (durably), and the first client is offered another.
     s.probe_result(now, ip("192.0.2.100"), true);
     assert_eq!(s.stats().conflicts, 1);
+    assert_eq!(
+        s.stats().received_of(MessageType::Discover),
+        2,
+        "each DISCOVER once"
+    );
     let record = s.poll_persist().expect("the address set aside, durably");
     assert_eq!(record.address, ip("192.0.2.100"));
     assert_eq!(record.kind, dhcp_core::server::RecordKind::Declined);

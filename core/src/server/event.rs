@@ -170,6 +170,14 @@ impl ServerStats {
         }
     }
 
+    /// Takes back one message of type `t` counted as received (a request the machine
+    /// handles again itself, as after a conflict check).
+    pub(crate) fn unreceive(&mut self, t: crate::wire::MessageType) {
+        if let Some(n) = self.received.get_mut(t as usize) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
     pub(crate) fn sent(&mut self, t: crate::wire::MessageType) {
         if let Some(n) = self.sent.get_mut(t as usize) {
             *n += 1;

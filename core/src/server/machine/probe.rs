@@ -117,6 +117,8 @@ impl Server {
         self.stats.conflicts += 1;
         self.spare.push(held.offer.bytes);
         self.set_aside(now, a, &client);
+        // The same DISCOVER again, counted once.
+        self.stats.unreceive(MessageType::Discover);
         if let Err(reason) = self.on_packet(now, &held.meta, &held.request) {
             self.stats.drop(reason);
         }
