@@ -37,7 +37,6 @@ import signal
 import socket
 import struct
 import sys
-import tempfile
 import time
 import traceback
 
@@ -455,10 +454,7 @@ def main():
     started = time.monotonic()
     deadline = started + BUDGET
     results, debug = [], []
-    flow = Flow("boot")
-    os.rmdir(flow.dir)  # Flow names its directory for interop; this one is boot's
-    flow.dir = tempfile.mkdtemp(prefix="boot-")
-    os.chmod(flow.dir, 0o755)
+    flow = Flow("boot", prefix="boot")
     try:
         ns = flow.ns("boot")
         run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",

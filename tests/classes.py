@@ -53,14 +53,12 @@ import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop import Fail, read, wait_for  # noqa: E402
+from interop import Fail, Flow, read, run, wait_for  # noqa: E402
 
 DHCP = "target/release/dhcp"
 SELF = os.path.abspath(__file__)
@@ -181,13 +179,6 @@ shared_network = "lab"
 [subnet.options]
 routers = ["100.64.9.1"]
 """
-
-
-def run(argv, check=True, timeout=30, **kw):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
-    if check and r.returncode != 0:
-        raise Fail(f"{' '.join(argv)}: {r.stderr.strip() or r.stdout.strip()}")
-    return r
 
 
 # ---- packets --------------------------------------------------------------------------------
@@ -325,20 +316,16 @@ def probe():
 
 # ---- the test ---------------------------------------------------------------------------------
 
-class Test:
-    """The namespaces, processes and files of the run; `close` removes them all."""
+class Test(Flow):
+    """The namespaces, processes and files of the run (interop's `Flow`); `close` removes
+    them all, the directory too."""
 
     def __init__(self):
+        super().__init__("classes", prefix="classes")
         tag = os.getpid() % 100000
-        self.dir = tempfile.mkdtemp(prefix="classes-")
-        os.chmod(self.dir, 0o755)
-        self.s_ns, self.c_ns = f"cls{tag}-s", f"cls{tag}-c"
         self.s_if, self.c_if = f"cls{tag}s", f"cls{tag}c"
-        self.namespaces = []
-        self.procs = []
         self.cfg = os.path.join(self.dir, "server.toml")
         self.log = os.path.join(self.dir, "server.log")
-        self.capture = os.path.join(self.dir, "capture.pcap")
         self.server = None
         self.xid = 0x5a000000 + (tag << 8)
 
@@ -346,29 +333,9 @@ class Test:
         self.xid += 1
         return self.xid
 
-    def ns(self, name):
-        run(["ip", "netns", "add", name])
-        self.namespaces.append(name)
-        run(["ip", "-n", name, "link", "set", "lo", "up"])
-
-    def ip(self, ns, *args):
-        return run(["ip", "-n", ns, *args]).stdout
-
-    def spawn(self, ns, argv, log):
-        out = open(log, "ab")
-        p = subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdout=out, stderr=out,
-                             stdin=subprocess.DEVNULL)
-        out.close()
-        self.procs.append(p)
-        return p
-
     def setup(self):
-        self.ns(self.s_ns)
-        self.ns(self.c_ns)
-        run(["ip", "link", "add", self.s_if, "netns", self.s_ns, "type", "veth", "peer", "name",
-             self.c_if, "netns", self.c_ns])
-        self.ip(self.s_ns, "link", "set", self.s_if, "up")
-        self.ip(self.c_ns, "link", "set", self.c_if, "up")
+        self.s_ns, self.c_ns = self.ns("s"), self.ns("c")
+        self.link(self.s_ns, self.s_if, self.c_ns, self.c_if)
         self.ip(self.s_ns, "addr", "add", "192.0.2.1/24", "dev", self.s_if)
         # The client namespace is also the relay agent for 198.51.100.0/24 and 203.0.113.0/24.
         self.ip(self.c_ns, "addr", "add", "192.0.2.2/24", "dev", self.c_if)
@@ -378,10 +345,7 @@ class Test:
             self.ip(self.s_ns, "route", "add", net, "via", "192.0.2.2")
         # A host already using an address of a pool (100.65.0.10): it answers pings.
         self.ip(self.c_ns, "addr", "add", "100.65.0.10/32", "dev", self.c_if)
-        tlog = os.path.join(self.dir, "tcpdump.log")
-        self.spawn(self.s_ns, ["tcpdump", "-i", self.s_if, "-U", "--immediate-mode", "-n",
-                               "-w", self.capture, "udp and (port 67 or port 68)"], tlog)
-        wait_for("tcpdump", lambda: "listening on" in read(tlog), 10)
+        self.start_capture(self.s_ns, self.s_if)
         self.write_config("phones.test")
         run([DHCP, "server", "--config", self.cfg, "--check"])
         self.server = self.spawn(self.s_ns, [DHCP, "server", "--config", self.cfg], self.log)
@@ -396,24 +360,7 @@ class Test:
                                   long_url=LONG_URL, phones_domain=phones_domain))
 
     def close(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    try:
-                        p.wait(5)
-                    except subprocess.TimeoutExpired:
-                        pass
-        for ns in self.namespaces:
-            for pid in run(["ip", "netns", "pids", ns], check=False).stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass
-            run(["ip", "netns", "del", ns], check=False)
+        super().close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- exchanges ----------------------------------------------------------------------
@@ -776,7 +723,7 @@ def main():
                 print(f"FAIL  {name}: {detail}", flush=True)
         if failed:
             print(f"\n----- server log ({t.log})\n{read(t.log)[-40000:]}")
-            if os.path.exists(t.capture):
+            if t.capture and os.path.exists(t.capture):
                 time.sleep(0.3)  # tcpdump -U writes each packet at once; let the last land
                 dec = run([DHCP, "decode", t.capture], check=False)
                 print(f"----- capture (dhcp decode {t.capture})\n{dec.stdout[-60000:]}"

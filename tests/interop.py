@@ -44,8 +44,8 @@ class Fail(Exception):
     """A scenario's check that did not hold."""
 
 
-def run(argv, check=True, **kw):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=60, **kw)
+def run(argv, check=True, timeout=60, **kw):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
     if check and r.returncode != 0:
         raise Fail(f"{' '.join(argv)}: {r.stderr.strip() or r.stdout.strip()}")
     return r
@@ -79,12 +79,12 @@ class Flow:
 
     made = []
 
-    def __init__(self, name):
+    def __init__(self, name, prefix="interop"):
         with _ids_lock:
             self.id = next(_ids)
             Flow.made.append(self)
         self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"interop-{self.id}-")
+        self.dir = tempfile.mkdtemp(prefix=f"{prefix}-{self.id}-")
         os.chmod(self.dir, 0o755)
         self.namespaces = []
         self.procs = []

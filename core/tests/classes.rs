@@ -48,19 +48,41 @@ fn tagged(name: &str, m: Match) -> ClassConfig {
     c
 }
 
-/// A DISCOVER from MAC `mac` with options `extra`, and a `giaddr`.
-fn discover(mac: [u8; 6], giaddr: Ipv4Addr, extra: &[(u8, &[u8])]) -> Vec<u8> {
+/// A BOOTREQUEST from MAC `mac` with transaction id `xid`, the rest written by `fill`.
+fn request_from(mac: [u8; 6], xid: u32, fill: impl FnOnce(&mut MessageBuilder<'_>)) -> Vec<u8> {
     let mut buf = vec![0u8; 1500];
     let mut b = MessageBuilder::new(&mut buf).unwrap();
-    b.op(Op::BootRequest).xid(7).giaddr(giaddr);
+    b.op(Op::BootRequest).xid(xid);
     b.chaddr(&mac).unwrap();
-    b.message_type(MessageType::Discover).unwrap();
-    for (c, v) in extra {
-        b.option(OptionCode(*c), v).unwrap();
-    }
+    fill(&mut b);
     let n = b.finish().unwrap();
     buf.truncate(n);
     buf
+}
+
+/// A DISCOVER from MAC `mac` with options `extra`, and a `giaddr`.
+fn discover(mac: [u8; 6], giaddr: Ipv4Addr, extra: &[(u8, &[u8])]) -> Vec<u8> {
+    request_from(mac, 7, |b| {
+        b.giaddr(giaddr);
+        b.message_type(MessageType::Discover).unwrap();
+        for (c, v) in extra {
+            b.option(OptionCode(*c), v).unwrap();
+        }
+    })
+}
+
+/// A REQUEST from MAC `mac` with `xid` for `address` (50), in SELECTING state when it
+/// names `server` (54).
+fn request(mac: [u8; 6], xid: u32, address: Ipv4Addr, server: Option<Ipv4Addr>) -> Vec<u8> {
+    request_from(mac, xid, |b| {
+        b.message_type(MessageType::Request)
+            .unwrap()
+            .requested_ip(address)
+            .unwrap();
+        if let Some(id) = server {
+            b.server_id(id).unwrap();
+        }
+    })
 }
 
 fn meta() -> RecvMeta {
@@ -324,14 +346,11 @@ fn a_client_outside_its_pools_classes_is_naked_on_renewal() {
         .push(ClassConfig::new("lab", Some(Match::HasOption(250))));
     c.subnets[0].pools[0].classes.allow = ClassSet::of([ClassId(0)]);
     let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
-    let mut buf = vec![0u8; 1500];
-    let mut b = MessageBuilder::new(&mut buf).unwrap();
-    b.op(Op::BootRequest).xid(9);
-    b.chaddr(&MAC).unwrap();
-    b.message_type(MessageType::Request).unwrap();
-    b.requested_ip(ip("192.0.2.100")).unwrap();
-    let n = b.finish().unwrap();
-    s.handle_packet(Instant::from_secs(1), &meta(), &buf[..n]);
+    s.handle_packet(
+        Instant::from_secs(1),
+        &meta(),
+        &request(MAC, 9, ip("192.0.2.100"), None),
+    );
     let mut out = [0u8; 1500];
     let t = s.poll_transmit(&mut out).expect("a NAK");
     let m = Message::parse(&out[..t.len]).unwrap();
@@ -377,17 +396,22 @@ fn boot_settings_go_in_the_header_and_in_66_67_when_asked() {
     assert_eq!((m.siaddr(), m.file()), (ip("192.0.2.2"), Some(&b""[..])));
 }
 
-#[test]
-fn a_long_boot_file_goes_in_67_and_the_vendor_class_is_echoed() {
-    let mut c = base();
-    let url = format!("http://boot.example.test/{}/shim.efi", "x".repeat(150));
+/// UEFI HTTP boot clients (vendor class `HTTPClient...`) get `url` and option 60 back.
+fn http_boot(url: &str) -> ClassConfig {
     let mut http = ClassConfig::new(
         "http",
         Some(Match::VendorClassPrefix(b"HTTPClient".to_vec())),
     );
-    http.boot.boot_file = Some(url.clone());
+    http.boot.boot_file = Some(url.to_string());
     http.options.raw(60, b"HTTPClient").unwrap();
-    c.classes.push(http);
+    http
+}
+
+#[test]
+fn a_long_boot_file_goes_in_67_and_the_vendor_class_is_echoed() {
+    let mut c = base();
+    let url = format!("http://boot.example.test/{}/shim.efi", "x".repeat(150));
+    c.classes.push(http_boot(&url));
     let uefi: &[(u8, &[u8])] = &[
         (VENDOR, b"HTTPClient:Arch:00016:UNDI:003001"),
         (ARCH, &[0, 16]),
@@ -528,13 +552,7 @@ proptest! {
 
 /// A BOOTP request (no message type) from `mac`.
 fn bootp_request(mac: [u8; 6]) -> Vec<u8> {
-    let mut buf = vec![0u8; 1500];
-    let mut b = MessageBuilder::new(&mut buf).unwrap();
-    b.op(Op::BootRequest).xid(0xb00b);
-    b.chaddr(&mac).unwrap();
-    let n = b.finish().unwrap();
-    buf.truncate(n);
-    buf
+    request_from(mac, 0xb00b, |_| {})
 }
 
 #[test]
@@ -663,13 +681,11 @@ fn a_shared_network_serves_from_its_subnets_in_order() {
     );
     assert_eq!(s.stats().dropped(DropReason::PoolExhausted), 1);
     // A client renewing an address of the second subnet is served from it.
-    let mut b = vec![0u8; 1500];
-    let mut req = MessageBuilder::new(&mut b).unwrap();
-    req.op(Op::BootRequest).xid(9).ciaddr(ip("203.0.113.10"));
-    req.chaddr(&[2, 0, 0, 0, 1, 2]).unwrap();
-    req.message_type(MessageType::Request).unwrap();
-    let n = req.finish().unwrap();
-    s.handle_packet(now, &meta(), &b[..n]);
+    let renew = request_from([2, 0, 0, 0, 1, 2], 9, |b| {
+        b.ciaddr(ip("203.0.113.10"));
+        b.message_type(MessageType::Request).unwrap();
+    });
+    s.handle_packet(now, &meta(), &renew);
     let record = s.poll_persist().expect("the lease, from the second subnet");
     assert_eq!(record.address, ip("203.0.113.10"));
     s.persisted(record.seq);
@@ -795,21 +811,7 @@ fn a_discovers_classes_hold_for_the_request_of_the_same_exchange() {
     let t = s.poll_transmit(&mut buf).unwrap();
     let offered = Message::parse(&buf[..t.len]).unwrap().yiaddr();
     assert_eq!(offered, ip("192.0.2.200"));
-    let request = |xid: u32| {
-        let mut b = vec![0u8; 1500];
-        let mut r = MessageBuilder::new(&mut b).unwrap();
-        r.op(Op::BootRequest).xid(xid);
-        r.chaddr(&MAC).unwrap();
-        r.message_type(MessageType::Request)
-            .unwrap()
-            .requested_ip(offered)
-            .unwrap()
-            .server_id(SERVER_ID)
-            .unwrap();
-        let n = r.finish().unwrap();
-        b.truncate(n);
-        b
-    };
+    let request = |xid: u32| request(MAC, xid, offered, Some(SERVER_ID));
     // The same exchange (xid 7): the class holds, the ACK has its boot file.
     s.handle_packet(now, &meta(), &request(7));
     let seq = s.poll_persist().expect("the lease").seq;
@@ -829,13 +831,7 @@ fn a_discovers_classes_hold_for_the_request_of_the_same_exchange() {
 fn options_sent_unasked_are_not_doubled_by_a_cached_block() {
     let mut c = base();
     let url = format!("http://boot.example.test/{}/ipxe.efi", "x".repeat(120));
-    let mut http = ClassConfig::new(
-        "http",
-        Some(Match::VendorClassPrefix(b"HTTPClient".to_vec())),
-    );
-    http.boot.boot_file = Some(url.clone());
-    http.options.raw(60, b"HTTPClient").unwrap();
-    c.classes.push(http);
+    c.classes.push(http_boot(&url));
     let mut s = Server::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
     let now = Instant::from_secs(1);
     let asks: &[(u8, &[u8])] = &[(VENDOR, b"HTTPClient:Arch:00016"), (55, &[1, 3, 60, 67])];
@@ -873,16 +869,7 @@ fn a_discover_again_during_the_check_waits_for_it_and_a_request_cannot_skip_it()
     assert_eq!(s.poll_probe(), Some(ip("192.0.2.100")));
     assert_eq!(s.poll_probe(), None);
     // A REQUEST for the address before its OFFER went: nothing bound.
-    let mut b = vec![0u8; 1500];
-    let mut r = MessageBuilder::new(&mut b).unwrap();
-    r.op(Op::BootRequest).xid(7);
-    r.chaddr(&MAC).unwrap();
-    r.message_type(MessageType::Request)
-        .unwrap()
-        .requested_ip(ip("192.0.2.100"))
-        .unwrap();
-    let n = r.finish().unwrap();
-    s.handle_packet(now, &meta(), &b[..n]);
+    s.handle_packet(now, &meta(), &request(MAC, 7, ip("192.0.2.100"), None));
     assert!(s.poll_persist().is_none());
     s.probe_result(now, ip("192.0.2.100"), false);
     assert!(s.poll_transmit(&mut buf).is_some(), "the checked offer");

@@ -34,12 +34,12 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 
 use super::class::program::Request;
-use super::class::table::{BootFields, Classes, Group};
-use super::class::{ClassId, ClassSet, PoolClasses};
+use super::class::table::{Classes, Group};
+use super::class::{Boot, ClassId, ClassSet, PoolClasses};
 use super::clock::Anchor;
 use super::config::{
     ConfigError, ConfigPlace, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey,
-    ServerConfig, SubnetConfig,
+    ServerConfig,
 };
 use super::counts::Counts;
 use super::event::{
@@ -80,7 +80,7 @@ struct Subnet {
     /// Whether any pool is closed to some client (else `access` is never read).
     restricted: bool,
     /// Boot settings, the server-wide ones merged in.
-    boot: BootFields,
+    boot: Boot,
     /// Whether BOOTP clients without a reservation get an address.
     dynamic_bootp: bool,
     /// The link it is on: the index of the first subnet of its shared network (its own
@@ -219,17 +219,21 @@ impl Server {
         unix_now: u64,
     ) -> Result<Self, Vec<ConfigError>> {
         config.validate()?;
+        // Each shared network's first subnet (its link) and how many subnets it has.
+        let mut networks: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for (index, s) in config.subnets.iter().enumerate() {
+            if let Some(name) = &s.shared_network {
+                networks.entry(name).or_insert((index, 0)).1 += 1;
+            }
+        }
         let mut subnets = Vec::new();
         for (index, s) in config.subnets.iter().enumerate() {
-            let named = |o: &&SubnetConfig| {
-                o.shared_network.is_some() && o.shared_network == s.shared_network
-            };
-            let link = config
-                .subnets
-                .iter()
-                .position(|o| named(&o))
-                .unwrap_or(index);
-            let shared = config.subnets.iter().filter(named).count() > 1;
+            let (link, members) = s
+                .shared_network
+                .as_deref()
+                .and_then(|n| networks.get(n).copied())
+                .unwrap_or((index, 1));
+            let shared = members > 1;
             let mut by_key = BTreeMap::new();
             let mut by_address = BTreeMap::new();
             for (i, r) in s.reservations.iter().enumerate() {
@@ -248,14 +252,15 @@ impl Server {
                 }
             }
             let access: Vec<PoolClasses> = s.pools.iter().map(|p| p.classes).collect();
+            let boot = s.boot.over(&config.boot);
             subnets.push(Subnet {
                 restricted: access.iter().any(|a| !a.is_open()),
                 access,
-                no_boot: s.boot.over(&config.boot).is_empty(),
+                no_boot: boot.is_empty(),
                 dynamic_bootp: s.dynamic_bootp.unwrap_or(config.dynamic_bootp),
                 link: link as u16,
                 shared,
-                boot: BootFields::new(&s.boot.over(&config.boot)),
+                boot,
                 net: s.subnet,
                 pools,
                 server_id: s.server_id.or(config.server_id),

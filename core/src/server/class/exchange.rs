@@ -17,28 +17,30 @@ struct Slot {
     classes: ClassSet,
 }
 
-/// A fixed table of recent DISCOVERs' classes, by client and transaction id.
-#[derive(Debug, Clone)]
+/// A fixed table of recent DISCOVERs' classes, by client and transaction id; empty (it
+/// remembers nothing) by default.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Exchanges {
     slots: Vec<Slot>,
 }
 
-impl Default for Exchanges {
-    fn default() -> Self {
+impl Exchanges {
+    /// A table of its full size, allocated once.
+    pub(crate) fn full() -> Self {
         Exchanges {
             slots: alloc::vec![Slot::default(); SLOTS],
         }
     }
-}
 
-impl Exchanges {
-    fn slot(client: u64, xid: u32) -> usize {
-        ((client ^ u64::from(xid).rotate_left(17)) % SLOTS as u64) as usize
+    fn slot(&self, client: u64, xid: u32) -> usize {
+        let n = self.slots.len().max(1) as u64;
+        ((client ^ u64::from(xid).rotate_left(17)) % n) as usize
     }
 
     /// Remembers the classes of a DISCOVER from `client` (its key's hash) with `xid`.
     pub(crate) fn remember(&mut self, client: u64, xid: u32, classes: ClassSet) {
-        if let Some(s) = self.slots.get_mut(Self::slot(client, xid)) {
+        let i = self.slot(client, xid);
+        if let Some(s) = self.slots.get_mut(i) {
             *s = Slot {
                 client,
                 xid,
@@ -50,7 +52,7 @@ impl Exchanges {
     /// The classes of `client`'s DISCOVER with `xid`, if still remembered.
     pub(crate) fn recall(&self, client: u64, xid: u32) -> Option<ClassSet> {
         self.slots
-            .get(Self::slot(client, xid))
+            .get(self.slot(client, xid))
             .filter(|s| s.client == client && s.xid == xid && !s.classes.is_empty())
             .map(|s| s.classes)
     }
@@ -63,7 +65,7 @@ mod tests {
 
     #[test]
     fn a_request_finds_its_discovers_classes_and_no_other_exchanges() {
-        let mut e = Exchanges::default();
+        let mut e = Exchanges::full();
         let pxe = ClassSet::of([ClassId(3)]);
         e.remember(42, 7, pxe);
         assert_eq!(e.recall(42, 7), Some(pxe));

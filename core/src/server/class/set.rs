@@ -17,7 +17,10 @@ impl ClassId {
     /// Most classes a configuration may define: the ids below the built-in ones.
     pub const MAX_CONFIGURED: usize = 253;
 
-    /// The built-in class called `name` (`known`, `unknown`).
+    /// The names of the built-in classes.
+    pub const BUILTIN_NAMES: [&'static str; 3] = ["known", "unknown", "bootp"];
+
+    /// The built-in class called `name` (`known`, `unknown`, `bootp`).
     pub fn builtin(name: &str) -> Option<ClassId> {
         match name {
             "known" => Some(ClassId::KNOWN),
@@ -36,6 +39,9 @@ impl ClassId {
 /// A set of [`ClassId`]s; copying and testing it never allocates.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ClassSet([u64; 4]);
+
+/// The built-in classes' bits (253..=255) in the set's last word.
+const BUILTIN_BITS: u64 = 0b111 << 61;
 
 impl ClassSet {
     /// No class.
@@ -89,7 +95,7 @@ impl ClassSet {
     #[inline]
     pub fn builtins(&self) -> ClassSet {
         let mut out = ClassSet::EMPTY;
-        out.0[3] = self.0[3] & (0b111 << 61);
+        out.0[3] = self.0[3] & BUILTIN_BITS;
         out
     }
 
@@ -97,7 +103,7 @@ impl ClassSet {
     #[inline]
     pub fn configured(&self) -> ClassSet {
         let mut out = *self;
-        out.0[3] &= !(0b111 << 61);
+        out.0[3] &= !BUILTIN_BITS;
         out
     }
 

@@ -10,34 +10,12 @@ use super::set::{ClassId, ClassSet};
 use crate::server::config::LeaseTimes;
 use crate::server::options::OptionTable;
 
-/// Boot settings in wire form.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct BootFields {
-    pub(crate) next_server: Option<core::net::Ipv4Addr>,
-    pub(crate) server_name: Option<Vec<u8>>,
-    pub(crate) boot_file: Option<Vec<u8>>,
-}
-
-impl BootFields {
-    pub(crate) fn new(b: &Boot) -> Self {
-        BootFields {
-            next_server: b.next_server,
-            server_name: b.server_name.as_ref().map(|s| s.as_bytes().to_vec()),
-            boot_file: b.boot_file.as_ref().map(|s| s.as_bytes().to_vec()),
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.next_server.is_none() && self.server_name.is_none() && self.boot_file.is_none()
-    }
-}
-
 /// One class as the machine runs it.
 #[derive(Debug, Clone)]
 pub(crate) struct Class {
     program: Option<Program>,
     pub(crate) options: OptionTable,
-    pub(crate) boot: BootFields,
+    pub(crate) boot: Boot,
     pub(crate) lease: LeaseTimes,
 }
 
@@ -60,7 +38,7 @@ pub(crate) struct Classes {
     /// The groups seen: group `n` is `groups[n - 1]`.
     groups: heapless::Vec<Grouped, GROUPS>,
     /// The classes of recent DISCOVERs, for their REQUESTs (made with the first class).
-    exchanges: Option<Exchanges>,
+    exchanges: Exchanges,
 }
 
 /// What a group's classes give, worked out once when the group is first seen.
@@ -101,7 +79,7 @@ impl Classes {
                 let class = Class {
                     program: c.matches.as_ref().map(Program::compile),
                     options: OptionTable::new(&c.options),
-                    boot: BootFields::new(&c.boot),
+                    boot: c.boot.clone(),
                     lease: c.lease,
                 };
                 let empty_lease = c.lease == LeaseTimes::default();
@@ -112,7 +90,11 @@ impl Classes {
             })
             .collect();
         Classes {
-            exchanges: (!list.is_empty()).then(Exchanges::default),
+            exchanges: if list.is_empty() {
+                Exchanges::default()
+            } else {
+                Exchanges::full()
+            },
             list,
             carrying,
             groups: heapless::Vec::new(),
@@ -121,7 +103,7 @@ impl Classes {
 
     /// The DISCOVERs' classes kept for their REQUESTs.
     pub(crate) fn exchanges(&mut self) -> &mut Exchanges {
-        self.exchanges.get_or_insert_with(Exchanges::default)
+        &mut self.exchanges
     }
 
     /// Whether no class is configured.

@@ -18,6 +18,19 @@ pub(super) struct WaitingAck {
 }
 
 impl Server {
+    /// Holds `ack`, granting `client` its lease until `until`, behind the record just
+    /// emitted.
+    #[inline]
+    pub(super) fn park_ack(&mut self, client: &ClientKey, until: Instant, ack: Encoded) {
+        let until = self.anchor.deadline(until);
+        self.waiting.push_back(WaitingAck {
+            seq: self.seq,
+            until,
+            client: client.clone(),
+            ack,
+        });
+    }
+
     /// Records up to `seq` are durable: their ACKs may go.
     pub fn persisted(&mut self, seq: u64) {
         while self.waiting.front().is_some_and(|w| w.seq <= seq) {

@@ -489,10 +489,31 @@ pub(super) struct Settings<'s> {
 }
 
 /// Boot settings as a reply writes them.
+#[derive(Default)]
 pub(super) struct BootRef<'s> {
     pub(super) next_server: Option<Ipv4Addr>,
     pub(super) server_name: Option<&'s [u8]>,
     pub(super) boot_file: Option<&'s [u8]>,
+}
+
+impl<'s> BootRef<'s> {
+    /// `b` as bytes.
+    #[inline]
+    fn of(b: &'s Boot) -> Self {
+        BootRef {
+            next_server: b.next_server,
+            server_name: b.server_name.as_deref().map(str::as_bytes),
+            boot_file: b.boot_file.as_deref().map(str::as_bytes),
+        }
+    }
+
+    /// What `self` leaves unset, from `base`.
+    #[inline]
+    fn fill(&mut self, base: &BootRef<'s>) {
+        self.next_server = self.next_server.or(base.next_server);
+        self.server_name = self.server_name.or(base.server_name);
+        self.boot_file = self.boot_file.or(base.boot_file);
+    }
 }
 
 impl<'s> Settings<'s> {
@@ -543,41 +564,24 @@ impl<'s> Settings<'s> {
     pub(super) fn boot(&self) -> Option<BootRef<'s>> {
         let res = self.reservation.map(|r| &r.boot).filter(|b| !b.is_empty());
         if res.is_none() && self.group == Group(0) {
-            if self.subnet.no_boot {
-                return None;
-            }
-            let b = &self.subnet.boot;
-            return Some(BootRef {
-                next_server: b.next_server,
-                server_name: b.server_name.as_deref(),
-                boot_file: b.boot_file.as_deref(),
-            });
+            return (!self.subnet.no_boot).then(|| BootRef::of(&self.subnet.boot));
         }
-        let mut boot = BootRef {
-            next_server: res.and_then(|b| b.next_server),
-            server_name: res
-                .and_then(|b| b.server_name.as_deref())
-                .map(str::as_bytes),
-            boot_file: res.and_then(|b| b.boot_file.as_deref()).map(str::as_bytes),
-        };
+        let mut boot = res.map(BootRef::of).unwrap_or_default();
+        // Each setting from the first of the client's classes that sets it.
         let [next_server, server_name, boot_file] = self
             .classes
             .grouped(self.group)
             .boot_from
             .map(|from| from.and_then(|i| self.classes.get(i)).map(|c| &c.boot));
-        let subnet = &self.subnet.boot;
-        boot.next_server = boot
-            .next_server
-            .or(next_server.and_then(|b| b.next_server))
-            .or(subnet.next_server);
+        let bytes = |s: &'s Option<alloc::string::String>| s.as_deref().map(str::as_bytes);
+        boot.next_server = boot.next_server.or(next_server.and_then(|b| b.next_server));
         boot.server_name = boot
             .server_name
-            .or(server_name.and_then(|b| b.server_name.as_deref()))
-            .or(subnet.server_name.as_deref());
+            .or(server_name.and_then(|b| bytes(&b.server_name)));
         boot.boot_file = boot
             .boot_file
-            .or(boot_file.and_then(|b| b.boot_file.as_deref()))
-            .or(subnet.boot_file.as_deref());
+            .or(boot_file.and_then(|b| bytes(&b.boot_file)));
+        boot.fill(&BootRef::of(&self.subnet.boot));
         Some(boot)
     }
 }

@@ -68,16 +68,14 @@ impl Server {
         ctx: &Ctx<'_, '_>,
         client: &ClientKey,
     ) -> Result<(), DropReason> {
-        let reserved = ctx
-            .reservation
-            .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
-            .map(|r| u32::from(r.address));
         let a = if self.subnets[ctx.subnet].dynamic_bootp {
             self.choose(ctx, client, None)
                 .ok_or(DropReason::PoolExhausted)?
         } else {
             // Without dynamic BOOTP, its reservation's address or nothing.
-            reserved
+            ctx.reservation
+                .and_then(|r| self.subnets[ctx.subnet].reservations.get(r))
+                .map(|r| u32::from(r.address))
                 .filter(|&a| self.is_free_for(ctx, a, client))
                 .ok_or(DropReason::BootpNotServed)?
         };
@@ -89,13 +87,7 @@ impl Server {
             .ok_or(DropReason::BadOption)?;
         self.bind(ctx.subnet, a, client, BindingState::Bound, Instant::MAX);
         self.record(a, client, RecordKind::Bound, Instant::MAX, None);
-        let until = self.anchor.deadline(Instant::MAX);
-        self.waiting.push_back(WaitingAck {
-            seq: self.seq,
-            until,
-            client: client.clone(),
-            ack: reply,
-        });
+        self.park_ack(client, Instant::MAX, reply);
         Ok(())
     }
 
@@ -121,13 +113,7 @@ impl Server {
             .map(|h| h.data().bytes().collect());
         self.record(a, client, RecordKind::Bound, until, host_name);
         if let Some(r) = self.encode(ctx, MessageType::Ack, Ipv4Addr::from(a), Some(times)) {
-            let until = self.anchor.deadline(until);
-            self.waiting.push_back(WaitingAck {
-                seq: self.seq,
-                until,
-                client: client.clone(),
-                ack: r,
-            });
+            self.park_ack(client, until, r);
         }
     }
 

@@ -68,7 +68,7 @@ impl Scope<'_> {
             ));
         }
         let all = self.earlier.iter().chain(self.later).copied();
-        let all = all.chain(["known", "unknown"]);
+        let all = all.chain(ClassId::BUILTIN_NAMES);
         Err(format!("no class {name:?}{}", suggestion(name, all)))
     }
 }
@@ -240,7 +240,7 @@ pub(super) fn class_set(
                             .classes
                             .iter()
                             .map(|c| c.name.as_str())
-                            .chain(["known", "unknown"])
+                            .chain(ClassId::BUILTIN_NAMES)
                     )
                 ),
             ),
