@@ -35,6 +35,8 @@
 extern crate alloc;
 
 pub mod client;
+#[cfg(feature = "alloc")]
+mod lease;
 mod macros;
 mod rng;
 #[cfg(feature = "alloc")]

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use super::table::BindingState;
+use crate::lease::table::BindingState;
 
 /// Offers held, and bound leases by subnet and by pool.
 #[derive(Debug)]

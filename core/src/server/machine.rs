@@ -36,7 +36,6 @@ use core::time::Duration;
 use super::class::program::Request;
 use super::class::table::{Classes, Group};
 use super::class::{Boot, ClassId, ClassSet, PoolClasses};
-use super::clock::Anchor;
 use super::config::{
     ConfigError, ConfigPlace, Ipv4Net, LeaseTimes, PoolRange, Reservation, ReservationKey,
     ServerConfig,
@@ -46,14 +45,15 @@ use super::event::{
     BoundLease, DropReason, HardwareAddress, PoolUsage, RecvMeta, ServerStats, SubnetUsage,
     Transmit,
 };
-use super::index::Clients;
 use super::lease::{ClientKey, LeaseRecord, LeaseSecs, RecordKind};
 use super::limit::RateLimit;
 use super::option_cache::{lease_option, BlockKey, OptionCache, Times};
 use super::options::OptionTable;
-use super::pool::Pool;
-use super::table::{Binding, BindingState, Bindings};
-use super::timers::{Deadline, Due, Timers};
+use crate::lease::clock::Anchor;
+use crate::lease::index::Clients;
+use crate::lease::pool::Pool;
+use crate::lease::table::{Binding, BindingState, Bindings};
+use crate::lease::timers::{Deadline, Due, Timers};
 use crate::time::Instant;
 use crate::wire::typed::RelayAgentInfo;
 use crate::wire::OptionData;
@@ -66,7 +66,7 @@ use crate::wire::{
 #[derive(Debug)]
 struct Subnet {
     net: Ipv4Net,
-    pools: Vec<Pool>,
+    pools: Vec<Pool<u32>>,
     server_id: Option<Ipv4Addr>,
     options: OptionTable,
     times: LeaseTimes,
@@ -93,7 +93,7 @@ struct Subnet {
 }
 
 impl Subnet {
-    fn pool_of(&mut self, a: u32) -> Option<&mut Pool> {
+    fn pool_of(&mut self, a: u32) -> Option<&mut Pool<u32>> {
         self.pools.iter_mut().find(|p| p.contains(a))
     }
 
@@ -165,11 +165,11 @@ pub struct Server {
     subnets: Vec<Subnet>,
     offer_hold: Duration,
     decline_probation: Duration,
-    bindings: Bindings,
+    bindings: Bindings<u32>,
     /// Each client's current address.
-    clients: Clients,
+    clients: Clients<u32>,
     /// One entry per binding: when it next needs attention.
-    timers: Timers,
+    timers: Timers<u32>,
     replies: VecDeque<Encoded>,
     /// ACKs waiting for their record, in record order.
     waiting: VecDeque<WaitingAck>,
@@ -240,7 +240,7 @@ impl Server {
                 by_key.insert(r.key.clone(), i);
                 by_address.insert(u32::from(r.address), i);
             }
-            let mut pools: Vec<Pool> = s
+            let mut pools: Vec<Pool<u32>> = s
                 .pools
                 .iter()
                 .map(|p| Pool::new(u32::from(p.start), u32::from(p.end)))

@@ -3,21 +3,15 @@
 //! with the clients. No I/O, no clock: packets, time and the persistence handshake in;
 //! replies, lease records and the next deadline out.
 
-mod bitset;
 mod class;
-mod clock;
 mod config;
 mod counts;
 mod event;
-mod index;
 mod lease;
 mod limit;
 mod machine;
 mod option_cache;
 mod options;
-mod pool;
-mod table;
-mod timers;
 
 pub use class::{Boot, ClassConfig, ClassId, ClassSet, Match, PoolClasses};
 pub use config::{

@@ -45,7 +45,7 @@ impl Server {
     pub(super) fn count_inserted(
         &mut self,
         a: u32,
-        old: Option<&Binding>,
+        old: Option<&Binding<u32>>,
         subnet: u16,
         state: BindingState,
     ) {

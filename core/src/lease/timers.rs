@@ -3,6 +3,8 @@
 use alloc::collections::{BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
+use super::address::Address;
+
 /// A deadline in whole seconds after the server's epoch (rounded up, so never early):
 /// four bytes a binding instead of eight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -15,11 +17,11 @@ impl Deadline {
 /// One timer entry: when, and the address of the binding it is for. Ordered by deadline,
 /// then address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Due {
+pub(crate) struct Due<A> {
     /// When.
     pub(crate) at: Deadline,
     /// The binding's address.
-    pub(crate) address: u32,
+    pub(crate) address: A,
 }
 
 /// How many in-order runs are kept before out-of-order deadlines go to the tree.
@@ -38,16 +40,26 @@ const RUNS: usize = 8;
 /// so a binding usually has one or two entries (a renewal adds one before the old one is
 /// due); clients that renew again and again would pile up more, so the owner calls
 /// [`Timers::rebuild`] with its live deadlines when [`Timers::len`] outgrows its bindings.
-#[derive(Debug, Default)]
-pub(crate) struct Timers {
-    runs: Vec<VecDeque<Due>>,
-    other: BTreeSet<Due>,
+#[derive(Debug)]
+pub(crate) struct Timers<A> {
+    runs: Vec<VecDeque<Due<A>>>,
+    other: BTreeSet<Due<A>>,
     len: usize,
 }
 
-impl Timers {
+impl<A> Default for Timers<A> {
+    fn default() -> Self {
+        Timers {
+            runs: Vec::new(),
+            other: BTreeSet::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<A: Address> Timers<A> {
     /// Adds `until` for address `a`. A deadline that never comes is not kept.
-    pub(crate) fn insert(&mut self, until: Deadline, a: u32) {
+    pub(crate) fn insert(&mut self, until: Deadline, a: A) {
         if until == Deadline::NEVER {
             return;
         }
@@ -95,7 +107,7 @@ impl Timers {
     }
 
     /// Takes the earliest entry if its deadline is at or before `now`.
-    pub(crate) fn pop_due(&mut self, now: Deadline) -> Option<Due> {
+    pub(crate) fn pop_due(&mut self, now: Deadline) -> Option<Due<A>> {
         let mut best: Option<(usize, Deadline)> = None;
         for (i, run) in self.runs.iter().enumerate() {
             if let Some(&Due { at: d, .. }) = run.front() {
@@ -123,9 +135,9 @@ impl Timers {
     /// Replaces every entry with `live` (duplicates dropped): one sort, O(n log n), with
     /// no lookup per old entry, so that a server with a million leases drops its stale
     /// entries in a few tens of milliseconds rather than by a million random reads.
-    pub(crate) fn rebuild(&mut self, mut live: Vec<Due>) {
+    pub(crate) fn rebuild(&mut self, mut live: Vec<Due<A>>) {
         live.retain(|e| e.at != Deadline::NEVER);
-        live.sort_unstable_by_key(|e| (u64::from(e.at.0) << 32) | u64::from(e.address));
+        live.sort_unstable();
         live.dedup();
         self.len = live.len();
         self.other.clear();
@@ -140,7 +152,7 @@ mod tests {
 
     #[test]
     fn pops_in_deadline_order_whatever_the_insert_order() {
-        let mut t = Timers::default();
+        let mut t = Timers::<u32>::default();
         // Three durations interleaved, plus deadlines out of any order (more than RUNS).
         let mut expected = Vec::new();
         for i in 0..50u32 {
@@ -166,14 +178,14 @@ mod tests {
         while let Some(e) = t.pop_due(Deadline(u32::MAX - 1)) {
             popped.push(e);
         }
-        let deadlines = |v: &[Due]| v.iter().map(|e| e.at).collect::<Vec<_>>();
+        let deadlines = |v: &[Due<u32>]| v.iter().map(|e| e.at).collect::<Vec<_>>();
         assert_eq!(deadlines(&popped), deadlines(&expected));
         assert_eq!(t.first(), None);
     }
 
     #[test]
     fn rebuild_keeps_only_the_live_entries_in_order() {
-        let mut t = Timers::default();
+        let mut t = Timers::<u32>::default();
         for a in 0..10 {
             t.insert(Deadline(100 + a), a);
             t.insert(Deadline(5000 - a), a);
@@ -224,7 +236,7 @@ mod tests {
 
     #[test]
     fn only_due_entries_pop() {
-        let mut t = Timers::default();
+        let mut t = Timers::<u32>::default();
         t.insert(Deadline(10), 1);
         t.insert(Deadline(20), 2);
         assert_eq!(t.first(), Some(Deadline(10)));

@@ -1,4 +1,5 @@
-//! [`Pool`]: which addresses of one range are free, without scanning the range.
+//! [`Pool`]: which addresses of one range are free, without scanning the range, whatever
+//! its size (a DHCPv6 pool can span a /64: no structure here grows with the range).
 //!
 //! Addresses from `cursor` up have never been handed out and are free, except the few in
 //! `ahead` (taken out of order: a requested address, a reservation, a restored lease).
@@ -6,110 +7,126 @@
 //! taking or freeing an address is O(1) (amortized: the cursor skips each `ahead` entry
 //! once; `freed` touches one word per level), whatever the size of the range, and the
 //! memory held is one bit per address below the cursor (128 KiB for a million used), plus
-//! the addresses taken out of order above it.
+//! the addresses taken out of order above it. The cursor only passes addresses handed out
+//! (or taken ahead), so it stays far below 2^32 offsets, which the bitmap covers; an
+//! address freed above that is not handed out again until the server restarts.
 
 use alloc::collections::BTreeSet;
 
+use super::address::Address;
 use super::bitset::BitSet;
 
 /// The free/used state of one address range.
 #[derive(Debug, Clone)]
-pub(crate) struct Pool {
-    start: u32,
-    end: u32,
-    /// Next never-used address; `end + 1` once all have been used.
+pub(crate) struct Pool<A> {
+    start: A,
+    end: A,
+    /// `end`'s offset from `start`.
+    last: u64,
+    /// Offset of the next never-used address; `last + 1` once all have been used.
     cursor: u64,
     /// Free addresses below `cursor`, as offsets from `start`.
     freed: BitSet,
     /// Used addresses at or above `cursor`.
-    ahead: BTreeSet<u32>,
+    ahead: BTreeSet<A>,
 }
 
-impl Pool {
-    /// A range with every address free.
-    pub(crate) fn new(start: u32, end: u32) -> Self {
+impl<A: Address> Pool<A> {
+    /// A range with every address free; at most 2^64 - 1 addresses long.
+    pub(crate) fn new(start: A, end: A) -> Self {
         Pool {
             start,
             end,
-            cursor: u64::from(start),
+            last: end.offset_from(start).min(u64::MAX - 1),
+            cursor: 0,
             freed: BitSet::default(),
             ahead: BTreeSet::new(),
         }
     }
 
-    pub(crate) fn contains(&self, a: u32) -> bool {
+    #[inline]
+    pub(crate) fn contains(&self, a: A) -> bool {
         self.start <= a && a <= self.end
     }
 
     /// First and last address.
-    pub(crate) fn range(&self) -> (u32, u32) {
+    pub(crate) fn range(&self) -> (A, A) {
         (self.start, self.end)
     }
 
     /// Number of addresses in the range.
     pub(crate) fn size(&self) -> u64 {
-        u64::from(self.end) - u64::from(self.start) + 1
+        self.last + 1
     }
 
     /// Number of free addresses.
     pub(crate) fn free(&self) -> u64 {
-        (u64::from(self.end) + 1 - self.cursor) - self.ahead.len() as u64 + self.freed.len() as u64
+        (self.last + 1 - self.cursor) - self.ahead.len() as u64 + self.freed.len() as u64
     }
 
-    pub(crate) fn is_free(&self, a: u32) -> bool {
+    /// `a`'s offset as the bitmap of freed addresses holds it (none past 2^32).
+    #[inline]
+    fn bit(&self, a: A) -> Option<u32> {
+        u32::try_from(a.offset_from(self.start)).ok()
+    }
+
+    pub(crate) fn is_free(&self, a: A) -> bool {
         if !self.contains(a) {
             return false;
         }
-        if u64::from(a) >= self.cursor {
+        if a.offset_from(self.start) >= self.cursor {
             !self.ahead.contains(&a)
         } else {
-            self.freed.contains(a - self.start)
+            self.bit(a).is_some_and(|b| self.freed.contains(b))
         }
     }
 
     /// The free address to hand out next, without taking it: never-used ones first (so a
     /// client's recent address stays free for it as long as possible), then the lowest
     /// freed one.
-    pub(crate) fn peek(&mut self) -> Option<u32> {
-        while self.cursor <= u64::from(self.end) {
-            let a = self.cursor as u32;
-            if !self.ahead.remove(&a) {
+    pub(crate) fn peek(&mut self) -> Option<A> {
+        while self.cursor <= self.last {
+            let a = A::at_offset(self.start, self.cursor);
+            if self.ahead.is_empty() || !self.ahead.remove(&a) {
                 return Some(a);
             }
             self.cursor += 1;
         }
-        self.freed.first().map(|o| self.start + o)
+        self.freed
+            .first()
+            .map(|o| A::at_offset(self.start, u64::from(o)))
     }
 
     /// Takes `a` if it is free.
-    pub(crate) fn take_specific(&mut self, a: u32) -> bool {
+    pub(crate) fn take_specific(&mut self, a: A) -> bool {
         if !self.contains(a) {
             return false;
         }
-        if u64::from(a) >= self.cursor {
+        let offset = a.offset_from(self.start);
+        if offset >= self.cursor {
             if self.ahead.contains(&a) {
                 return false;
             }
-            if u64::from(a) == self.cursor {
+            if offset == self.cursor {
                 self.cursor += 1;
             } else {
                 self.ahead.insert(a);
             }
             true
         } else {
-            self.freed.remove(a - self.start)
+            self.bit(a).is_some_and(|b| self.freed.remove(b))
         }
     }
 
     /// Makes a used address free again.
-    pub(crate) fn give_back(&mut self, a: u32) {
+    pub(crate) fn give_back(&mut self, a: A) {
         if !self.contains(a) {
             return;
         }
-        if u64::from(a) >= self.cursor {
+        if a.offset_from(self.start) >= self.cursor {
             self.ahead.remove(&a);
-        } else {
-            self.freed.insert(a - self.start);
+        } else if let Some(b) = self.bit(a) {
+            self.freed.insert(b);
         }
     }
 }
@@ -148,7 +165,7 @@ mod tests {
         fn pool_matches_a_set_of_used_addresses(size in 1u32..64, ops in proptest::collection::vec(op(64), 0..300)) {
             let start = 1000u32;
             let end = start + size - 1;
-            let mut pool = Pool::new(start, end);
+            let mut pool = Pool::<u32>::new(start, end);
             let mut used: BTreeSet<u32> = BTreeSet::new();
             for op in ops {
                 match op {
@@ -192,5 +209,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_pool_spanning_a_slash_64_hands_out_from_its_start() {
+        let start = 0x2001_0db8_0000_0001_0000_0000_0000_0001u128;
+        let end = 0x2001_0db8_0000_0001_ffff_ffff_ffff_fffeu128;
+        let mut pool = Pool::new(start, end);
+        assert_eq!(pool.size(), u64::MAX - 1);
+        let far = end - 5;
+        assert!(pool.take_specific(far));
+        assert!(!pool.is_free(far));
+        assert_eq!(pool.peek(), Some(start));
+        assert!(pool.take_specific(start));
+        assert_eq!(pool.peek(), Some(start + 1));
+        pool.give_back(start);
+        pool.give_back(far);
+        assert!(pool.is_free(far) && pool.is_free(start));
+        assert_eq!(pool.free(), pool.size());
     }
 }

@@ -3,7 +3,7 @@
 //! apart, by that hash.
 //!
 //! An open-addressing table with linear probing whose slots hold key and value together
-//! (eight bytes), so that looking a client up and then indexing it touch one cache line:
+//! (eight bytes for IPv4), so that looking a client up and then indexing it touch one cache line:
 //! at a million clients a new client costs one cache miss here, where a table with its
 //! control bytes apart from its entries costs two. Removal shifts the entries behind back,
 //! so no tombstones pile up as clients come and go. The keys are already keyed hashes, so
@@ -12,24 +12,25 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use super::lease::ClientKey;
+use super::address::Address;
+use super::key::ClientKey;
 use super::table::Bindings;
 
 /// Each client's current address, confirmed by the binding at that address (so an entry
 /// never needs removing when its binding goes to another client).
 #[derive(Debug)]
-pub(crate) struct Clients {
-    index: ClientIndex,
+pub(crate) struct Clients<A> {
+    index: ClientIndex<A>,
     /// Clients whose hash another client's entry already holds (rare: about a hundred
     /// among a million clients), by that hash, so that a client not indexed costs an
     /// integer search here, not key comparisons; clients made to share one hash are a
     /// B-tree search among themselves.
-    collided: BTreeMap<u32, BTreeMap<ClientKey, u32>>,
+    collided: BTreeMap<u32, BTreeMap<ClientKey, A>>,
     /// Keys the hash, so that clients can't choose ids that collide.
     key: u64,
 }
 
-impl Clients {
+impl<A: Address> Clients<A> {
     /// No clients, the hash keyed from `seed`.
     pub(crate) fn with_seed(seed: u64) -> Self {
         Clients {
@@ -74,7 +75,7 @@ impl Clients {
 
     /// The client's current address, if it has one.
     #[inline]
-    pub(crate) fn get(&self, c: &ClientKey, bindings: &Bindings) -> Option<u32> {
+    pub(crate) fn get(&self, c: &ClientKey, bindings: &Bindings<A>) -> Option<A> {
         let h = self.hash(c) as u32;
         match self.index.get(h) {
             Some(a) if bindings.get(&a).is_some_and(|b| b.client == *c) => Some(a),
@@ -84,7 +85,7 @@ impl Clients {
     }
 
     /// Records `a` as the client's current address.
-    pub(crate) fn insert(&mut self, c: &ClientKey, a: u32, bindings: &Bindings) {
+    pub(crate) fn insert(&mut self, c: &ClientKey, a: A, bindings: &Bindings<A>) {
         let h = self.hash(c) as u32;
         let taken = self
             .index
@@ -101,7 +102,7 @@ impl Clients {
     }
 
     /// Forgets `a` as the client's current address.
-    pub(crate) fn remove(&mut self, c: &ClientKey, a: u32) {
+    pub(crate) fn remove(&mut self, c: &ClientKey, a: A) {
         let h = self.hash(c) as u32;
         if self.index.get(h) == Some(a) {
             self.index.remove(h);
@@ -111,7 +112,7 @@ impl Clients {
     }
 
     /// Removes the client's side-map entry (only if it holds `a`, when given).
-    fn drop_collided(&mut self, h: u32, c: &ClientKey, a: Option<u32>) {
+    fn drop_collided(&mut self, h: u32, c: &ClientKey, a: Option<A>) {
         if let Some(same) = self.collided.get_mut(&h) {
             if a.is_none_or(|a| same.get(c) == Some(&a)) {
                 same.remove(c);
@@ -129,15 +130,31 @@ fn stored(key: u32) -> u32 {
     key.max(1)
 }
 
+/// One slot: a client's key (0: empty) and its address.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot<A> {
+    key: u32,
+    address: A,
+}
+
 /// Client hash → address.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ClientIndex {
-    /// `key << 32 | address`, or 0 for an empty slot; a power of two long (or empty).
-    slots: Vec<u64>,
+#[derive(Debug, Clone)]
+pub(crate) struct ClientIndex<A> {
+    /// A power of two long (or empty).
+    slots: Vec<Slot<A>>,
     len: usize,
 }
 
-impl ClientIndex {
+impl<A> Default for ClientIndex<A> {
+    fn default() -> Self {
+        ClientIndex {
+            slots: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<A: Address> ClientIndex<A> {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -151,29 +168,29 @@ impl ClientIndex {
         let mask = self.mask();
         let mut i = key as usize & mask;
         loop {
-            let s = self.slots[i];
-            if s == 0 || (s >> 32) as u32 == key {
+            let s = self.slots[i].key;
+            if s == 0 || s == key {
                 return i;
             }
             i = (i + 1) & mask;
         }
     }
 
-    pub(crate) fn get(&self, key: u32) -> Option<u32> {
+    pub(crate) fn get(&self, key: u32) -> Option<A> {
         if self.slots.is_empty() {
             return None;
         }
         let s = self.slots[self.find(stored(key))];
-        (s != 0).then_some(s as u32)
+        (s.key != 0).then_some(s.address)
     }
 
     /// Sets `key`'s address, replacing any it had.
-    pub(crate) fn insert(&mut self, key: u32, address: u32) {
+    pub(crate) fn insert(&mut self, key: u32, address: A) {
         self.reserve(1);
         let key = stored(key);
         let i = self.find(key);
-        self.len += usize::from(self.slots[i] == 0);
-        self.slots[i] = (u64::from(key) << 32) | u64::from(address);
+        self.len += usize::from(self.slots[i].key == 0);
+        self.slots[i] = Slot { key, address };
     }
 
     pub(crate) fn remove(&mut self, key: u32) {
@@ -182,7 +199,7 @@ impl ClientIndex {
         }
         let mask = self.mask();
         let mut hole = self.find(stored(key));
-        if self.slots[hole] == 0 {
+        if self.slots[hole].key == 0 {
             return;
         }
         self.len -= 1;
@@ -192,10 +209,10 @@ impl ClientIndex {
         loop {
             j = (j + 1) & mask;
             let s = self.slots[j];
-            if s == 0 {
+            if s.key == 0 {
                 break;
             }
-            let home = (s >> 32) as usize & mask;
+            let home = s.key as usize & mask;
             let stays = if hole <= j {
                 hole < home && home <= j
             } else {
@@ -206,7 +223,7 @@ impl ClientIndex {
                 hole = j;
             }
         }
-        self.slots[hole] = 0;
+        self.slots[hole] = Slot::default();
     }
 
     /// Makes room for `more` entries (the table stays at most three quarters full).
@@ -216,9 +233,9 @@ impl ClientIndex {
             return;
         }
         let size = (need * 4 / 3 + 1).next_power_of_two().max(16);
-        let old = core::mem::replace(&mut self.slots, alloc::vec![0; size]);
-        for s in old.into_iter().filter(|&s| s != 0) {
-            let i = self.find((s >> 32) as u32);
+        let old = core::mem::replace(&mut self.slots, alloc::vec![Slot::default(); size]);
+        for s in old.into_iter().filter(|s| s.key != 0) {
+            let i = self.find(s.key);
             self.slots[i] = s;
         }
     }
@@ -233,11 +250,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::{ClientIndex, Clients};
-    use crate::server::lease::ClientKey;
-    use crate::server::table::{Binding, BindingState, Bindings};
-    use crate::server::timers::Deadline;
+    use crate::lease::key::ClientKey;
+    use crate::lease::table::{Binding, BindingState, Bindings};
+    use crate::lease::timers::Deadline;
 
-    fn bind(bindings: &mut Bindings, clients: &mut Clients, c: &ClientKey, a: u32) {
+    fn bind(bindings: &mut Bindings<u32>, clients: &mut Clients<u32>, c: &ClientKey, a: u32) {
         bindings.insert(
             a,
             Binding {
@@ -253,7 +270,7 @@ mod tests {
     }
 
     /// Two clients whose index hashes collide (a birthday search over hardware keys).
-    fn colliding(clients: &Clients) -> (ClientKey, ClientKey) {
+    fn colliding(clients: &Clients<u32>) -> (ClientKey, ClientKey) {
         let mut seen = HashMap::<u32, ClientKey>::new();
         for i in 0u32.. {
             let b = i.to_be_bytes();
@@ -305,7 +322,7 @@ mod tests {
         /// runs wrap around the table's end and removals shift entries back).
         #[test]
         fn matches_a_hash_map(ops in proptest::collection::vec((0u8..3, 0u32..40, any::<u32>()), 0..500)) {
-            let mut index = ClientIndex::default();
+            let mut index = ClientIndex::<u32>::default();
             let mut model: HashMap<u32, u32> = HashMap::new();
             for (op, k, a) in ops {
                 // Keys 0 and 1 share a slot by design; the model does the same.

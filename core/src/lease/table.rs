@@ -3,12 +3,11 @@
 //! binding padded to eight (48): at a million leases that is 17 MB less to keep and to
 //! miss in the cache.
 
-use core::hash::BuildHasher;
-
 use foldhash::fast::FixedState;
 use hashbrown::hash_table::{Entry, HashTable};
 
-use super::lease::ClientKey;
+use super::address::Address;
+use super::key::ClientKey;
 use super::timers::Deadline;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,40 +22,40 @@ pub(crate) enum BindingState {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Binding {
+pub(crate) struct Binding<A> {
     pub(crate) client: ClientKey,
     /// The address bound; the table's key, set by [`Bindings::insert`].
-    pub(crate) address: u32,
+    pub(crate) address: A,
     pub(crate) until: Deadline,
     /// For a bound lease: the expiry of its last durable record (0: none yet), which an
     /// ACK may promise while the store cannot write.
     pub(crate) durable: Deadline,
+    /// The subnet (for a delegated prefix, the prefix pool) it belongs to, by index.
     pub(crate) subnet: u16,
     pub(crate) state: BindingState,
 }
 
-/// Where `a` goes in the table. The table's position bits (the low ones) are the
-/// address's own low four bits under a keyed hash of the rest: sixteen neighbouring
-/// addresses, which pools hand out one after the other and journals restore one after
-/// the other, sit in neighbouring entries, so a run of new leases writes a few cache lines
-/// instead of one line (and, at a million leases, one cache miss) each. The tag bits (the
-/// top seven, which the table compares before keys) hash the whole address, so the sixteen
-/// don't all match one another's tag. The key keeps clients, who can ask for addresses,
-/// from choosing ones that pile up in one place.
-fn hash(hasher: &FixedState, a: u32) -> u64 {
-    const TAG: u64 = 0xFE00_0000_0000_0000;
-    let block = hasher.hash_one(a >> 4);
-    (hasher.hash_one(a) & TAG) | (block & !TAG & !0xF) | u64::from(a & 0xF)
+fn hash<A: Address>(hasher: &FixedState, a: A) -> u64 {
+    a.table_hash(hasher)
 }
 
 /// Bindings by address, with a keyed hash (addresses are chosen by clients).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Bindings {
-    table: HashTable<Binding>,
+#[derive(Debug, Clone)]
+pub(crate) struct Bindings<A> {
+    table: HashTable<Binding<A>>,
     hasher: FixedState,
 }
 
-impl Bindings {
+impl<A> Default for Bindings<A> {
+    fn default() -> Self {
+        Bindings {
+            table: HashTable::new(),
+            hasher: FixedState::default(),
+        }
+    }
+}
+
+impl<A: Address> Bindings<A> {
     /// An empty table hashing with `seed`.
     pub(crate) fn with_seed(seed: u64) -> Self {
         Bindings {
@@ -73,25 +72,25 @@ impl Bindings {
         }
     }
 
-    fn hash(&self, a: u32) -> u64 {
+    fn hash(&self, a: A) -> u64 {
         hash(&self.hasher, a)
     }
 
-    pub(crate) fn get(&self, a: &u32) -> Option<&Binding> {
+    pub(crate) fn get(&self, a: &A) -> Option<&Binding<A>> {
         self.table.find(self.hash(*a), |b| b.address == *a)
     }
 
-    pub(crate) fn get_mut(&mut self, a: &u32) -> Option<&mut Binding> {
+    pub(crate) fn get_mut(&mut self, a: &A) -> Option<&mut Binding<A>> {
         let h = self.hash(*a);
         self.table.find_mut(h, |b| b.address == *a)
     }
 
-    pub(crate) fn contains_key(&self, a: &u32) -> bool {
+    pub(crate) fn contains_key(&self, a: &A) -> bool {
         self.get(a).is_some()
     }
 
     /// Binds `a` (whatever `b.address` said), returning the binding it replaced.
-    pub(crate) fn insert(&mut self, a: u32, mut b: Binding) -> Option<Binding> {
+    pub(crate) fn insert(&mut self, a: A, mut b: Binding<A>) -> Option<Binding<A>> {
         b.address = a;
         let Bindings { table, hasher } = self;
         match table.entry(
@@ -107,7 +106,7 @@ impl Bindings {
         }
     }
 
-    pub(crate) fn remove(&mut self, a: &u32) -> Option<Binding> {
+    pub(crate) fn remove(&mut self, a: &A) -> Option<Binding<A>> {
         let h = self.hash(*a);
         self.table
             .find_entry(h, |b| b.address == *a)
@@ -125,29 +124,33 @@ impl Bindings {
         table.reserve(more, |x| hash(hasher, x.address));
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&u32, &Binding)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&A, &Binding<A>)> {
         self.table.iter().map(|b| (&b.address, b))
     }
 
-    pub(crate) fn values(&self) -> impl Iterator<Item = &Binding> {
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Binding<A>> {
         self.table.iter()
     }
 }
 
-impl<'a> IntoIterator for &'a Bindings {
-    type Item = (&'a u32, &'a Binding);
-    type IntoIter =
-        core::iter::Map<hashbrown::hash_table::Iter<'a, Binding>, fn(&Binding) -> (&u32, &Binding)>;
+impl<'a, A> IntoIterator for &'a Bindings<A> {
+    type Item = (&'a A, &'a Binding<A>);
+    type IntoIter = core::iter::Map<
+        hashbrown::hash_table::Iter<'a, Binding<A>>,
+        fn(&Binding<A>) -> (&A, &Binding<A>),
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
         self.table.iter().map(|b| (&b.address, b))
     }
 }
 
-impl IntoIterator for Bindings {
-    type Item = (u32, Binding);
-    type IntoIter =
-        core::iter::Map<hashbrown::hash_table::IntoIter<Binding>, fn(Binding) -> (u32, Binding)>;
+impl<A: Copy> IntoIterator for Bindings<A> {
+    type Item = (A, Binding<A>);
+    type IntoIter = core::iter::Map<
+        hashbrown::hash_table::IntoIter<Binding<A>>,
+        fn(Binding<A>) -> (A, Binding<A>),
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
         self.table.into_iter().map(|b| (b.address, b))
@@ -160,7 +163,7 @@ mod tests {
 
     use super::*;
 
-    fn binding(last: u8) -> Binding {
+    fn binding(last: u8) -> Binding<u32> {
         Binding {
             client: ClientKey::hardware(1, &[2, 0, 0, 0, 0, last]),
             address: 0,
@@ -173,7 +176,7 @@ mod tests {
 
     #[test]
     fn entries_are_found_replaced_and_removed_by_address() {
-        let mut t = Bindings::with_seed(7);
+        let mut t = Bindings::<u32>::with_seed(7);
         for a in 0..1000u32 {
             assert!(t.insert(a * 7, binding(a as u8)).is_none());
         }
