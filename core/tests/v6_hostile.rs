@@ -426,3 +426,64 @@ fn every_hostile_datagram_is_read_without_a_panic_and_gets_its_answer() {
         cases.len()
     );
 }
+
+/// The same datagrams into the server machine: each is answered or dropped and counted,
+/// never a panic; a datagram the codec refuses is dropped as malformed (or too deeply
+/// relayed); every reply parses.
+#[test]
+fn the_server_machine_drops_and_counts_every_hostile_datagram() {
+    use dhcp_core::time::Instant;
+    use dhcp_core::v6::server::{
+        DropReason6, Ipv6Net, Pool6, RecvMeta6, Server6, Server6Config, Subnet6Config,
+    };
+    use std::net::{Ipv6Addr, SocketAddrV6};
+
+    let mut c = Server6Config::new(vec![0, 3, 0, 1, 2, 0, 0, 0, 0, 1]);
+    let mut s = Subnet6Config::new(Ipv6Net::new("2001:db8::".parse().unwrap(), 64));
+    s.pools.push(Pool6 {
+        start: "2001:db8::10".parse().unwrap(),
+        end: "2001:db8::ff".parse().unwrap(),
+    });
+    c.subnets.push(s);
+    let mut server = Server6::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
+    let meta = RecvMeta6 {
+        interface: 1,
+        source: SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 546, 0, 1),
+        multicast: true,
+    };
+    let cases = cases();
+    let mut buf = [0u8; 4096];
+    for (name, bytes, want) in &cases {
+        let dropped_before: u64 = server.stats().dropped.iter().sum();
+        server.handle_packet(Instant::from_secs(2), &meta, bytes);
+        while let Some(r) = server.poll_persist() {
+            server.persisted(r.seq);
+        }
+        let mut replies = 0;
+        while let Some(t) = server.poll_transmit(&mut buf) {
+            assert!(
+                Packet::parse(&buf[..t.len]).is_ok(),
+                "{name}: a reply that does not parse"
+            );
+            replies += 1;
+        }
+        let dropped: u64 = server.stats().dropped.iter().sum::<u64>() - dropped_before;
+        assert_eq!(replies + dropped, 1, "{name}: answered or dropped, once");
+        if let Want::Refused(e) = want {
+            let reason = if matches!(e, ParseError::TooDeep(_)) {
+                DropReason6::TooManyRelays
+            } else {
+                DropReason6::Malformed
+            };
+            assert_eq!(dropped, 1, "{name}");
+            assert!(
+                server.stats().dropped(reason) > 0,
+                "{name}: counted as {reason:?}"
+            );
+        }
+    }
+    println!(
+        "hostile v6 datagrams into the server: {} cases, 0 panics",
+        cases.len()
+    );
+}

@@ -9,4 +9,5 @@ pub mod pcap;
 pub mod reemit;
 pub mod reemit6;
 pub mod relay6;
+pub mod server6_driver;
 pub mod server_driver;

@@ -8,31 +8,18 @@ use core::time::Duration;
 use std::collections::BTreeSet;
 use std::vec::Vec;
 
+// Each fuzz target loads its driver alone, so each driver loads the input itself.
+#[allow(clippy::duplicate_mod)]
+#[path = "input.rs"]
+mod input;
+use input::Input;
+
 use dhcp_core::server::{
     ClassConfig, ClassId, ClassSet, ClientKey, Ipv4Net, LeaseRecord, Match, PoolClasses, PoolRange,
     RecordKind, RecvMeta, Reservation, ReservationKey, Server, ServerConfig, SubnetConfig,
 };
 use dhcp_core::time::Instant;
 use dhcp_core::wire::{Flags, Message, MessageBuilder, MessageType, Op, OptionCode};
-
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((&b, rest)) => {
-                self.0 = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let (head, rest) = self.0.split_at(n.min(self.0.len()));
-        self.0 = rest;
-        head
-    }
-}
 
 fn config() -> ServerConfig {
     let mut c = ServerConfig {

@@ -1,0 +1,177 @@
+//! The lease table's changes, each kept in step with the pools, the client index, the
+//! timers and the records: `bind`, `release`, `expire`, and what may be bound.
+
+use super::*;
+use crate::lease::table::Binding;
+use crate::v6::server::event::Record6Kind;
+
+impl Server6 {
+    /// Whether `a` (an address, or a prefix's first address) in subnet `s` can go to
+    /// `key`: it is the client's already, or reserved for it, or free in a pool and not
+    /// reserved for another.
+    pub(super) fn available(&self, s: usize, ia: IaKind, a: u128, key: &ClientKey) -> bool {
+        let sub = &self.subnets[s];
+        if let Some(b) = self.bindings.get(&a) {
+            if b.client == *key && b.state != BindingState::Declined {
+                return true;
+            }
+            if b.state != BindingState::Recent {
+                return false;
+            }
+        }
+        if sub.reserved.contains_key(&a) {
+            return false;
+        }
+        match ia {
+            IaKind::Address => sub.pools.iter().any(|p| p.is_free(a)),
+            IaKind::Prefix => sub.pd_pools.iter().any(|(c, p)| {
+                let len = c.delegated_len;
+                c.index_of(Ipv6Addr::from(a), len)
+                    .is_some_and(|i| p.is_free(i))
+            }),
+        }
+    }
+
+    /// Binds `a` to `key` in subnet `s` as `state` until `until`, taking it from its
+    /// pool, and records it when it is bound or declined. Returns the record's `seq`
+    /// (0: none).
+    pub(super) fn bind(
+        &mut self,
+        s: usize,
+        key: &ClientKey,
+        a: u128,
+        state: BindingState,
+        until: Deadline,
+    ) -> u64 {
+        let ia = kind_of(key);
+        self.take_from_pool(s, ia, a);
+        let old = self.bindings.insert(
+            a,
+            Binding {
+                client: key.clone(),
+                address: a,
+                until,
+                durable: Deadline(0),
+                subnet: s as u16,
+                state,
+            },
+        );
+        if let Some(old) = old.filter(|o| o.client != *key) {
+            self.clients.remove(&old.client, a);
+        }
+        self.clients.insert(key, a, &self.bindings);
+        self.timers.insert(until, a);
+        match state {
+            BindingState::Bound => self.record(s, key, a, Record6Kind::Bound, until),
+            BindingState::Declined => self.record(s, key, a, Record6Kind::Declined, until),
+            _ => 0,
+        }
+    }
+
+    /// The client gave `a` back: free, remembered as the client's. Returns the record's
+    /// `seq`.
+    pub(super) fn release(&mut self, a: u128) -> u64 {
+        let Some(b) = self.bindings.get_mut(&a) else {
+            return 0;
+        };
+        b.state = BindingState::Recent;
+        b.until = Deadline::NEVER;
+        let (s, key) = (usize::from(b.subnet), b.client.clone());
+        self.give_back(s, kind_of(&key), a);
+        let now = self.anchor.deadline(self.now);
+        self.record(s, &key, a, Record6Kind::Released, now)
+    }
+
+    /// The timer for `a` at `at` came due: an offer or a lease ends, a probation is over.
+    pub(super) fn expire(&mut self, a: u128, at: Deadline) {
+        let Some(b) = self.bindings.get_mut(&a) else {
+            return;
+        };
+        if b.until != at {
+            return; // stale: the binding moved on since
+        }
+        let (s, key, state) = (usize::from(b.subnet), b.client.clone(), b.state);
+        match state {
+            BindingState::Bound => {
+                b.state = BindingState::Recent;
+                b.until = Deadline::NEVER;
+                self.give_back(s, kind_of(&key), a);
+            }
+            BindingState::Offered | BindingState::Declined | BindingState::Conflict => {
+                self.bindings.remove(&a);
+                self.clients.remove(&key, a);
+                self.give_back(s, kind_of(&key), a);
+            }
+            BindingState::Recent => {}
+        }
+    }
+
+    fn take_from_pool(&mut self, s: usize, ia: IaKind, a: u128) {
+        self.mark_in_pool(s, ia, a, true);
+    }
+
+    pub(super) fn give_back(&mut self, s: usize, ia: IaKind, a: u128) {
+        self.mark_in_pool(s, ia, a, false);
+    }
+
+    /// Marks `a` used (`take`) or free in its pool; reserved addresses and prefixes stay
+    /// out of their pools (taken out at start).
+    fn mark_in_pool(&mut self, s: usize, ia: IaKind, a: u128, take: bool) {
+        let Some(sub) = self.subnets.get_mut(s) else {
+            return;
+        };
+        if sub.reserved.contains_key(&a) {
+            return;
+        }
+        fn mark<A: crate::lease::address::Address>(p: &mut Pool<A>, x: A, take: bool) {
+            if take {
+                p.take_specific(x);
+            } else {
+                p.give_back(x);
+            }
+        }
+        match ia {
+            IaKind::Address => {
+                if let Some(p) = sub.pools.iter_mut().find(|p| p.contains(a)) {
+                    mark(p, a, take);
+                }
+            }
+            IaKind::Prefix => {
+                for (c, p) in sub.pd_pools.iter_mut() {
+                    if let Some(i) = c.index_of(Ipv6Addr::from(a), c.delegated_len) {
+                        mark(p, i, take);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queues a record of `a`'s change; its `seq`.
+    fn record(
+        &mut self,
+        s: usize,
+        key: &ClientKey,
+        a: u128,
+        kind: Record6Kind,
+        until: Deadline,
+    ) -> u64 {
+        let ia = kind_of(key);
+        let bytes = key.as_bytes();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.inflight.push_back((seq, a));
+        self.records.push_back(Lease6Record {
+            seq,
+            ia,
+            address: Ipv6Addr::from(a),
+            prefix_len: self.prefix_len(s, ia, a),
+            duid: bytes.get(5..).unwrap_or(&[]).to_vec(),
+            iaid: bytes
+                .get(1..5)
+                .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+            kind,
+            expires: self.anchor.unix_of(self.anchor.instant(until)),
+        });
+        seq
+    }
+}
