@@ -37,8 +37,20 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
             0 => String::new(),
             n => format!("{n} class(es), "),
         };
+        let v6 = match &file.v6 {
+            Some(v6) => {
+                let pools: usize = v6.config.subnets.iter().map(|s| s.pools.len()).sum();
+                let pd: usize = v6.config.subnets.iter().map(|s| s.pd_pools.len()).sum();
+                format!(
+                    ", DHCPv6: {} subnet6(s), {pools} pool(s), {pd} prefix pool(s), journal {}",
+                    v6.config.subnets.len(),
+                    v6.journal.display()
+                )
+            }
+            None => String::new(),
+        };
         println!(
-            "{}: OK ({} subnet(s), {} pool(s), {classes}{store})",
+            "{}: OK ({} subnet(s), {} pool(s), {classes}{store}{v6})",
             path.display(),
             file.server.subnets.len(),
             pools,
@@ -55,8 +67,12 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
             drop_privileges(user, &file.journal)?;
         }
         tracing::info!(
-            "serving {} subnet(s) on {}",
+            "serving {} subnet(s){} on {}",
             file.server.subnets.len(),
+            file.v6
+                .as_ref()
+                .map(|v| format!(" and {} subnet6(s)", v.config.subnets.len()))
+                .unwrap_or_default(),
             if file.interfaces.is_empty() {
                 "every interface".to_string()
             } else {

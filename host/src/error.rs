@@ -41,6 +41,13 @@ pub enum Error {
     /// The config file is wrong: every mistake, each with file, line and column.
     #[error("{0}")]
     Config(#[from] crate::server::config::ConfigFileError),
+    /// The DHCPv6 part of the config cannot run (a server DUID file that does not read
+    /// back, say).
+    #[error("DHCPv6: {what}")]
+    Config6 {
+        /// What is wrong.
+        what: String,
+    },
     /// The lease store could not be opened or written.
     #[error("lease store: {0}")]
     Store(#[from] crate::store::StoreError),

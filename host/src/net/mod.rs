@@ -8,3 +8,4 @@ pub mod netns;
 #[cfg(unix)]
 pub mod prober;
 pub mod socket;
+pub mod socket6;

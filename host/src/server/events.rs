@@ -8,10 +8,12 @@ use std::task::Poll;
 use std::time::Instant;
 
 use dhcp_core::server::RecvMeta;
+use dhcp_core::v6::server::RecvMeta6;
 use futures_lite::{Stream, StreamExt};
 use socket2::SockRef;
 
 use crate::net::socket::recv_request;
+use crate::net::socket6::recv6;
 use crate::runtime::{AsyncSocket, AsyncTimer};
 use crate::store::{Learned, Outcome};
 
@@ -40,6 +42,8 @@ pub(super) enum Event {
     Stop,
     /// The store wrote a batch (or could not).
     Outcome(Outcome),
+    /// The DHCPv6 journal wrote a batch (or could not).
+    Outcome6(Outcome),
     /// SIGHUP: reload the config.
     Hangup,
     /// A record another server sharing the store wrote.
@@ -54,6 +58,8 @@ pub(super) enum Event {
     Timer,
     /// A batch of datagrams arrived; [`Inputs::packets`] reads them.
     Packets,
+    /// A batch of DHCPv6 datagrams arrived; [`Inputs::packets6`] reads them.
+    Packets6,
 }
 
 type Channel<T> = Pin<Box<async_channel::Receiver<T>>>;
@@ -62,6 +68,7 @@ type Channel<T> = Pin<Box<async_channel::Receiver<T>>>;
 pub(super) struct Inputs<'s, S: Future<Output = ()>> {
     shutdown: Pin<&'s mut S>,
     outcomes: Channel<Outcome>,
+    outcomes6: Option<Channel<Outcome>>,
     hangups: Option<Channel<i32>>,
     learned: Option<Channel<Learned>>,
     #[cfg(unix)]
@@ -74,6 +81,7 @@ pub(super) struct Inputs<'s, S: Future<Output = ()>> {
     armed: Option<Instant>,
     buf: Vec<u8>,
     got: Vec<(usize, RecvMeta)>,
+    got6: Vec<(usize, RecvMeta6)>,
     /// The socket to read first next time (the one after the one read last).
     first: usize,
 }
@@ -92,6 +100,7 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
         Inputs {
             shutdown,
             outcomes: Box::pin(outcomes),
+            outcomes6: None,
             hangups: hangups.map(Box::pin),
             learned: learned.map(Box::pin),
             #[cfg(unix)]
@@ -102,8 +111,18 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
             armed: None,
             buf: vec![0u8; SLOT * RECV_BATCH],
             got: Vec::with_capacity(RECV_BATCH),
+            got6: Vec::with_capacity(RECV_BATCH),
             first: 0,
         }
+    }
+
+    /// Also waits on the DHCPv6 journal's outcomes.
+    pub(super) fn with_outcomes6(
+        mut self,
+        outcomes6: Option<async_channel::Receiver<Outcome>>,
+    ) -> Self {
+        self.outcomes6 = outcomes6.map(Box::pin);
+        self
     }
 
     /// Sets the timer to `deadline` (a no-op when it already holds it).
@@ -128,21 +147,46 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
             .map(|(i, (n, meta))| (&self.buf[i * SLOT..][..*n], meta))
     }
 
+    /// The DHCPv6 datagrams of the last [`Event::Packets6`].
+    pub(super) fn packets6(&self) -> impl Iterator<Item = (&[u8], &RecvMeta6)> {
+        self.got6
+            .iter()
+            .enumerate()
+            .map(|(i, (n, meta))| (&self.buf[i * SLOT..][..*n], meta))
+    }
+
     /// The outcomes still to come after the commit thread was told to finish.
     pub(super) async fn last_outcome(&mut self) -> Option<Outcome> {
         self.outcomes.next().await
     }
 
+    /// The DHCPv6 journal's outcomes still to come after it was told to finish.
+    pub(super) async fn last_outcome6(&mut self) -> Option<Outcome> {
+        match &mut self.outcomes6 {
+            Some(o) => o.next().await,
+            None => None,
+        }
+    }
+
     /// Waits for the first input ready: shutdown, a store outcome, SIGHUP, a learned
     /// record, a control request, the timer (before the sockets, so that a sustained burst
     /// can't keep offers and leases from expiring), then the sockets in turn.
-    pub(super) async fn next(&mut self, listeners: &[Listener]) -> Event {
+    pub(super) async fn next(
+        &mut self,
+        listeners: &[Listener],
+        v6: Option<&dyn AsyncSocket>,
+    ) -> Event {
         poll_fn(|cx| {
             if self.shutdown.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Event::Stop);
             }
             if let Poll::Ready(Some(o)) = self.outcomes.as_mut().poll_next(cx) {
                 return Poll::Ready(Event::Outcome(o));
+            }
+            if let Some(Poll::Ready(Some(o))) =
+                self.outcomes6.as_mut().map(|o| o.as_mut().poll_next(cx))
+            {
+                return Poll::Ready(Event::Outcome6(o));
             }
             if let Some(Poll::Ready(Some(_))) =
                 self.hangups.as_mut().map(|h| h.as_mut().poll_next(cx))
@@ -201,6 +245,33 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
                 }
                 if let Poll::Ready(Err(e)) = r {
                     tracing::warn!("receiving: {e}");
+                }
+            }
+            if let Some(socket) = v6 {
+                let (got, buf) = (&mut self.got6, &mut self.buf);
+                got.clear();
+                let r = socket.poll_read_with(cx, &mut |s| {
+                    while got.len() < RECV_BATCH {
+                        let slot = &mut buf[got.len() * SLOT..][..SLOT];
+                        match recv6(SockRef::from(&*s), slot) {
+                            Ok(p) => got.push(p),
+                            Err(e)
+                                if !got.is_empty()
+                                    && e.kind() != std::io::ErrorKind::WouldBlock =>
+                            {
+                                tracing::warn!("receiving DHCPv6: {e}");
+                                break;
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(got.len())
+                });
+                if !got.is_empty() {
+                    return Poll::Ready(Event::Packets6);
+                }
+                if let Poll::Ready(Err(e)) = r {
+                    tracing::warn!("receiving DHCPv6: {e}");
                 }
             }
             Poll::Pending

@@ -6,6 +6,9 @@ mod command;
 pub mod config;
 mod events;
 mod reload;
+mod v6;
+
+pub use v6::server_duid;
 
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
@@ -57,6 +60,8 @@ pub struct Server<R: Runtime> {
     /// The conflict check's pings, when the config asks for them.
     #[cfg(unix)]
     prober: Option<crate::net::prober::Prober>,
+    /// The DHCPv6 server, when the config has `[[subnet6]]`.
+    v6: Option<v6::V6>,
 }
 
 /// Most requests remembered for the reply latency (a flood only loses samples).
@@ -135,9 +140,15 @@ impl<R: Runtime> Server<R> {
             machine.lease_count()
         );
         let learned = store.follow()?;
+        let v6 = match &file.v6 {
+            Some(v6) => Some(v6::V6::bind(&runtime, v6, &clock)?),
+            None => None,
+        };
         let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT);
         let mut listeners = Vec::new();
-        if file.interfaces.is_empty() {
+        // A config with only [[subnet6]] serves DHCPv6 alone.
+        let serve_v4 = !file.server.subnets.is_empty() || v6.is_none();
+        if serve_v4 && file.interfaces.is_empty() {
             let s = bind_udp(any, None)?;
             listeners.push(Listener {
                 socket: runtime
@@ -148,7 +159,7 @@ impl<R: Runtime> Server<R> {
             });
             tracing::info!("listening on 0.0.0.0:{SERVER_PORT} (every interface)");
         }
-        for name in &file.interfaces {
+        for name in file.interfaces.iter().filter(|_| serve_v4) {
             let i = socket::interface(name)?;
             let local = i
                 .address
@@ -213,7 +224,13 @@ impl<R: Runtime> Server<R> {
                 .as_ref()
                 .map(|_| Replay::new(std::time::Instant::now())),
             learned,
+            v6,
         })
+    }
+
+    /// The DHCPv6 machine, when the config serves DHCPv6.
+    pub fn machine6(&self) -> Option<&dhcp_core::v6::server::Server6> {
+        self.v6.as_ref().map(|v| &v.machine)
     }
 
     /// The protocol machine (counters, leases).
@@ -253,7 +270,8 @@ impl<R: Runtime> Server<R> {
             #[cfg(unix)]
             self.prober.as_ref().map(|p| p.results().clone()),
             self.runtime.new_timer(std::time::Instant::now() + far),
-        );
+        )
+        .with_outcomes6(self.v6.as_ref().map(|v| v.outcomes().clone()));
         let mut out = vec![0u8; 1500];
         let mut refresh_at = std::time::Instant::now();
         // When the machine has nothing due: far enough to be no wake-up at all, and the same
@@ -271,22 +289,43 @@ impl<R: Runtime> Server<R> {
                     refresh_at = std::time::Instant::now() + crate::ops::metrics::REFRESH;
                 }
             }
+            let v6_due = self.v6.as_ref().and_then(|v| v.machine.poll_timeout());
             let mut deadline = self
                 .machine
                 .poll_timeout()
+                .into_iter()
+                .chain(v6_due)
+                .min()
                 .map(|t| self.clock.std(t))
                 .unwrap_or(idle_until);
             if self.metrics.is_some() {
                 deadline = deadline.min(refresh_at);
             }
             inputs.arm(deadline);
-            let event = inputs.next(&self.listeners).await;
+            let event = inputs
+                .next(&self.listeners, self.v6.as_ref().map(|v| &*v.socket))
+                .await;
             // One reading of the clock for the whole event; the machine takes it as the
             // latest time seen, so time never goes backwards for it.
             let now = self.clock.now();
             match event {
                 Event::Stop => break,
                 Event::Outcome(o) => self.apply(o),
+                Event::Outcome6(o) => {
+                    if let Some(v) = &mut self.v6 {
+                        v.apply(o);
+                    }
+                }
+                Event::Packets6 => {
+                    if let Some(v) = &mut self.v6 {
+                        for (packet, meta) in inputs.packets6() {
+                            if tracing::enabled!(tracing::Level::INFO) {
+                                v6::log_message("Received", packet, &meta.source);
+                            }
+                            v.machine.handle_packet(now, meta, packet);
+                        }
+                    }
+                }
                 Event::Learned(first) => self.replay_learned(first),
                 #[cfg(unix)]
                 Event::Probed(p) => {
@@ -312,6 +351,9 @@ impl<R: Runtime> Server<R> {
                 }
                 Event::Timer => {
                     self.machine.handle_timeout(now);
+                    if let Some(v) = &mut self.v6 {
+                        v.machine.handle_timeout(now);
+                    }
                     inputs.fired();
                     let now = self.clock.std(now);
                     if now >= idle_until {
@@ -340,8 +382,17 @@ impl<R: Runtime> Server<R> {
         tracing::info!("shutting down: committing queued lease records");
         self.submit_records();
         self.committer.finish();
+        if let Some(v) = &mut self.v6 {
+            v.flush(&mut out).await;
+            v.finish();
+        }
         while let Some(o) = inputs.last_outcome().await {
             self.apply(o);
+        }
+        while let Some(o) = inputs.last_outcome6().await {
+            if let Some(v) = &mut self.v6 {
+                v.apply(o);
+            }
         }
         self.flush(&mut out).await;
         if let Some(m) = &mut self.metrics {
@@ -440,6 +491,9 @@ impl<R: Runtime> Server<R> {
             self.machine.probe_result(self.clock.now(), address, false);
         }
         self.submit_records();
+        if let Some(v) = &mut self.v6 {
+            v.flush(out).await;
+        }
         while let Some(t) = self.machine.poll_transmit(out) {
             let data = &out[..t.len];
             let l = self

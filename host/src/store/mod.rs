@@ -9,6 +9,7 @@
 pub mod journal;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod record;
 pub mod replay;
 
 use std::io;
@@ -17,6 +18,8 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use dhcp_core::server::LeaseRecord;
+
+pub use record::Record;
 
 /// Why a store could not be opened or a batch made durable.
 #[derive(Debug, thiserror::Error)]
@@ -50,13 +53,13 @@ pub enum StoreError {
 ///
 /// `commit` is the commit point: when it returns `Ok`, every record of the batch not listed
 /// as refused survives a crash.
-pub trait LeaseStore: Send + 'static {
+pub trait LeaseStore<R: Record = LeaseRecord>: Send + 'static {
     /// Every record, oldest first, to rebuild the lease table at start-up.
-    fn load(&mut self) -> Result<Vec<LeaseRecord>, StoreError>;
+    fn load(&mut self) -> Result<Vec<R>, StoreError>;
 
     /// Makes `batch` durable. Says which records the store refused (an address another
     /// server holds); an error means none of the batch is durable.
-    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Committed, StoreError>;
+    fn commit(&mut self, batch: &[R]) -> Result<Committed, StoreError>;
 
     /// Housekeeping when the store is idle (the journal starts or completes a compaction
     /// here, as it also does after each commit).
@@ -131,27 +134,30 @@ const MAX_BATCH: usize = 4096;
 /// CPU per lease. At light load each record is written as it comes.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
-/// A store on a thread of its own, committing records in batches (group commit).
+/// The DHCPv4 commit thread.
+pub type Committer = CommitterOf<LeaseRecord>;
+
+/// A store on a thread of its own, committing records `R` in batches (group commit).
 #[derive(Debug)]
-pub struct Committer {
-    records: async_channel::Sender<LeaseRecord>,
+pub struct CommitterOf<R: Record> {
+    records: async_channel::Sender<R>,
     outcomes: async_channel::Receiver<Outcome>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Committer {
+impl<R: Record> CommitterOf<R> {
     /// Starts the commit thread for `store`.
-    pub fn spawn(store: Box<dyn LeaseStore>) -> io::Result<Self> {
+    pub fn spawn(store: Box<dyn LeaseStore<R>>) -> io::Result<Self> {
         Self::spawn_with(store, None)
     }
 
     /// As [`spawn`](Self::spawn), feeding batch sizes, write+fsync times and failures to
     /// `metrics`.
     pub fn spawn_with(
-        mut store: Box<dyn LeaseStore>,
+        mut store: Box<dyn LeaseStore<R>>,
         metrics: Option<crate::ops::metrics::CommitMetrics>,
     ) -> io::Result<Self> {
-        let (records, rx) = async_channel::unbounded::<LeaseRecord>();
+        let (records, rx) = async_channel::unbounded::<R>();
         let (tx, outcomes) = async_channel::unbounded();
         let thread = std::thread::Builder::new()
             .name("dhcp-lease-commit".into())
@@ -179,7 +185,7 @@ impl Committer {
                     }
                     let outcome = match result {
                         Ok(committed) => Outcome::Durable {
-                            upto: batch.iter().map(|r| r.seq).max().unwrap_or(0),
+                            upto: batch.iter().map(Record::seq).max().unwrap_or(0),
                             committed,
                         },
                         Err(e) => {
@@ -188,7 +194,7 @@ impl Committer {
                                 batch.len()
                             );
                             Outcome::Failed {
-                                seqs: batch.iter().map(|r| r.seq).collect(),
+                                seqs: batch.iter().map(Record::seq).collect(),
                                 error: e.to_string(),
                             }
                         }
@@ -203,7 +209,7 @@ impl Committer {
                     }
                 }
             })?;
-        Ok(Committer {
+        Ok(CommitterOf {
             records,
             outcomes,
             thread: Some(thread),
@@ -211,7 +217,7 @@ impl Committer {
     }
 
     /// Queues a record (never blocks).
-    pub fn submit(&self, record: LeaseRecord) {
+    pub fn submit(&self, record: R) {
         // Unbounded, and the thread only goes away after `finish`.
         let _ = self.records.try_send(record);
     }
@@ -228,7 +234,7 @@ impl Committer {
     }
 }
 
-impl Drop for Committer {
+impl<R: Record> Drop for CommitterOf<R> {
     fn drop(&mut self) {
         self.records.close();
         self.outcomes.close();

@@ -192,6 +192,9 @@ pub(super) struct FileTop {
     pub(super) next_server: Option<Ipv4Addr>,
     pub(super) server_name: Option<Spanned<String>>,
     pub(super) boot_file: Option<Spanned<String>>,
+    pub(super) server6: Option<Spanned<super::v6::Server6Table>>,
+    #[serde(default)]
+    pub(super) subnet6: Vec<Spanned<super::v6::Subnet6File>>,
 }
 
 /// Boot settings as a scope (the server, a subnet, a class, a reservation) writes them.

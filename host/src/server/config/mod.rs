@@ -20,11 +20,13 @@ mod defs;
 mod file;
 mod options;
 mod report;
+mod v6;
 
 pub use file::parse_hex;
 use file::FileTop;
 use options::{options, warn_default_route};
 use report::Report;
+pub use v6::{DuidKind, Server6File};
 
 /// One mistake in a config file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +106,8 @@ pub struct ServerFile {
     /// hold no default route), in file order; `dhcp server` logs them and `--check`
     /// prints them.
     pub warnings: Vec<Located>,
+    /// The DHCPv6 server, when the file has `[[subnet6]]`.
+    pub v6: Option<Server6File>,
 }
 
 /// The lease store a config names (`store = ...`).
@@ -212,14 +216,15 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         None => std::time::Duration::from_millis(500),
     };
     check_log_level(&top, &mut report);
-    if !report.errors.is_empty() {
-        return Err(report.into_error());
-    }
     let journal = dir.join(
         top.journal
             .clone()
             .unwrap_or_else(|| PathBuf::from("leases.journal")),
     );
+    let v6 = v6::server6(&top.server6, &top.subnet6, dir, &journal, &mut report);
+    if !report.errors.is_empty() {
+        return Err(report.into_error());
+    }
     let control_socket = match top.control_socket {
         Some(p) if p.as_os_str().is_empty() => None,
         Some(p) => Some(dir.join(p)),
@@ -241,6 +246,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
         log_json,
         conflict_wait,
         warnings: report.into_warnings(),
+        v6,
     })
 }
 

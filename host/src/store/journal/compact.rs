@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::line::{parse_record, HEADER};
-use super::{io_err, open_append, Journal};
+use super::line::parse_line;
+use super::{io_err, open_append, JournalOf};
 use crate::clock::unix_now;
+use crate::store::record::Record;
 use crate::store::StoreError;
 
 /// The compaction's copy is synced every this many bytes.
@@ -42,7 +42,7 @@ pub(super) struct Copied {
     pub(super) lines: usize,
 }
 
-impl Journal {
+impl<R: Record> JournalOf<R> {
     /// Compacts the journal now and waits for it: only the newest line of each address is
     /// kept (dropping those expired more than a day ago), through a new file renamed into
     /// place.
@@ -67,7 +67,7 @@ impl Journal {
             .name("dhcp-compact".into())
             .spawn(move || {
                 lower_priority();
-                copy_newest(&path, upto, &out, unix_now(), &stop)
+                copy_newest::<R>(&path, upto, &out, unix_now(), &stop)
             });
         Ok(Compaction {
             upto,
@@ -210,19 +210,12 @@ pub(super) fn lower_priority() {
     }
 }
 
-/// The address field of a journal line (the third), unchecked: the copy's second pass
-/// only looks up lines the first pass read in full.
-pub(super) fn line_address(line: &[u8]) -> Option<Ipv4Addr> {
-    let field = line.split(|&b| b == b' ').nth(2)?;
-    std::str::from_utf8(field).ok()?.parse().ok()
-}
-
 /// The compaction's copy: the header, then the newest good line of each address among the
 /// first `upto` bytes of `path` (unless it expired more than a day before `now`), in file
 /// order, to `out`, synced. Two passes over the file; in memory only a map of address to
 /// (line number, expiry). A line counts only if it reads back as a record, exactly as at
 /// start-up. Stops with an error once `cancel` is set.
-pub(super) fn copy_newest(
+pub(super) fn copy_newest<R: Record>(
     path: &Path,
     upto: u64,
     out: &Path,
@@ -232,7 +225,7 @@ pub(super) fn copy_newest(
     let lines =
         || -> io::Result<_> { Ok(BufReader::new(File::open(path)?.take(upto)).split(b'\n')) };
     let cancelled = || io::Error::new(io::ErrorKind::Interrupted, "the journal is closing");
-    let mut newest: HashMap<Ipv4Addr, (usize, u64)> = HashMap::new();
+    let mut newest: HashMap<R::Key, (usize, u64)> = HashMap::new();
     for (n, line) in lines()?.enumerate() {
         let line = line?;
         if cancel.load(Ordering::Relaxed) {
@@ -240,21 +233,21 @@ pub(super) fn copy_newest(
         }
         if let Some(r) = std::str::from_utf8(&line)
             .ok()
-            .and_then(|t| parse_record(t).ok())
+            .and_then(|t| parse_line::<R>(t).ok())
         {
-            newest.insert(r.address, (n, r.expires));
+            newest.insert(r.key(), (n, r.expires()));
         }
     }
     let mut w = BufWriter::new(File::create(out)?);
-    w.write_all(HEADER.as_bytes())?;
+    w.write_all(R::HEADER.as_bytes())?;
     let mut copied = Copied {
-        bytes: HEADER.len() as u64,
+        bytes: R::HEADER.len() as u64,
         lines: 1,
     };
     let mut synced = 0;
     for (n, line) in lines()?.enumerate() {
         let line = line?;
-        let Some(&(newest_line, expires)) = line_address(&line).and_then(|a| newest.get(&a)) else {
+        let Some(&(newest_line, expires)) = R::line_key(&line).and_then(|a| newest.get(&a)) else {
             continue;
         };
         if newest_line == n && expires.saturating_add(KEEP_EXPIRED_SECS) > now {

@@ -32,16 +32,25 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use dhcp_core::server::LeaseRecord;
+use dhcp_core::v6::server::Lease6Record;
 
-use crate::store::{distinct_addresses, Committed, LeaseStore, StoreError};
+use crate::store::record::Record;
+use crate::store::{Committed, LeaseStore, StoreError};
 
 use compact::{compact_path, sync_dir, Compaction};
-pub use line::{format_record, parse_record, BadLine};
-use line::{scan, write_record, HEADER};
+pub use line::{format_record, parse_line, parse_record, BadLine};
+use line::{scan, write_record};
 
-/// An open, locked journal.
+/// The DHCPv4 lease journal.
+pub type Journal = JournalOf<LeaseRecord>;
+
+/// The DHCPv6 lease journal (its own file: `seq kind-ia address/len duid iaid expires
+/// check` lines).
+pub type Journal6 = JournalOf<Lease6Record>;
+
+/// An open, locked journal of records `R`.
 #[derive(Debug)]
-pub struct Journal {
+pub struct JournalOf<R: Record> {
     path: PathBuf,
     file: File,
     _lock: File,
@@ -51,7 +60,7 @@ pub struct Journal {
     lines: usize,
     /// Lines after the last compaction (at opening: the addresses, what one would keep).
     base: usize,
-    loaded: Vec<LeaseRecord>,
+    loaded: Vec<R>,
     bad: Vec<BadLine>,
     compact_after: usize,
     compaction: Option<Compaction>,
@@ -73,13 +82,18 @@ pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
 /// running server may hold it): every record in order, and the lines that could not be
 /// read. A torn last line is ignored.
 pub fn read(path: impl AsRef<Path>) -> Result<(Vec<LeaseRecord>, Vec<BadLine>), StoreError> {
+    read_of(path)
+}
+
+/// As [`read`], for a journal of records `R`.
+pub fn read_of<R: Record>(path: impl AsRef<Path>) -> Result<(Vec<R>, Vec<BadLine>), StoreError> {
     let path = path.as_ref();
     let file = File::open(path).map_err(io_err(path))?;
     let scan = scan(path, BufReader::new(file))?;
     Ok((scan.records, scan.bad))
 }
 
-impl Journal {
+impl<R: Record> JournalOf<R> {
     /// Opens (or creates) the journal at `path`, locks it, and reads every record. A torn
     /// last line is cut off; bad lines are skipped and listed in [`bad_lines`](Self::bad_lines).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -112,7 +126,7 @@ impl Journal {
             .open(&path)
             .map_err(io_err(&path))?;
         let appender = open_append(&path).map_err(io_err(&path))?;
-        let mut j = Journal {
+        let mut j = JournalOf {
             path,
             file: appender,
             _lock: lock,
@@ -130,7 +144,7 @@ impl Journal {
         if j.lines == 0 {
             // A new file: its name must last before any record in it counts.
             j.dir_unsynced = true;
-            j.append(HEADER)?;
+            j.append(R::HEADER)?;
         }
         Ok(j)
     }
@@ -153,9 +167,14 @@ impl Journal {
 
     fn read_all(&mut self, file: &mut File) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let scan = scan(&path, BufReader::new(&mut *file))?;
+        let scan = scan::<R>(&path, BufReader::new(&mut *file))?;
         // What a compaction would keep: one line per address.
-        self.base = distinct_addresses(&scan.records);
+        self.base = scan
+            .records
+            .iter()
+            .map(Record::key)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
         self.loaded = scan.records;
         self.bad = scan.bad;
         self.lines = scan.lines;
@@ -214,7 +233,7 @@ pub(super) fn sync_appended(file: &File) -> io::Result<()> {
         file.sync_data()
     }
 }
-impl Drop for Journal {
+impl<R: Record> Drop for JournalOf<R> {
     /// Stops a compaction still copying and removes its copy.
     fn drop(&mut self) {
         if let Some(c) = self.compaction.take() {
@@ -225,12 +244,12 @@ impl Drop for Journal {
     }
 }
 
-impl LeaseStore for Journal {
-    fn load(&mut self) -> Result<Vec<LeaseRecord>, StoreError> {
+impl<R: Record> LeaseStore<R> for JournalOf<R> {
+    fn load(&mut self) -> Result<Vec<R>, StoreError> {
         Ok(std::mem::take(&mut self.loaded))
     }
 
-    fn commit(&mut self, batch: &[LeaseRecord]) -> Result<Committed, StoreError> {
+    fn commit(&mut self, batch: &[R]) -> Result<Committed, StoreError> {
         let mut text = String::with_capacity(batch.len() * 72);
         for r in batch {
             write_record(&mut text, r);
