@@ -94,6 +94,14 @@ pub(crate) fn run(runtime: RuntimeName, path: &Path, check: bool) -> Outcome {
             summary.leases,
             summary.stats
         );
+        if let Some((stats, leases)) = &summary.v6 {
+            let received: u64 = stats.received.iter().sum();
+            let sent: u64 = stats.sent.iter().sum();
+            let dropped: u64 = stats.dropped.iter().sum();
+            tracing::info!(
+                "DHCPv6: {leases} addresses and prefixes bound; {received} received, {sent} sent, {dropped} dropped"
+            );
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -608,3 +608,62 @@ fn boot_options_machine_ids_and_the_mask_are_set_their_own_way() {
         "machine id 00:12:34:56:78:9a:bc:de:f0:01:02:03:04:05:06:07:08"
     );
 }
+
+const SUBNET6: &str =
+    "[[subnet6]]\nprefix = \"2001:db8:1::/64\"\npools = [\"2001:db8:1::100-2001:db8:1::1ff\"]\n";
+
+#[test]
+fn a_v6_only_config_loads_with_its_defaults() {
+    let text = format!(
+        "[server6]\npreference = 255\n[server6.lease]\npreferred = 1000\nvalid = 2000\n[server6.options]\ndns_servers = [\"2001:db8::53\"]\ndomain_search = [\"example.test\"]\n{SUBNET6}interface = \"eth1\"\npd_pools = [{{ prefix = \"2001:db8:100::/48\", delegated_len = 56 }}]\n[[subnet6.reservations]]\nduid = \"00:03:00:01:02:00:00:00:00:01\"\naddresses = [\"2001:db8:1::7\"]\n"
+    );
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), &text).unwrap();
+    assert!(f.server.subnets.is_empty());
+    let v6 = f.v6.expect("DHCPv6 configured");
+    assert_eq!(v6.journal, Path::new("/etc/dhcp/leases.journal6"));
+    assert_eq!(v6.duid_file, Path::new("/etc/dhcp/leases.duid"));
+    assert_eq!(v6.interfaces, [Some("eth1".to_string())]);
+    let c = &v6.config;
+    assert_eq!(c.preference, 255);
+    assert_eq!((c.lifetimes.preferred, c.lifetimes.valid), (1000, 2000));
+    assert_eq!(c.subnets[0].pd_pools[0].delegated_len, 56);
+    assert_eq!(c.subnets[0].reservations[0].addresses.len(), 1);
+    assert!(c
+        .options
+        .get(dhcp_host::dhcp_core::v6::wire::OptionCode::DNS_SERVERS)
+        .is_some());
+}
+
+#[test]
+fn v6_mistakes_name_line_column_and_field() {
+    let cases: &[(String, &str)] = &[
+        (
+            "[[subnet6]]\nprefix = \"2001:db8:1::/129\"\n".to_string(),
+            "2:10: prefix: prefix length 129 in \"2001:db8:1::/129\" is over 128",
+        ),
+        (
+            "[[subnet6]]\nprefix = \"2001:db8:1::/64\"\npools = [\"2001:db8:2::1-2001:db8:2::9\"]\n".to_string(),
+            "3:10: subnet6[0].pools[0]: subnet6 2001:db8:1::/64 pool 2001:db8:2::1-2001:db8:2::9: the pool is not inside 2001:db8:1::/64",
+        ),
+        (
+            format!("[server6.options]\ndns_server = [\"2001:db8::53\"]\n{SUBNET6}"),
+            "2:14: server6.options.dns_server: unknown DHCPv6 option \"dns_server\"; did you mean \"dns_servers\"?",
+        ),
+        (
+            format!("[server6.lease]\npreferred = 9000\nvalid = 10\n{SUBNET6}"),
+            "1:1: server6.lease: lifetimes: preferred lifetime 9000 is longer than the valid lifetime 10",
+        ),
+        (
+            format!("{SUBNET6}[[subnet6.reservations]]\naddresses = [\"2001:db8:1::5\"]\n"),
+            "4:1: subnet6[0].reservations[0]: name the client by duid or by hw_address (one of them)",
+        ),
+        (
+            format!("[server6]\nduid = \"en\"\n{SUBNET6}"),
+            "2:8: server6.duid: \"en\": one of \"llt\", \"ll\", \"uuid\"",
+        ),
+    ];
+    for (text, want) in cases {
+        let got = first(text);
+        assert!(got.starts_with(want), "{text}\ngot:  {got}\nwant: {want}");
+    }
+}

@@ -46,6 +46,114 @@ struct PoolLabel {
     pool: String,
 }
 
+/// The DHCPv6 machine's counters and gauges (families: nothing is shown for a server
+/// without DHCPv6).
+#[derive(Debug, Default)]
+struct Metrics6 {
+    received: Family<TypeLabel, Counter>,
+    sent: Family<TypeLabel, Counter>,
+    dropped: Family<ReasonLabel, Counter>,
+    leases: Family<SubnetLabel, Gauge>,
+    pool_used: Family<PoolLabel, Gauge>,
+    pool_size: Family<PoolLabel, Gauge>,
+    /// The counters at the last refresh.
+    last: dhcp_core::v6::server::Server6Stats,
+}
+
+impl Metrics6 {
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "v6_received",
+            "DHCPv6 messages received, by type",
+            self.received.clone(),
+        );
+        r.register(
+            "v6_sent",
+            "DHCPv6 messages sent, by type",
+            self.sent.clone(),
+        );
+        r.register(
+            "v6_dropped",
+            "DHCPv6 datagrams dropped, by reason",
+            self.dropped.clone(),
+        );
+        r.register(
+            "v6_leases_active",
+            "DHCPv6 addresses and prefixes bound, by subnet",
+            self.leases.clone(),
+        );
+        r.register(
+            "v6_pool_used",
+            "Addresses (or prefixes) of the pool in use, by subnet and pool",
+            self.pool_used.clone(),
+        );
+        r.register(
+            "v6_pool_size",
+            "Addresses (or prefixes) in the pool, by subnet and pool",
+            self.pool_size.clone(),
+        );
+    }
+
+    fn refresh(&mut self, machine: &dhcp_core::v6::server::Server6) {
+        use dhcp_core::v6::server::DropReason6;
+        use dhcp_core::v6::wire::MessageType as Type6;
+        let now = machine.stats();
+        for (i, t) in (0u8..14).filter_map(|i| Some((usize::from(i), Type6::from_u8(i)?))) {
+            let label = TypeLabel {
+                message_type: t.name().to_uppercase(),
+            };
+            grow(
+                &self.received.get_or_create(&label),
+                now.received[i],
+                self.last.received[i],
+            );
+            grow(
+                &self.sent.get_or_create(&label),
+                now.sent[i],
+                self.last.sent[i],
+            );
+        }
+        for r in DropReason6::ALL {
+            let label = ReasonLabel {
+                reason: r.name().to_string(),
+            };
+            grow(
+                &self.dropped.get_or_create(&label),
+                now.dropped(r),
+                self.last.dropped(r),
+            );
+        }
+        self.last = now.clone();
+        let mut bound: std::collections::BTreeMap<String, i64> = machine
+            .config()
+            .subnets
+            .iter()
+            .map(|s| (s.prefix.to_string(), 0))
+            .collect();
+        for l in machine.leases() {
+            if let Some(s) = machine.config().subnets.iter().find(|s| {
+                s.prefix.contains(l.address)
+                    || s.pd_pools.iter().any(|p| p.prefix.contains(l.address))
+            }) {
+                *bound.entry(s.prefix.to_string()).or_default() += 1;
+            }
+        }
+        for (subnet, n) in bound {
+            self.leases.get_or_create(&SubnetLabel { subnet }).set(n);
+        }
+        for u in machine.pool_usage() {
+            let label = PoolLabel {
+                subnet: u.subnet.to_string(),
+                pool: u.start.to_string(),
+            };
+            self.pool_used.get_or_create(&label).set(u.used as i64);
+            self.pool_size
+                .get_or_create(&label)
+                .set(i64::try_from(u.size).unwrap_or(i64::MAX));
+        }
+    }
+}
+
 /// The histograms the lease commit thread feeds.
 #[derive(Clone, Debug)]
 pub struct CommitMetrics {
@@ -89,6 +197,7 @@ pub struct Metrics {
     last: ServerStats,
     /// The same for [`Metrics::learned_stale`].
     last_learned_stale: u64,
+    v6: Metrics6,
 }
 
 impl Default for Metrics {
@@ -192,7 +301,10 @@ impl Metrics {
             "Batches the lease store failed to write",
             commit.errors.clone(),
         );
+        let v6 = Metrics6::default();
+        v6.register(&mut r);
         Metrics {
+            v6,
             registry: Arc::new(r),
             received,
             sent,
@@ -284,6 +396,11 @@ impl Metrics {
             self.pool_size.get_or_create(&label).set(u.size as i64);
         }
         self.offers.set(machine.offers_held() as i64);
+    }
+
+    /// Copies the DHCPv6 machine's counters and pool usage into the metrics.
+    pub fn refresh6(&mut self, machine: &dhcp_core::v6::server::Server6) {
+        self.v6.refresh(machine);
     }
 
     /// The learned rows dropped as stale so far (`Replay::stale`), at a refresh.

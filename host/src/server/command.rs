@@ -83,7 +83,14 @@ impl<R: Runtime> Server<R> {
     /// Carries out `command` and returns the answer (`{"ok": true, ...}` or an error).
     pub(super) fn command(&mut self, command: Command) -> Value {
         match command {
-            Command::Leases => json!({ "ok": true, "leases": self.lease_list(None) }),
+            Command::Leases => match &self.v6 {
+                Some(v) => json!({
+                    "ok": true,
+                    "leases": self.lease_list(None),
+                    "leases6": lease6_list(&v.machine),
+                }),
+                None => json!({ "ok": true, "leases": self.lease_list(None) }),
+            },
             Command::Lease(a) => match self.lease_list(Some(a)).pop() {
                 Some(l) => json!({ "ok": true, "lease": l }),
                 None => error(format!("no lease on {a}")),
@@ -174,6 +181,26 @@ impl<R: Runtime> Server<R> {
             })
             .collect()
     }
+}
+
+/// The DHCPv6 machine's bound addresses and prefixes, for `leases`.
+fn lease6_list(machine: &dhcp_core::v6::server::Server6) -> Vec<Value> {
+    use dhcp_core::v6::server::IaKind;
+    let now = crate::clock::unix_now();
+    machine
+        .leases()
+        .map(|l| {
+            let key = l.client.as_bytes();
+            json!({
+                "address": format!("{}/{}", l.address, l.prefix_len),
+                "ia": if l.ia == IaKind::Prefix { "pd" } else { "na" },
+                "iaid": key.get(1..5).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+                "duid": crate::client::hex(key.get(5..).unwrap_or(&[])),
+                "expires": l.expires,
+                "expires_in": l.expires.saturating_sub(now),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -74,6 +74,9 @@ pub struct Summary {
     pub stats: ServerStats,
     /// Leases bound when it stopped.
     pub leases: usize,
+    /// The DHCPv6 machine's counters and bound addresses and prefixes, when it served
+    /// DHCPv6.
+    pub v6: Option<(dhcp_core::v6::server::Server6Stats, usize)>,
 }
 
 impl<R: Runtime> Server<R> {
@@ -283,6 +286,9 @@ impl<R: Runtime> Server<R> {
             if let Some(m) = &mut self.metrics {
                 if std::time::Instant::now() >= refresh_at {
                     m.refresh(&self.machine);
+                    if let Some(v) = &self.v6 {
+                        m.refresh6(&v.machine);
+                    }
                     if let Some(replay) = &self.replay {
                         m.learned_stale(replay.stale());
                     }
@@ -397,10 +403,17 @@ impl<R: Runtime> Server<R> {
         self.flush(&mut out).await;
         if let Some(m) = &mut self.metrics {
             m.refresh(&self.machine);
+            if let Some(v) = &self.v6 {
+                m.refresh6(&v.machine);
+            }
         }
         Ok(Summary {
             stats: self.machine.stats().clone(),
             leases: self.machine.lease_count(),
+            v6: self
+                .v6
+                .as_ref()
+                .map(|v| (v.machine.stats().clone(), v.machine.lease_count())),
         })
     }
 

@@ -366,7 +366,12 @@ pub(super) fn server6(
         c.subnets.push(sub);
     }
     for e in c.validate() {
-        let (span, field) = locate(table, subnets, &e.place);
+        let (mut span, mut field) = locate(table, subnets, &e.place);
+        if e.place == Config6Place::Server && e.at == "lifetimes" {
+            if let Some(l) = &top.lease {
+                (span, field) = (l.span(), "server6.lease".to_string());
+            }
+        }
         report.at(span, &field, format!("{}: {}", e.at, e.what));
     }
     let journal6 = match &top.journal {
