@@ -95,7 +95,14 @@ pub struct Server6 {
     waiting: VecDeque<(u64, Pending)>,
     ready: VecDeque<Pending>,
     stats: Server6Stats,
+    /// Where replies are encoded (allocated once).
+    scratch: Vec<u8>,
+    /// Reply buffers sent, kept for the next replies.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Most reply buffers kept for reuse.
+const SPARE_KEPT: usize = 64;
 
 impl Server6 {
     /// A machine serving `config`, started at `now`, which is `unix_now` seconds after the
@@ -176,6 +183,8 @@ impl Server6 {
             waiting: VecDeque::new(),
             ready: VecDeque::new(),
             stats: Server6Stats::default(),
+            scratch: Vec::new(),
+            spare: Vec::new(),
         })
     }
 
@@ -264,11 +273,15 @@ impl Server6 {
             };
             dst.copy_from_slice(&p.bytes);
             self.stats.sent[usize::from(p.kind).min(13)] += 1;
-            return Some(Transmit6 {
+            let t = Transmit6 {
                 len: p.bytes.len(),
                 destination: p.destination,
                 interface: p.interface,
-            });
+            };
+            if self.spare.len() < SPARE_KEPT {
+                self.spare.push(p.bytes);
+            }
+            return Some(t);
         }
         None
     }

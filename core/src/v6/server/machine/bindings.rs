@@ -82,6 +82,23 @@ impl Server6 {
         self.record(s, &key, a, Record6Kind::Released, now)
     }
 
+    /// Forgets `a`'s binding altogether (an operator's delete), freeing the address or
+    /// prefix; recorded as released. False when nothing was bound there.
+    pub fn delete_lease(&mut self, address: Ipv6Addr) -> bool {
+        let a = u128::from(address);
+        let Some(b) = self.bindings.remove(&a) else {
+            return false;
+        };
+        let s = usize::from(b.subnet);
+        self.clients.remove(&b.client, a);
+        if b.state != BindingState::Recent {
+            self.give_back(s, kind_of(&b.client), a);
+        }
+        let now = self.anchor.deadline(self.now);
+        self.record(s, &b.client, a, Record6Kind::Released, now);
+        true
+    }
+
     /// The timer for `a` at `at` came due: an offer or a lease ends, a probation is over.
     pub(super) fn expire(&mut self, a: u128, at: Deadline) {
         let Some(b) = self.bindings.get_mut(&a) else {

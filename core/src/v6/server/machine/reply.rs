@@ -53,12 +53,21 @@ impl Server6 {
         req: &Request<'_>,
         parts: ReplyParts<'_>,
     ) -> Result<(), DropReason6> {
-        let mut inner = alloc::vec![0u8; REPLY_ROOM];
-        let len = self
-            .write_reply(&mut inner, relayed, req, &parts)
-            .map_err(|_| DropReason6::ReplyTooLarge)?;
-        inner.truncate(len);
-        let bytes = wrap_in_relays(inner, relayed).map_err(|_| DropReason6::ReplyTooLarge)?;
+        // Encoded in one buffer kept for it, then copied into a recycled one of its length:
+        // no 4 KiB allocated and zeroed per reply.
+        let mut scratch = core::mem::take(&mut self.scratch);
+        scratch.resize(REPLY_ROOM, 0);
+        let written = self.write_reply(&mut scratch, relayed, req, &parts);
+        let mut bytes = self.spare.pop().unwrap_or_default();
+        bytes.clear();
+        if let Ok(len) = written {
+            bytes.extend_from_slice(&scratch[..len]);
+        }
+        self.scratch = scratch;
+        written.map_err(|_| DropReason6::ReplyTooLarge)?;
+        if !relayed.relays.is_empty() {
+            bytes = wrap_in_relays(bytes, relayed).map_err(|_| DropReason6::ReplyTooLarge)?;
+        }
         let pending = Pending {
             bytes,
             destination: meta.source,
