@@ -667,3 +667,16 @@ fn v6_mistakes_name_line_column_and_field() {
         assert!(got.starts_with(want), "{text}\ngot:  {got}\nwant: {want}");
     }
 }
+
+#[test]
+fn the_dual_stack_example_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/dual-stack.toml");
+    let f = config::load(&path).unwrap();
+    assert_eq!(f.server.subnets.len(), 1);
+    let v6 = f.v6.expect("DHCPv6");
+    assert_eq!(v6.config.subnets.len(), 2);
+    assert_eq!(v6.config.subnets[0].reservations.len(), 2);
+    assert_eq!(v6.config.subnets[1].rapid_commit, Some(true));
+    assert_eq!(v6.config.subnets[1].interface_id.as_deref(), Some(&b"ge-0/0/1"[..]));
+    assert_eq!(v6.journal, path.parent().unwrap().join("leases.journal6"));
+}

@@ -36,6 +36,10 @@ impl<R: Runtime> Server<R> {
         if file.log_level != self.file.log_level || file.log_json != self.file.log_json {
             later.push("log_level/log_format");
         }
+        // The DHCPv6 machine is built at start (its sockets, journal and DUID with it).
+        if file.v6 != self.file.v6 {
+            later.push("[server6]/[[subnet6]]");
+        }
         // The pings need the ICMP socket opened at start, before privileges were dropped.
         if file.server.conflict_check != self.file.server.conflict_check
             || file.conflict_wait != self.file.conflict_wait
