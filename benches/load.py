@@ -59,8 +59,13 @@ def peak_rss_kib(pid):
     return int(m.group(1)) if m else 0
 
 
-def udp_counters(ns):
-    """The UDP counters of namespace `ns` (/proc/net/snmp's `Udp:` lines)."""
+def udp_counters(ns, v6=False):
+    """The UDP counters of namespace `ns` (/proc/net/snmp's `Udp:` lines; with `v6`,
+    /proc/net/snmp6's `Udp6` ones, under the same names: `RcvbufErrors`, ...)."""
+    if v6:
+        lines = run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp6"]).stdout.splitlines()
+        return {k[len("Udp6"):]: int(v) for k, v in (line.split() for line in lines if line.strip())
+                if k.startswith("Udp6")}
     lines = [line.split() for line in run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"])
              .stdout.splitlines() if line.startswith("Udp:")]
     return dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
@@ -159,26 +164,18 @@ def trial(kind, rate, seconds, dhcp, workdir):
         log = os.path.join(d, "server.log")
         server = flow.spawn(s, argv, log, env=env)
         time.sleep(1.5)
-        if server.poll() is not None:
-            raise Fail(f"{kind} exited: {read(log)[-2000:]}")
-        cpu0 = cpu_seconds(server.pid)
         out = os.path.join(d, "perfdhcp.log")
-        perf = flow.spawn(p, ["perfdhcp", "-4", "-l", pi, "-r", str(rate), "-p", str(seconds),
-                              "-W", "1000000", "-R", "1000000", "10.0.0.1"], out)
-        try:
-            perf.wait(seconds + 30)
-        except subprocess.TimeoutExpired:
-            raise Fail("perfdhcp ran over its time")
-        cpu = cpu_seconds(server.pid) - cpu0
-        rss = peak_rss_kib(server.pid)
-        r = perfdhcp_figures(read(out), rate, seconds)
+        r, cpu, rss, lost_in = measure(
+            flow, kind, server, log, s, p,
+            ["perfdhcp", "-4", "-l", pi, "-r", str(rate), "-p", str(seconds),
+             "-W", "1000000", "-R", "1000000", "10.0.0.1"], out, seconds,
+            lambda text: perfdhcp_figures(text, rate, seconds))
         acks = r["acks"]
         figures = {
             **r,
             "cpu_per_1000": cpu / acks * 1000 if acks else float("nan"),
             "rss_mib": rss / 1024,
-            "lost_server": udp_counters(s)["RcvbufErrors"],
-            "lost_perfdhcp": udp_counters(p)["RcvbufErrors"],
+            **lost_in,
         }
         done = d
         return figures
@@ -186,6 +183,27 @@ def trial(kind, rate, seconds, dhcp, workdir):
         flow.close()
         if done:  # a failed trial's directory stays, with its logs
             remove_workdir(done)
+
+
+def measure(flow, kind, server, log, s, p, perf_argv, out, seconds, figures, v6=False):
+    """Runs perfdhcp (`perf_argv`, in namespace `p`, its output to `out`, bounded to
+    `seconds` + 30 s) against `server`, the started `kind` in namespace `s` (its output in
+    `log`). Returns `figures(perfdhcp's output)`, the server's CPU seconds over the run, its
+    peak RSS in KiB, and the datagrams lost in the server's and in perfdhcp's socket
+    (`lost_server`, `lost_perfdhcp`; the Udp6 counters with `v6`)."""
+    if server.poll() is not None:
+        raise Fail(f"{kind} exited: {read(log)[-2000:]}")
+    cpu0 = cpu_seconds(server.pid)
+    perf = flow.spawn(p, perf_argv, out)
+    try:
+        perf.wait(seconds + 30)
+    except subprocess.TimeoutExpired:
+        raise Fail("perfdhcp ran over its time")
+    cpu = cpu_seconds(server.pid) - cpu0
+    rss = peak_rss_kib(server.pid)
+    r = figures(read(out))
+    return r, cpu, rss, {"lost_server": udp_counters(s, v6)["RcvbufErrors"],
+                         "lost_perfdhcp": udp_counters(p, v6)["RcvbufErrors"]}
 
 
 def remove_workdir(d):
@@ -203,15 +221,17 @@ def lost(r):
     return f" (lost in the server's socket {r['lost_server']}, in perfdhcp's {r['lost_perfdhcp']})"
 
 
-def best_rate(kind, args, log, run=None):
+def best_rate(kind, args, log, run=None, unit="DORA"):
     """Highest rate with under 1 % drops: double, then bisect. `run(rate)` is one trial's
-    figures (by default load.py's own trial of `kind`)."""
+    figures (by default load.py's own trial of `kind`), with the exchanges a second
+    completed under `unit.lower() + "_s"` (`dora_s`) and the drop ratio under `drop`."""
     run = run or (lambda rate: trial(kind, rate, args.trial, args.dhcp, args.workdir))
+    per_s = f"{unit.lower()}_s"
     good, bad = None, None
     rate = args.start
     while rate <= args.max_rate:
         r = run(rate)
-        log(f"  {kind:15} {rate:6}/s -> {r['dora_s']:8.0f} DORA/s, drops {r['drop'] * 100:5.2f} %"
+        log(f"  {kind:15} {rate:6}/s -> {r[per_s]:8.0f} {unit}/s, drops {r['drop'] * 100:5.2f} %"
             f"{lost(r)}")
         if r["drop"] < 0.01:
             good = r
@@ -226,7 +246,7 @@ def best_rate(kind, args, log, run=None):
         for _ in range(args.bisect):
             mid = (lo + hi) // 2
             r = run(mid)
-            log(f"  {kind:15} {mid:6}/s -> {r['dora_s']:8.0f} DORA/s, drops "
+            log(f"  {kind:15} {mid:6}/s -> {r[per_s]:8.0f} {unit}/s, drops "
                 f"{r['drop'] * 100:5.2f} %{lost(r)}")
             if r["drop"] < 0.01:
                 good, lo = r, mid
@@ -235,16 +255,37 @@ def best_rate(kind, args, log, run=None):
     return good
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def search_args(ap, servers):
+    """The arguments of the rate search, shared with load6.py (`servers`: the default list)."""
     ap.add_argument("--dhcp", default="target/release/dhcp")
-    ap.add_argument("--servers", default="ours-tokio,ours-async-std,ours-smol,kea-mt,kea,dnsmasq")
+    ap.add_argument("--servers", default=servers)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--trial", type=int, default=10, help="seconds per perfdhcp run")
     ap.add_argument("--start", type=int, default=250, help="first rate tried")
     ap.add_argument("--max-rate", type=int, default=64000)
     ap.add_argument("--bisect", type=int, default=2)
     ap.add_argument("--workdir", default="/var/tmp", help="on disk: our journal fsyncs there")
+
+
+def prepare(args):
+    """Our binary's absolute path (for interop too), and root, which the namespaces need."""
+    args.dhcp = os.path.abspath(args.dhcp)
+    interop.DHCP = args.dhcp
+    if os.geteuid() != 0:
+        sys.exit("the load benchmark needs root (network namespaces)")
+
+
+def spread(rs, key):
+    """Median, min and max of `key` over the rounds' results `rs`, and the result nearest
+    the median."""
+    rates = [r[key] for r in rs]
+    med = statistics.median(rates)
+    return med, min(rates), max(rates), min(rs, key=lambda r: abs(r[key] - med))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    search_args(ap, "ours-tokio,ours-async-std,ours-smol,kea-mt,kea,dnsmasq")
     ap.add_argument("--light", type=int, default=100,
                     help="rate of the light-load trial (DORA latency), 0 for none")
     ap.add_argument("--fixed", type=int,
@@ -252,10 +293,7 @@ def main():
                          "of every server at one load)")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
-    args.dhcp = os.path.abspath(args.dhcp)
-    interop.DHCP = args.dhcp
-    if os.geteuid() != 0:
-        sys.exit("the load benchmark needs root (network namespaces)")
+    prepare(args)
     servers = args.servers.split(",")
     results = {k: [] for k in servers}
     light = {k: [] for k in servers}
@@ -287,14 +325,12 @@ def main():
     log("-" * len(head))
     summary = {}
     for kind, rs in results.items():
-        rates = [r["dora_s"] for r in rs]
-        med = statistics.median(rates)
-        at_med = min(rs, key=lambda r: abs(r["dora_s"] - med))
+        med, lo, hi, at_med = spread(rs, "dora_s")
         lite, do, ra = (statistics.median(r[k] for r in light[kind]) if light[kind]
                         else float("nan") for k in ("delay_ms", "do_ms", "ra_ms"))
-        summary[kind] = {"median": med, "min": min(rates), "max": max(rates), **at_med,
+        summary[kind] = {"median": med, "min": lo, "max": hi, **at_med,
                          "light_delay_ms": lite, "light_do_ms": do, "light_ra_ms": ra}
-        log(f"{kind:15} {med:13.0f} {min(rates):7.0f} {max(rates):7.0f} "
+        log(f"{kind:15} {med:13.0f} {lo:7.0f} {hi:7.0f} "
             f"{at_med['delay_ms']:8.2f}ms {at_med['max_delay_ms']:8.2f}ms "
             f"{at_med['cpu_per_1000']:10.3f} {at_med['rss_mib']:7.1f}MiB "
             f"{lite:10.2f} ms ({do:.2f} + {ra:.2f})")

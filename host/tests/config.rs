@@ -677,6 +677,9 @@ fn the_dual_stack_example_loads() {
     assert_eq!(v6.config.subnets.len(), 2);
     assert_eq!(v6.config.subnets[0].reservations.len(), 2);
     assert_eq!(v6.config.subnets[1].rapid_commit, Some(true));
-    assert_eq!(v6.config.subnets[1].interface_id.as_deref(), Some(&b"ge-0/0/1"[..]));
+    assert_eq!(
+        v6.config.subnets[1].interface_id.as_deref(),
+        Some(&b"ge-0/0/1"[..])
+    );
     assert_eq!(v6.journal, path.parent().unwrap().join("leases.journal6"));
 }
