@@ -811,3 +811,40 @@ fn the_driver_binds_and_restarts() {
     ];
     assert_eq!(common::server6_driver::drive(&steps), 1);
 }
+
+#[test]
+fn a_reservation_by_the_relays_remote_id() {
+    let mut c = config();
+    c.subnets[1].reservations.push(Reservation6 {
+        key: Reservation6Key::RemoteId(b"port-1".to_vec()),
+        addresses: vec![ip("2001:db8:2::99")],
+        prefixes: vec![],
+        options: Options6::default(),
+    });
+    let mut s = server(c);
+    let sol = message(MessageType::Solicit, Some(&duid(30)), |b| ia_na(b, 1, None));
+    let mut buf = vec![0u8; 600];
+    let mut b = MessageBuilder::relay(
+        &mut buf,
+        MessageType::RelayForw,
+        0,
+        ip("2001:db8:2::1"),
+        ip("fe80::30"),
+    )
+    .unwrap();
+    b.remote_id(9, b"port-1").unwrap();
+    b.relay_message(&sol).unwrap();
+    let n = b.finish();
+    let relay = RecvMeta6 {
+        interface: 9,
+        source: SocketAddrV6::new(ip("2001:db8:ff::1"), 547, 0, 0),
+        multicast: false,
+    };
+    s.handle_packet(Instant::from_secs(101), &relay, &buf[..n]);
+    let out = drain(&mut s);
+    let r = Relayed::parse(&out[0].0).unwrap();
+    assert_eq!(
+        addresses(r.message.as_bytes(), 1).0[0].0,
+        ip("2001:db8:2::99")
+    );
+}

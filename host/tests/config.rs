@@ -655,7 +655,7 @@ fn v6_mistakes_name_line_column_and_field() {
         ),
         (
             format!("{SUBNET6}[[subnet6.reservations]]\naddresses = [\"2001:db8:1::5\"]\n"),
-            "4:1: subnet6[0].reservations[0]: name the client by duid or by hw_address (one of them)",
+            "4:1: subnet6[0].reservations[0]: name the client by duid, hw_address or remote_id (one of them)",
         ),
         (
             format!("[server6]\nduid = \"en\"\n{SUBNET6}"),

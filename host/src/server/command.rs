@@ -20,6 +20,8 @@ pub(super) enum Command {
     Lease(Ipv4Addr),
     /// Delete the lease (or offer) on an address.
     DeleteLease(Ipv4Addr),
+    /// Delete the DHCPv6 binding of an address or delegated prefix.
+    DeleteLease6(std::net::Ipv6Addr),
     /// Every reservation.
     Reservations,
     /// Add a reservation until the server stops.
@@ -43,7 +45,10 @@ impl Command {
         Ok(match command.as_str() {
             "leases" => Command::Leases,
             "lease" => Command::Lease(address()?),
-            "delete-lease" => Command::DeleteLease(address()?),
+            "delete-lease" => match text("address").and_then(|a| a.parse().ok()) {
+                Some(a6) => Command::DeleteLease6(a6),
+                None => Command::DeleteLease(address()?),
+            },
             "reservations" => Command::Reservations,
             "add-reservation" => {
                 let address = address()?;
@@ -101,6 +106,15 @@ impl<R: Runtime> Server<R> {
                     json!({ "ok": true })
                 } else {
                     error(format!("no lease on {a}"))
+                }
+            }
+            Command::DeleteLease6(a) => {
+                let deleted = self.v6.as_mut().is_some_and(|v| v.machine.delete_lease(a));
+                if deleted {
+                    tracing::info!("control: DHCPv6 binding of {a} deleted");
+                    json!({ "ok": true })
+                } else {
+                    error(format!("no DHCPv6 binding of {a}"))
                 }
             }
             Command::Reservations => {
@@ -214,6 +228,10 @@ mod tests {
         assert_eq!(
             parse(json!({"command": "lease", "address": "192.0.2.7"})),
             Ok(Command::Lease(Ipv4Addr::new(192, 0, 2, 7)))
+        );
+        assert_eq!(
+            parse(json!({"command": "delete-lease", "address": "2001:db8:1::100"})),
+            Ok(Command::DeleteLease6("2001:db8:1::100".parse().unwrap()))
         );
         assert_eq!(
             parse(json!({"command": "delete-lease", "address": "nope"})),

@@ -169,6 +169,9 @@ pub enum Reservation6Key {
     /// The client's link-layer address: from a relay's client link-layer address option
     /// (79, RFC 6939), else from a DUID-LL or DUID-LLT.
     HwAddress(Vec<u8>),
+    /// The remote id (37, RFC 4649) the relay closest to the client sent: the id after
+    /// the enterprise number.
+    RemoteId(Vec<u8>),
 }
 
 impl fmt::Display for Reservation6Key {
@@ -176,6 +179,7 @@ impl fmt::Display for Reservation6Key {
         let (what, bytes) = match self {
             Reservation6Key::Duid(b) => ("duid", b),
             Reservation6Key::HwAddress(b) => ("hw-address", b),
+            Reservation6Key::RemoteId(b) => ("remote-id", b),
         };
         f.write_str(what)?;
         for (i, b) in bytes.iter().enumerate() {

@@ -51,6 +51,7 @@ struct Subnet6 {
     /// Reservations by DUID and by hardware address → index in the config's list.
     by_duid: BTreeMap<Vec<u8>, usize>,
     by_hw: BTreeMap<Vec<u8>, usize>,
+    by_remote_id: BTreeMap<Vec<u8>, usize>,
     /// Reserved addresses and prefixes → reservation index.
     reserved: BTreeMap<u128, usize>,
 }
@@ -134,11 +135,13 @@ impl Server6 {
                     .collect();
                 let mut by_duid = BTreeMap::new();
                 let mut by_hw = BTreeMap::new();
+                let mut by_remote_id = BTreeMap::new();
                 let mut reserved = BTreeMap::new();
                 for (i, r) in s.reservations.iter().enumerate() {
                     match &r.key {
                         super::Reservation6Key::Duid(d) => by_duid.insert(d.clone(), i),
                         super::Reservation6Key::HwAddress(h) => by_hw.insert(h.clone(), i),
+                        super::Reservation6Key::RemoteId(r) => by_remote_id.insert(r.clone(), i),
                     };
                     // Reserved addresses and prefixes never go to another client.
                     for a in &r.addresses {
@@ -165,6 +168,7 @@ impl Server6 {
                     rapid_commit: s.rapid_commit.unwrap_or(config.rapid_commit),
                     by_duid,
                     by_hw,
+                    by_remote_id,
                     reserved,
                 }
             })

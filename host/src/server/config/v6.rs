@@ -129,6 +129,7 @@ struct PdPoolFile {
 struct Reservation6File {
     duid: Option<Hex>,
     hw_address: Option<Hex>,
+    remote_id: Option<Hex>,
     #[serde(default)]
     addresses: Vec<Ipv6Addr>,
     #[serde(default)]
@@ -339,14 +340,15 @@ pub(super) fn server6(
         sub.options = options6(&f.options, &format!("{field}.options"), report);
         for (k, r) in f.reservations.iter().enumerate() {
             let rf = r.get_ref();
-            let key = match (&rf.duid, &rf.hw_address) {
-                (Some(d), None) => Reservation6Key::Duid(d.0.clone()),
-                (None, Some(h)) => Reservation6Key::HwAddress(h.0.clone()),
+            let key = match (&rf.duid, &rf.hw_address, &rf.remote_id) {
+                (Some(d), None, None) => Reservation6Key::Duid(d.0.clone()),
+                (None, Some(h), None) => Reservation6Key::HwAddress(h.0.clone()),
+                (None, None, Some(r)) => Reservation6Key::RemoteId(r.0.clone()),
                 _ => {
                     report.at(
                         r.span(),
                         &format!("{field}.reservations[{k}]"),
-                        "name the client by duid or by hw_address (one of them)",
+                        "name the client by duid, hw_address or remote_id (one of them)",
                     );
                     continue;
                 }

@@ -97,12 +97,14 @@ pub(super) fn ias_of(msg: &crate::v6::wire::Message<'_>) -> Vec<IaIn> {
 }
 
 impl Server6 {
-    /// The client's reservation in subnet `s`, by DUID, then by link-layer address.
+    /// The client's reservation in subnet `s`, by DUID, then by link-layer address, then
+    /// by the relay's remote id.
     pub(super) fn reservation_of(&self, s: usize, req: &Request<'_>) -> Option<usize> {
         let sub = &self.subnets[s];
         sub.by_duid
             .get(req.duid)
             .or_else(|| req.hw.and_then(|h| sub.by_hw.get(h)))
+            .or_else(|| req.remote_id.and_then(|r| sub.by_remote_id.get(r)))
             .copied()
     }
 

@@ -11,6 +11,9 @@ pub(super) struct Request<'a> {
     pub(super) duid: &'a [u8],
     /// The client's link-layer address: a relay's option 79, else the DUID's.
     pub(super) hw: Option<&'a [u8]>,
+    /// The remote id (37) of the relay closest to the client, after its enterprise
+    /// number.
+    pub(super) remote_id: Option<&'a [u8]>,
     /// The option request's codes, as their wire bytes (two a code).
     pub(super) oro: &'a [u8],
     /// Whether the client asked for rapid commit.
@@ -89,10 +92,15 @@ impl Server6 {
             }
             _ => None,
         });
+        let remote_id = relayed
+            .innermost_relay()
+            .and_then(|r| r.remote_id().ok().flatten())
+            .map(|r| r.id);
         let oro = msg.option(OptionCode::ORO).unwrap_or(&[]);
         Ok(Request {
             duid: client.map_or(&[][..], |d| d.as_bytes()),
             hw: relay_hw.or(duid_hw),
+            remote_id,
             oro: &oro[..oro.len() & !1],
             rapid_commit: msg.rapid_commit().unwrap_or(false),
         })
