@@ -172,3 +172,62 @@ fn tls_with_a_ca_verifies_the_database() {
         .to_string();
     assert!(e.contains("certificate"), "{e}");
 }
+
+/// DHCPv6 leases in table `dhcp_lease6`: a batch written and read back; another server's
+/// client refused an address or prefix that one holds; a release frees it.
+#[test]
+#[ignore = "needs a PostgreSQL: tests/ha.py runs it"]
+fn v6_leases_are_written_refused_and_read_back() {
+    use dhcp_host::dhcp_core::v6::server::{IaKind, Lease6Record, Record6Kind};
+    use std::net::Ipv6Addr;
+    let r6 = |seq: u64, last: u16, ia: IaKind, client: u8, kind: Record6Kind| Lease6Record {
+        seq,
+        ia,
+        address: Ipv6Addr::new(0x2001, 0xdb8, 0x99, 0, 0, 0, 0, last),
+        prefix_len: if ia == IaKind::Prefix { 56 } else { 128 },
+        duid: vec![0, 3, 0, 1, 2, 0, 0, 0, 0x99, client],
+        iaid: 1,
+        kind,
+        expires: unix_now() + 600,
+    };
+    let open6 = |name: &str| {
+        dhcp_host::store::postgres6::PostgresStore6::open(&url(), name, &DatabaseTls::default())
+            .unwrap()
+    };
+    let mut a = open6("v6-a");
+    let mut b = open6("v6-b");
+    let batch = [
+        r6(1, 1, IaKind::Address, 1, Record6Kind::Bound),
+        r6(2, 0x100, IaKind::Prefix, 1, Record6Kind::Bound),
+    ];
+    let c = a.commit(&batch).unwrap();
+    assert!(c.refused.is_empty(), "{c:?}");
+    let taken = b
+        .commit(&[
+            r6(7, 1, IaKind::Address, 2, Record6Kind::Bound),
+            r6(8, 2, IaKind::Address, 2, Record6Kind::Bound),
+        ])
+        .unwrap();
+    assert_eq!(taken.refused, [7], "client 1's address is not client 2's");
+    let rows: Vec<Lease6Record> = b.load().unwrap();
+    let mine: Vec<&Lease6Record> = rows
+        .iter()
+        .filter(|r| r.address.segments()[2] == 0x99)
+        .collect();
+    assert!(
+        mine.contains(&&batch[0]) && mine.contains(&&batch[1]),
+        "{mine:?}"
+    );
+    // Released by its client: then another's to take.
+    LeaseStore::<Lease6Record>::commit(
+        &mut a,
+        &[r6(3, 1, IaKind::Address, 1, Record6Kind::Released)],
+    )
+    .unwrap();
+    let again = LeaseStore::<Lease6Record>::commit(
+        &mut b,
+        &[r6(9, 1, IaKind::Address, 2, Record6Kind::Bound)],
+    )
+    .unwrap();
+    assert!(again.refused.is_empty(), "{again:?}");
+}

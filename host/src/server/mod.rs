@@ -144,7 +144,7 @@ impl<R: Runtime> Server<R> {
         );
         let learned = store.follow()?;
         let v6 = match &file.v6 {
-            Some(v6) => Some(v6::V6::bind(&runtime, v6, &clock)?),
+            Some(v6) => Some(v6::V6::bind(&runtime, v6, &file.store, &clock)?),
             None => None,
         };
         let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT);

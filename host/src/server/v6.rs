@@ -11,7 +11,7 @@ use socket2::SockRef;
 use crate::clock::{unix_now, Clock};
 use crate::net::socket6::{bind_server6, send6};
 use crate::runtime::{AsyncSocket, Runtime};
-use crate::server::config::{parse_hex, DuidKind, Server6File};
+use crate::server::config::{parse_hex, DuidKind, Server6File, Store};
 use crate::store::journal::Journal6;
 use crate::store::{CommitterOf, LeaseStore, Outcome};
 use crate::Error;
@@ -33,6 +33,7 @@ impl V6 {
     pub(super) fn bind<R: Runtime>(
         runtime: &R,
         file: &Server6File,
+        store: &Store,
         clock: &Clock,
     ) -> Result<Self, Error> {
         let mut config: Server6Config = file.config.clone();
@@ -51,16 +52,30 @@ impl V6 {
         }
         indexes.sort_unstable();
         indexes.dedup();
-        let mut journal = Journal6::open(&file.journal)?;
-        for bad in journal.bad_lines() {
-            tracing::warn!(
-                "{}:{}: skipped: {}",
-                file.journal.display(),
-                bad.line,
-                bad.what
-            );
-        }
-        let records = journal.load()?;
+        let mut store: Box<dyn LeaseStore<Lease6Record>> = match store {
+            #[cfg(feature = "postgres")]
+            Store::Postgres { url, name, tls } => {
+                tracing::info!(
+                    "DHCPv6 leases in PostgreSQL (table dhcp_lease6), as server {name:?}"
+                );
+                Box::new(crate::store::postgres6::PostgresStore6::open(
+                    url, name, tls,
+                )?)
+            }
+            _ => {
+                let journal = Journal6::open(&file.journal)?;
+                for bad in journal.bad_lines() {
+                    tracing::warn!(
+                        "{}:{}: skipped: {}",
+                        file.journal.display(),
+                        bad.line,
+                        bad.what
+                    );
+                }
+                Box::new(journal)
+            }
+        };
+        let records = store.load()?;
         let mut machine = Server6::new(config, clock.now(), unix_now())
             .map_err(|errors| Error::Config6 {
                 what: errors
@@ -87,7 +102,7 @@ impl V6 {
             "DHCPv6: listening on [::]:547, ff02::1:2 joined on {} interfaces",
             indexes.len()
         );
-        let committer = CommitterOf::spawn(Box::new(journal))
+        let committer = CommitterOf::spawn(store)
             .map_err(|e| Error::io("starting the DHCPv6 commit thread", e))?;
         Ok(V6 {
             machine,

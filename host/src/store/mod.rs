@@ -9,6 +9,8 @@
 pub mod journal;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
+pub mod postgres6;
 pub mod record;
 pub mod replay;
 

@@ -55,6 +55,22 @@ CREATE TRIGGER dhcp_lease_changed AFTER INSERT OR UPDATE ON dhcp_lease
 CREATE SEQUENCE dhcp_lease_version;
 ALTER TABLE dhcp_lease ADD COLUMN version bigint NOT NULL DEFAULT nextval('dhcp_lease_version');
 "#,
+    r#"
+CREATE TABLE dhcp_lease6 (
+    address bytea NOT NULL CHECK (length(address) = 16),
+    prefix_len smallint NOT NULL CHECK (prefix_len BETWEEN 0 AND 128),
+    ia smallint NOT NULL CHECK (ia IN (3, 25)),
+    duid bytea NOT NULL,
+    iaid bigint NOT NULL,
+    state smallint NOT NULL CHECK (state IN (0, 1, 2)),
+    expires bigint NOT NULL,
+    server text NOT NULL,
+    seq bigint NOT NULL,
+    version bigint NOT NULL DEFAULT nextval('dhcp_lease_version'),
+    updated timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (address, prefix_len)
+);
+"#,
 ];
 
 /// One layer of a batch: every row in one statement. A row is written when the address is
@@ -93,7 +109,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Leases in PostgreSQL.
 pub struct PostgresStore {
-    target: Target,
+    pub(super) target: Target,
     name: String,
     client: Option<Client>,
 }
@@ -115,7 +131,7 @@ fn db_error(what: impl std::fmt::Display) -> StoreError {
 
 /// A client error with its causes: the client's own text is only the kind ("db error"),
 /// the database's message is in its source.
-fn pg_error(e: postgres::Error) -> StoreError {
+pub(super) fn pg_error(e: postgres::Error) -> StoreError {
     db_error(chain(&e))
 }
 
@@ -137,7 +153,7 @@ fn sources<'e>(
 
 /// Where the database is and how to reach it: the parsed URL and the TLS connector.
 #[derive(Clone)]
-struct Target {
+pub(super) struct Target {
     config: postgres::Config,
     tls: MakeTlsConnector,
 }
@@ -197,7 +213,7 @@ impl Target {
         self.config.connect(self.tls.clone())
     }
 
-    fn connect(&self) -> Result<Client, StoreError> {
+    pub(super) fn connect(&self) -> Result<Client, StoreError> {
         self.try_connect()
             .map_err(|e| db_error(format!("connecting: {}", chain(&e))))
     }
@@ -303,7 +319,7 @@ fn learned_of(row: &Row) -> Option<Learned> {
 
 /// Runs `f` on a thread of its own and waits for it: the blocking client may not be made,
 /// used or dropped on an async runtime's thread.
-fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub(super) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| {
         s.spawn(f)
             .join()
@@ -311,7 +327,7 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     i64::try_from(crate::clock::unix_now()).unwrap_or(i64::MAX)
 }
 
@@ -409,8 +425,13 @@ impl PostgresStore {
         })
     }
 
+    /// The name this server writes its rows under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The connection, made again if it was lost.
-    fn client(&mut self) -> Result<&mut Client, StoreError> {
+    pub(super) fn client(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_some_and(Client::is_closed) {
             self.client = None;
         }
