@@ -40,6 +40,10 @@ use crate::v6::wire::{MessageType, ParseError, Relayed};
 /// How long an address or prefix offered in an ADVERTISE is held for the REQUEST.
 const OFFER_HOLD: Duration = Duration::from_secs(60);
 
+/// Most offers held at once: past it an ADVERTISE still names an address but holds
+/// nothing, so a flood of SOLICITs with made-up DUIDs cannot empty a small pool.
+const MAX_OFFERS_HELD: usize = 65_536;
+
 /// A subnet as the machine runs it.
 #[derive(Debug)]
 struct Subnet6 {
@@ -91,6 +95,8 @@ pub struct Server6 {
     now: Instant,
     next_seq: u64,
     records: VecDeque<Lease6Record>,
+    /// Offers held now.
+    offers: usize,
     /// Records handed out and not yet durable: (seq, address).
     inflight: VecDeque<(u64, u128)>,
     waiting: VecDeque<(u64, Pending)>,
@@ -184,6 +190,7 @@ impl Server6 {
             next_seq: 1,
             records: VecDeque::new(),
             inflight: VecDeque::new(),
+            offers: 0,
             waiting: VecDeque::new(),
             ready: VecDeque::new(),
             stats: Server6Stats::default(),
@@ -208,6 +215,11 @@ impl Server6 {
     /// Counters since start.
     pub fn stats(&self) -> &Server6Stats {
         &self.stats
+    }
+
+    /// Offers (ADVERTISEd addresses and prefixes) held now.
+    pub fn offers_held(&self) -> usize {
+        self.offers
     }
 
     /// Addresses and prefixes bound now.

@@ -56,6 +56,11 @@ impl Server6 {
                 state,
             },
         );
+        let was_offer = old
+            .as_ref()
+            .is_some_and(|o| o.state == BindingState::Offered);
+        self.offers =
+            self.offers + usize::from(state == BindingState::Offered) - usize::from(was_offer);
         if let Some(old) = old.filter(|o| o.client != *key) {
             self.clients.remove(&old.client, a);
         }
@@ -74,6 +79,7 @@ impl Server6 {
         let Some(b) = self.bindings.get_mut(&a) else {
             return 0;
         };
+        self.offers -= usize::from(b.state == BindingState::Offered);
         b.state = BindingState::Recent;
         b.until = Deadline::NEVER;
         let (s, key) = (usize::from(b.subnet), b.client.clone());
@@ -90,6 +96,7 @@ impl Server6 {
             return false;
         };
         let s = usize::from(b.subnet);
+        self.offers -= usize::from(b.state == BindingState::Offered);
         self.clients.remove(&b.client, a);
         if b.state != BindingState::Recent {
             self.give_back(s, kind_of(&b.client), a);
@@ -115,6 +122,7 @@ impl Server6 {
                 self.give_back(s, kind_of(&key), a);
             }
             BindingState::Offered | BindingState::Declined | BindingState::Conflict => {
+                self.offers -= usize::from(state == BindingState::Offered);
                 self.bindings.remove(&a);
                 self.clients.remove(&key, a);
                 self.give_back(s, kind_of(&key), a);

@@ -215,6 +215,7 @@ impl Server6 {
                     .is_some_and(|b| b.client == key && b.state == BindingState::Bound);
                 match mode {
                     Mode::Advertise if already_bound => {}
+                    Mode::Advertise if self.offers >= MAX_OFFERS_HELD => {}
                     Mode::Advertise => {
                         let until = self.anchor.deadline(self.now + OFFER_HOLD);
                         self.bind(s, &key, a, BindingState::Offered, until);
