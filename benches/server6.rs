@@ -28,10 +28,10 @@ fn config() -> Server6Config {
         .unwrap();
     let mut s = Subnet6Config::new(Ipv6Net::new("2001:db8::".parse().unwrap(), 64));
     s.interface = Some(1);
-    s.pools.push(Pool6 {
-        start: Ipv6Addr::from(FIRST),
-        end: "2001:db8::ffff:ffff:ffff".parse().unwrap(),
-    });
+    s.pools.push(Pool6::new(
+        Ipv6Addr::from(FIRST),
+        "2001:db8::ffff:ffff:ffff".parse().unwrap(),
+    ));
     c.subnets.push(s);
     c
 }

@@ -37,20 +37,16 @@ fn config() -> Server6Config {
     c.options.set_dns_servers(&[ip("2001:db8::53")]).unwrap();
     let mut s = Subnet6Config::new(Ipv6Net::new(ip("2001:db8:1::"), 64));
     s.interface = Some(IFACE);
-    s.pools.push(Pool6 {
-        start: ip("2001:db8:1::100"),
-        end: ip("2001:db8:1::1ff"),
-    });
+    s.pools
+        .push(Pool6::new(ip("2001:db8:1::100"), ip("2001:db8:1::1ff")));
     s.pd_pools.push(PdPool {
         prefix: Ipv6Net::new(ip("2001:db8:100::"), 48),
         delegated_len: 56,
     });
     s.options.set_domain_list(&["one.test"]).unwrap();
     let mut r = Subnet6Config::new(Ipv6Net::new(ip("2001:db8:2::"), 64));
-    r.pools.push(Pool6 {
-        start: ip("2001:db8:2::10"),
-        end: ip("2001:db8:2::11"),
-    });
+    r.pools
+        .push(Pool6::new(ip("2001:db8:2::10"), ip("2001:db8:2::11")));
     r.interface_id = Some(b"port7".to_vec());
     c.subnets = vec![s, r];
     c
@@ -724,10 +720,9 @@ fn leases_survive_a_restart_through_their_records_and_end_at_expiry() {
 #[test]
 fn bad_configs_are_refused_with_their_place() {
     let mut c = config();
-    c.subnets[0].pools.push(Pool6 {
-        start: ip("2001:db8:1::1f0"),
-        end: ip("2001:db8:1::2ff"),
-    });
+    c.subnets[0]
+        .pools
+        .push(Pool6::new(ip("2001:db8:1::1f0"), ip("2001:db8:1::2ff")));
     c.subnets[1].pd_pools.push(PdPool {
         prefix: Ipv6Net::new(ip("2001:db8:200::"), 48),
         delegated_len: 40,
@@ -756,10 +751,10 @@ fn bad_configs_are_refused_with_their_place() {
 #[test]
 fn a_pool_spanning_a_64_serves_many_clients_without_growing_with_its_size() {
     let mut c = config();
-    c.subnets[0].pools = vec![Pool6 {
-        start: ip("2001:db8:1::1"),
-        end: ip("2001:db8:1:0:ffff:ffff:ffff:fffe"),
-    }];
+    c.subnets[0].pools = vec![Pool6::new(
+        ip("2001:db8:1::1"),
+        ip("2001:db8:1:0:ffff:ffff:ffff:fffe"),
+    )];
     let mut s = server(c);
     let mut seen = std::collections::BTreeSet::new();
     for n in 0..200u8 {
@@ -846,5 +841,51 @@ fn a_reservation_by_the_relays_remote_id() {
     assert_eq!(
         addresses(r.message.as_bytes(), 1).0[0].0,
         ip("2001:db8:2::99")
+    );
+}
+
+#[test]
+fn a_pools_options_win_over_its_subnets() {
+    let mut c = config();
+    let mut phones = Pool6::new(ip("2001:db8:1::a00"), ip("2001:db8:1::aff"));
+    phones
+        .options
+        .set_dns_servers(&[ip("2001:db8::cafe")])
+        .unwrap();
+    c.subnets[0].pools.push(phones);
+    c.subnets[0]
+        .options
+        .set_dns_servers(&[ip("2001:db8::1")])
+        .unwrap();
+    let mut s = server(c);
+    let dns_of = |reply: &[u8]| -> Vec<Ipv6Addr> {
+        Message::parse(reply)
+            .unwrap()
+            .dns_servers()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    let ask = |hint: Option<Ipv6Addr>, n: u8| {
+        message(MessageType::Request, Some(&duid(n)), move |b| {
+            with_server_id(b);
+            ia_na(b, 1, hint);
+            b.option_request(&[OptionCode::DNS_SERVERS]).unwrap();
+        })
+    };
+    let rep = exchange(
+        &mut s,
+        &client_meta(40),
+        &ask(Some(ip("2001:db8:1::a05")), 40),
+    )
+    .unwrap();
+    assert_eq!(addresses(&rep, 1).0[0].0, ip("2001:db8:1::a05"));
+    assert_eq!(dns_of(&rep), vec![ip("2001:db8::cafe")]);
+    let rep = exchange(&mut s, &client_meta(41), &ask(None, 41)).unwrap();
+    assert_eq!(
+        dns_of(&rep),
+        vec![ip("2001:db8::1")],
+        "the first pool has none: the subnet's"
     );
 }

@@ -43,10 +43,10 @@ fn config(pool_size: u16) -> Server6Config {
     };
     let mut s = Subnet6Config::new(Ipv6Net::new("2001:db8:1::".parse().unwrap(), 64));
     s.interface = Some(1);
-    s.pools.push(Pool6 {
-        start: Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x100),
-        end: Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x100 + pool_size - 1),
-    });
+    s.pools.push(Pool6::new(
+        Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x100),
+        Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x100 + pool_size - 1),
+    ));
     c.subnets.push(s);
     c
 }

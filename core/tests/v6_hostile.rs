@@ -440,10 +440,10 @@ fn the_server_machine_drops_and_counts_every_hostile_datagram() {
 
     let mut c = Server6Config::new(vec![0, 3, 0, 1, 2, 0, 0, 0, 0, 1]);
     let mut s = Subnet6Config::new(Ipv6Net::new("2001:db8::".parse().unwrap(), 64));
-    s.pools.push(Pool6 {
-        start: "2001:db8::10".parse().unwrap(),
-        end: "2001:db8::ff".parse().unwrap(),
-    });
+    s.pools.push(Pool6::new(
+        "2001:db8::10".parse().unwrap(),
+        "2001:db8::ff".parse().unwrap(),
+    ));
     c.subnets.push(s);
     let mut server = Server6::new(c, Instant::from_secs(1), 1_800_000_000).unwrap();
     let meta = RecvMeta6 {

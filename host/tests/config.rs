@@ -615,15 +615,21 @@ const SUBNET6: &str =
 #[test]
 fn a_v6_only_config_loads_with_its_defaults() {
     let text = format!(
-        "[server6]\npreference = 255\n[server6.lease]\npreferred = 1000\nvalid = 2000\n[server6.options]\ndns_servers = [\"2001:db8::53\"]\ndomain_search = [\"example.test\"]\n{SUBNET6}interface = \"eth1\"\npd_pools = [{{ prefix = \"2001:db8:100::/48\", delegated_len = 56 }}]\n[[subnet6.reservations]]\nduid = \"00:03:00:01:02:00:00:00:00:01\"\naddresses = [\"2001:db8:1::7\"]\n"
+        "[[subnet6]]\nprefix = \"2001:db8:9::/64\"\npools = [{{ range = \"2001:db8:9::10-2001:db8:9::20\", options = {{ dns_servers = [\"2001:db8:9::53\"] }} }}]\n[server6]\npreference = 255\n[server6.lease]\npreferred = 1000\nvalid = 2000\n[server6.options]\ndns_servers = [\"2001:db8::53\"]\ndomain_search = [\"example.test\"]\n{SUBNET6}interface = \"eth1\"\npd_pools = [{{ prefix = \"2001:db8:100::/48\", delegated_len = 56 }}]\n[[subnet6.reservations]]\nduid = \"00:03:00:01:02:00:00:00:00:01\"\naddresses = [\"2001:db8:1::7\"]\n"
     );
     let f = config::parse(Path::new("/etc/dhcp/server.toml"), &text).unwrap();
     assert!(f.server.subnets.is_empty());
     let v6 = f.v6.expect("DHCPv6 configured");
     assert_eq!(v6.journal, Path::new("/etc/dhcp/leases.journal6"));
     assert_eq!(v6.duid_file, Path::new("/etc/dhcp/leases.duid"));
-    assert_eq!(v6.interfaces, [Some("eth1".to_string())]);
-    let c = &v6.config;
+    assert_eq!(v6.interfaces, [None, Some("eth1".to_string())]);
+    let mut c = v6.config.clone();
+    assert!(c.subnets[0].pools[0]
+        .options
+        .get(dhcp_host::dhcp_core::v6::wire::OptionCode::DNS_SERVERS)
+        .is_some());
+    c.subnets.remove(0);
+    let c = &c;
     assert_eq!(c.preference, 255);
     assert_eq!((c.lifetimes.preferred, c.lifetimes.valid), (1000, 2000));
     assert_eq!(c.subnets[0].pd_pools[0].delegated_len, 56);

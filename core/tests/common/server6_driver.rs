@@ -38,10 +38,8 @@ fn config() -> Server6Config {
     c.decline_probation = 100;
     let mut a = Subnet6Config::new(Ipv6Net::new(ip("2001:db8:1::"), 64));
     a.interface = Some(1);
-    a.pools.push(Pool6 {
-        start: ip("2001:db8:1::10"),
-        end: ip("2001:db8:1::17"),
-    });
+    a.pools
+        .push(Pool6::new(ip("2001:db8:1::10"), ip("2001:db8:1::17")));
     a.pd_pools.push(PdPool {
         prefix: Ipv6Net::new(ip("2001:db8:100::"), 60),
         delegated_len: 62,
@@ -53,10 +51,8 @@ fn config() -> Server6Config {
         options: Options6::default(),
     });
     let mut b = Subnet6Config::new(Ipv6Net::new(ip("2001:db8:2::"), 64));
-    b.pools.push(Pool6 {
-        start: ip("2001:db8:2::10"),
-        end: ip("2001:db8:2::12"),
-    });
+    b.pools
+        .push(Pool6::new(ip("2001:db8:2::10"), ip("2001:db8:2::12")));
     b.interface_id = Some(b"b".to_vec());
     c.subnets = vec![a, b];
     c

@@ -110,13 +110,31 @@ impl Lifetimes {
     }
 }
 
-/// A range of addresses a subnet hands out, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A range of addresses a subnet hands out, both ends included, with options of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool6 {
     /// First address.
     pub start: Ipv6Addr,
     /// Last address.
     pub end: Ipv6Addr,
+    /// Options for clients given an address of this pool (over the subnet's).
+    pub options: Options6,
+}
+
+impl Pool6 {
+    /// The range `start..=end`, with no options of its own.
+    pub fn new(start: Ipv6Addr, end: Ipv6Addr) -> Self {
+        Pool6 {
+            start,
+            end,
+            options: Options6::default(),
+        }
+    }
+
+    /// Whether `a` is in the range.
+    pub fn contains(&self, a: Ipv6Addr) -> bool {
+        self.start <= a && a <= self.end
+    }
 }
 
 /// A prefix delegation pool (RFC 8415 section 6.3): `prefix` cut into prefixes of

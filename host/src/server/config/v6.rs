@@ -107,7 +107,7 @@ pub(super) struct Subnet6File {
     interface: Option<String>,
     interface_id: Option<String>,
     #[serde(default)]
-    pools: Vec<Spanned<Range6>>,
+    pools: Vec<Spanned<Pool6File>>,
     #[serde(default)]
     pd_pools: Vec<Spanned<PdPoolFile>>,
     rapid_commit: Option<bool>,
@@ -157,7 +157,7 @@ impl FromStr for Net6 {
 
 /// `first-last`.
 #[derive(Debug, Clone, Copy)]
-struct Range6(Pool6);
+struct Range6(Ipv6Addr, Ipv6Addr);
 
 impl FromStr for Range6 {
     type Err = String;
@@ -166,7 +166,52 @@ impl FromStr for Range6 {
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
         let a: Ipv6Addr = a.trim().parse().map_err(|_| bad())?;
         let b: Ipv6Addr = b.trim().parse().map_err(|_| bad())?;
-        Ok(Range6(Pool6 { start: a, end: b }))
+        Ok(Range6(a, b))
+    }
+}
+
+/// A pool: `"first-last"`, or `{ range = "first-last", options = { ... } }`.
+#[derive(Debug)]
+struct Pool6File {
+    range: Range6,
+    options: Option<Spanned<Options6File>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pool6Table {
+    range: Range6,
+    options: Option<Spanned<Options6File>>,
+}
+
+impl<'de> Deserialize<'de> for Pool6File {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Pool6File;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a pool: \"first-last\" or { range = \"first-last\", options = { ... } }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Pool6File, E> {
+                Ok(Pool6File {
+                    range: s.parse().map_err(E::custom)?,
+                    options: None,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Pool6File, A::Error> {
+                let t = Pool6Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Pool6File {
+                    range: t.range,
+                    options: t.options,
+                })
+            }
+        }
+        d.deserialize_any(Either)
     }
 }
 
@@ -325,7 +370,12 @@ pub(super) fn server6(
         let field = format!("subnet6[{i}]");
         let f = s.get_ref();
         let mut sub = Subnet6Config::new(f.prefix.get_ref().0);
-        sub.pools = f.pools.iter().map(|p| p.get_ref().0).collect();
+        for (k, p) in f.pools.iter().enumerate() {
+            let p = p.get_ref();
+            let mut pool = Pool6::new(p.range.0, p.range.1);
+            pool.options = options6(&p.options, &format!("{field}.pools[{k}].options"), report);
+            sub.pools.push(pool);
+        }
         sub.pd_pools = f
             .pd_pools
             .iter()

@@ -107,24 +107,38 @@ impl Server6 {
         if let Some((status, text)) = parts.status {
             b.status(status, text)?;
         }
-        self.write_options(&mut b, req, parts.subnet, parts.reservation)?;
+        self.write_options(&mut b, req, parts)?;
         Ok(b.finish())
     }
 
     /// The options the client asked for, in its order, each from the reservation, else
-    /// the subnet, else the server.
+    /// the pool of the first address the reply grants, else the subnet, else the server.
     fn write_options(
         &self,
         b: &mut MessageBuilder<'_>,
         req: &Request<'_>,
-        subnet: Option<usize>,
-        reservation: Option<usize>,
+        parts: &ReplyParts<'_>,
     ) -> Result<(), EmitError> {
+        let sub = parts.subnet.and_then(|s| self.config.subnets.get(s));
+        let reserved = parts
+            .reservation
+            .and_then(|r| sub?.reservations.get(r))
+            .map(|r| &r.options);
+        let pool = sub.and_then(|s| {
+            let granted = parts
+                .ias
+                .iter()
+                .filter(|ia| ia.code == OptionCode::IA_NA)
+                .flat_map(|ia| &ia.entries)
+                .find(|g| g.valid > 0)?;
+            let a = Ipv6Addr::from(granted.address);
+            s.pools.iter().find(|p| p.contains(a)).map(|p| &p.options)
+        });
         for c in req.oro.chunks_exact(2) {
             let code = OptionCode(u16::from_be_bytes([c[0], c[1]]));
-            let sub = subnet.and_then(|s| self.config.subnets.get(s));
-            let value = reservation
-                .and_then(|r| sub?.reservations.get(r)?.options.get(code))
+            let value = reserved
+                .and_then(|o| o.get(code))
+                .or_else(|| pool?.get(code))
                 .or_else(|| sub?.options.get(code))
                 .or_else(|| self.config.options.get(code));
             if let Some(v) = value {
