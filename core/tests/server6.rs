@@ -889,3 +889,77 @@ fn a_pools_options_win_over_its_subnets() {
         "the first pool has none: the subnet's"
     );
 }
+
+#[test]
+fn classes_give_their_members_options_between_pool_and_subnet() {
+    use dhcp_core::v6::server::{Class6Config, Match6};
+    let mut c = config();
+    let mut phones = Options6::default();
+    phones.set_dns_servers(&[ip("2001:db8::f0")]).unwrap();
+    let mut lab = Options6::default();
+    lab.set_dns_servers(&[ip("2001:db8::1ab")]).unwrap();
+    lab.set_sntp_servers(&[ip("2001:db8::123")]).unwrap();
+    c.classes = vec![
+        Class6Config {
+            name: "phones".into(),
+            matches: Match6::VendorClass {
+                enterprise: Some(9),
+                data: Some(b"phone".to_vec()),
+            },
+            options: phones,
+        },
+        Class6Config {
+            name: "lab".into(),
+            matches: Match6::Any(vec![
+                Match6::DuidPrefix(vec![0, 3, 0, 1, 2, 0, 0, 0, 0, 0x50]),
+                Match6::Class(0),
+            ]),
+            options: lab,
+        },
+    ];
+    let mut s = server(c);
+    let ask = |n: u8, vendor: bool| {
+        message(MessageType::InformationRequest, Some(&duid(n)), move |b| {
+            if vendor {
+                // enterprise 9, one item "phone"
+                b.option(
+                    OptionCode::VENDOR_CLASS,
+                    &[0, 0, 0, 9, 0, 5, b'p', b'h', b'o', b'n', b'e'],
+                )
+                .unwrap();
+            }
+            b.option_request(&[OptionCode::DNS_SERVERS, OptionCode::SNTP_SERVERS])
+                .unwrap();
+        })
+    };
+    let show = |reply: &[u8]| -> (Vec<Ipv6Addr>, bool) {
+        let m = Message::parse(reply).unwrap();
+        (
+            m.dns_servers().unwrap().unwrap().iter().collect(),
+            m.sntp_servers().unwrap().is_some(),
+        )
+    };
+    // A phone: in both classes; the first class's DNS wins, the second adds SNTP.
+    let rep = exchange(&mut s, &client_meta(50), &ask(51, true)).unwrap();
+    assert_eq!(show(&rep), (vec![ip("2001:db8::f0")], true));
+    // Matched by DUID prefix only: the lab's options.
+    let rep = exchange(&mut s, &client_meta(50), &ask(0x50, false)).unwrap();
+    assert_eq!(show(&rep), (vec![ip("2001:db8::1ab")], true));
+    // In no class: the subnet's (none) then the server's DNS, no SNTP.
+    let rep = exchange(&mut s, &client_meta(50), &ask(52, false)).unwrap();
+    assert_eq!(show(&rep), (vec![ip("2001:db8::53")], false));
+}
+
+#[test]
+fn a_class_using_a_later_one_is_refused() {
+    use dhcp_core::v6::server::{Class6Config, Config6Place, Match6};
+    let mut c = config();
+    c.classes = vec![Class6Config {
+        name: "a".into(),
+        matches: Match6::Class(0),
+        options: Options6::default(),
+    }];
+    let errors = Server6::new(c, Instant::from_secs(0), UNIX).unwrap_err();
+    assert_eq!(errors[0].place, Config6Place::Class { class: 0 });
+    assert!(errors[0].what.contains("not before it"), "{}", errors[0]);
+}

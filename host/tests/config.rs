@@ -688,4 +688,29 @@ fn the_dual_stack_example_loads() {
         Some(&b"ge-0/0/1"[..])
     );
     assert_eq!(v6.journal, path.parent().unwrap().join("leases.journal6"));
+    assert_eq!(v6.config.classes.len(), 2);
+}
+
+#[test]
+fn v6_classes_load_and_their_mistakes_are_located() {
+    let text = format!(
+        "{SUBNET6}[[class6]]\nname = \"phones\"\nmatch = {{ enterprise = 9, vendor_class = \"phone\" }}\noptions = {{ dns_servers = [\"2001:db8::f0\"] }}\n[[class6]]\nname = \"lab\"\nmatch = {{ any = [{{ mac_prefix = \"02:00:00\" }}, {{ class = \"phones\" }}] }}\n"
+    );
+    let f = config::parse(Path::new("/etc/dhcp/server.toml"), &text).unwrap();
+    let c = &f.v6.unwrap().config;
+    assert_eq!(c.classes.len(), 2);
+    assert_eq!(c.classes[1].name, "lab");
+    let bad = format!("{SUBNET6}[[class6]]\nname = \"a\"\nmatch = {{ class = \"b\" }}\n[[class6]]\nname = \"b\"\nmatch = {{ has_option = 15 }}\n");
+    assert!(
+        first(&bad)
+            .starts_with("6:19: class6[0].match.class: class6 \"b\" is defined after this one"),
+        "{}",
+        first(&bad)
+    );
+    let empty = format!("{SUBNET6}[[class6]]\nname = \"a\"\nmatch = {{}}\n");
+    assert!(
+        first(&empty).contains("matches nothing"),
+        "{}",
+        first(&empty)
+    );
 }

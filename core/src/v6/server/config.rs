@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::net::Ipv6Addr;
 
+use super::class::{Class6Config, MAX_CLASSES6};
 use super::options::Options6;
 
 /// An IPv6 prefix: `address/prefix_len`, bits past the prefix zero.
@@ -282,6 +283,8 @@ pub struct Server6Config {
     pub options: Options6,
     /// The links served.
     pub subnets: Vec<Subnet6Config>,
+    /// Client classes, tested in this order.
+    pub classes: Vec<Class6Config>,
 }
 
 impl Server6Config {
@@ -295,6 +298,7 @@ impl Server6Config {
             decline_probation: 86_400,
             options: Options6::default(),
             subnets: Vec::new(),
+            classes: Vec::new(),
         }
     }
 }
@@ -322,6 +326,11 @@ pub enum Config6Place {
         subnet: usize,
         /// Index of the pool.
         pool: usize,
+    },
+    /// A client class, by index.
+    Class {
+        /// Index of the class.
+        class: usize,
     },
     /// A reservation of a subnet.
     Reservation {
@@ -386,6 +395,33 @@ impl Server6Config {
         }
         if let Some(what) = check_lifetimes(&self.lifetimes) {
             push(Config6Place::Server, String::from("lifetimes"), what);
+        }
+        if self.classes.len() > MAX_CLASSES6 {
+            push(
+                Config6Place::Server,
+                String::from("class6"),
+                format!("{} classes: at most {MAX_CLASSES6}", self.classes.len()),
+            );
+        }
+        for (i, c) in self.classes.iter().enumerate() {
+            let at = format!("class6 {}", c.name);
+            if c.name.trim().is_empty() {
+                push(
+                    Config6Place::Class { class: i },
+                    at.clone(),
+                    String::from("a class needs a name"),
+                );
+            }
+            if self.classes[..i].iter().any(|o| o.name == c.name) {
+                push(
+                    Config6Place::Class { class: i },
+                    at.clone(),
+                    String::from("the name is taken by an earlier class"),
+                );
+            }
+            if let Some(what) = c.matches.check(i, 0) {
+                push(Config6Place::Class { class: i }, at, what);
+            }
         }
         // Every address range handed out, to find overlaps: (first, last, where).
         let mut ranges: Vec<(u128, u128, String, Config6Place)> = Vec::new();

@@ -8,11 +8,13 @@
 //! order from a cursor, and the only per-address memory is for addresses handed out (see
 //! ARCHITECTURE.md).
 
+mod class;
 mod config;
 mod event;
 mod machine;
 mod options;
 
+pub use class::{Class6Config, Match6, MAX_CLASSES6, MAX_DEPTH6};
 pub use config::{
     Config6Error, Config6Place, Ipv6Net, Lifetimes, PdPool, Pool6, Reservation6, Reservation6Key,
     Server6Config, Subnet6Config,

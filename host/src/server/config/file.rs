@@ -195,6 +195,8 @@ pub(super) struct FileTop {
     pub(super) server6: Option<Spanned<super::v6::Server6Table>>,
     #[serde(default)]
     pub(super) subnet6: Vec<Spanned<super::v6::Subnet6File>>,
+    #[serde(default)]
+    pub(super) class6: Vec<Spanned<super::classes6::Class6File>>,
 }
 
 /// Boot settings as a scope (the server, a subnet, a class, a reservation) writes them.

@@ -16,6 +16,7 @@ use dhcp_core::server::{
 use toml::Spanned;
 
 mod classes;
+mod classes6;
 mod defs;
 mod file;
 mod options;
@@ -221,7 +222,14 @@ pub fn parse(path: &Path, text: &str) -> Result<ServerFile, ConfigFileError> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("leases.journal")),
     );
-    let v6 = v6::server6(&top.server6, &top.subnet6, dir, &journal, &mut report);
+    let v6 = v6::server6(
+        &top.server6,
+        &top.subnet6,
+        &top.class6,
+        dir,
+        &journal,
+        &mut report,
+    );
     if !report.errors.is_empty() {
         return Err(report.into_error());
     }

@@ -88,7 +88,7 @@ impl Lease6 {
 /// An option table: option names and their values.
 #[derive(Debug, Default, Deserialize)]
 #[serde(transparent)]
-struct Options6File(BTreeMap<String, Spanned<toml::Value>>);
+pub(super) struct Options6File(BTreeMap<String, Spanned<toml::Value>>);
 
 /// `raw = [{ code, hex | text }]`.
 #[derive(Debug, Deserialize)]
@@ -320,10 +320,12 @@ fn options6(o: &Option<Spanned<Options6File>>, field: &str, report: &mut Report<
     set
 }
 
-/// Reads `[server6]` and `[[subnet6]]`: `None` when the file has no `[[subnet6]]`.
+/// Reads `[server6]`, `[[subnet6]]` and `[[class6]]`: `None` when the file has no
+/// `[[subnet6]]`.
 pub(super) fn server6(
     table: &Option<Spanned<Server6Table>>,
     subnets: &[Spanned<Subnet6File>],
+    classes: &[Spanned<super::classes6::Class6File>],
     dir: &Path,
     journal: &Path,
     report: &mut Report<'_>,
@@ -331,6 +333,9 @@ pub(super) fn server6(
     if subnets.is_empty() {
         if let Some(t) = table {
             report.warn(t.span(), "server6", "no [[subnet6]]: DHCPv6 is not served");
+        }
+        if let Some(c) = classes.first() {
+            report.warn(c.span(), "class6", "no [[subnet6]]: DHCPv6 is not served");
         }
         return None;
     }
@@ -351,6 +356,17 @@ pub(super) fn server6(
         c.lifetimes = l.get_ref().over(c.lifetimes);
     }
     c.options = options6(&top.options, "server6.options", report);
+    let (compiled, refused): (Vec<_>, Vec<bool>) = super::classes6::classes6(classes, report)
+        .into_iter()
+        .unzip();
+    c.classes = compiled;
+    for (i, (class, file)) in c.classes.iter_mut().zip(classes).enumerate() {
+        class.options = options6(
+            &file.get_ref().options,
+            &format!("class6[{i}].options"),
+            report,
+        );
+    }
     let duid_kind = match top.duid.as_ref().map(|d| d.get_ref().as_str()) {
         None | Some("llt") => DuidKind::Llt,
         Some("ll") => DuidKind::Ll,
@@ -418,7 +434,19 @@ pub(super) fn server6(
         c.subnets.push(sub);
     }
     for e in c.validate() {
-        let (mut span, mut field) = locate(table, subnets, &e.place);
+        if let Config6Place::Class { class } = e.place {
+            if refused.get(class) == Some(&true) {
+                continue; // its match was refused and reported already
+            }
+        }
+        let (mut span, mut field) = match e.place {
+            Config6Place::Class { class } => {
+                classes.get(class).map_or((0..0, String::new()), |c| {
+                    (c.span(), format!("class6[{class}]"))
+                })
+            }
+            _ => locate(table, subnets, &e.place),
+        };
         if e.place == Config6Place::Server && e.at == "lifetimes" {
             if let Some(l) = &top.lease {
                 (span, field) = (l.span(), "server6.lease".to_string());
@@ -456,7 +484,9 @@ fn locate(
 ) -> (Range<usize>, String) {
     let sub = |i: usize| subnets.get(i).map(|s| (s.get_ref(), s.span()));
     let found = match *place {
-        Config6Place::Server => table.as_ref().map(|t| (t.span(), "server6".to_string())),
+        Config6Place::Server | Config6Place::Class { .. } => {
+            table.as_ref().map(|t| (t.span(), "server6".to_string()))
+        }
         Config6Place::Subnet { subnet } => {
             sub(subnet).map(|(_, span)| (span, format!("subnet6[{subnet}]")))
         }

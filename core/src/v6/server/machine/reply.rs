@@ -112,7 +112,8 @@ impl Server6 {
     }
 
     /// The options the client asked for, in its order, each from the reservation, else
-    /// the pool of the first address the reply grants, else the subnet, else the server.
+    /// the pool of the first address the reply grants, else the client's classes (in
+    /// configuration order), else the subnet, else the server.
     fn write_options(
         &self,
         b: &mut MessageBuilder<'_>,
@@ -139,6 +140,7 @@ impl Server6 {
             let value = reserved
                 .and_then(|o| o.get(code))
                 .or_else(|| pool?.get(code))
+                .or_else(|| self.class_option(req.classes, code))
                 .or_else(|| sub?.options.get(code))
                 .or_else(|| self.config.options.get(code));
             if let Some(v) = value {
@@ -146,6 +148,19 @@ impl Server6 {
             }
         }
         Ok(())
+    }
+
+    /// Option `code` from the first of the client's classes that sets it.
+    fn class_option(&self, classes: u64, code: OptionCode) -> Option<&[u8]> {
+        if classes == 0 {
+            return None;
+        }
+        self.config
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| classes & (1 << i) != 0)
+            .find_map(|(_, c)| c.options.get(code))
     }
 
     /// A REPLY with UseMulticast (section 18.3.2): server id, client id, the status, and

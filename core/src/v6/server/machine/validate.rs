@@ -18,6 +18,8 @@ pub(super) struct Request<'a> {
     pub(super) oro: &'a [u8],
     /// Whether the client asked for rapid commit.
     pub(super) rapid_commit: bool,
+    /// The classes it is in (bit `i`: class `i`).
+    pub(super) classes: u64,
 }
 
 /// REQUEST, RENEW, RELEASE and DECLINE sent by unicast to a server that has not sent a
@@ -97,12 +99,27 @@ impl Server6 {
             .and_then(|r| r.remote_id().ok().flatten())
             .map(|r| r.id);
         let oro = msg.option(OptionCode::ORO).unwrap_or(&[]);
+        let duid = client.map_or(&[][..], |d| d.as_bytes());
+        let hw = relay_hw.or(duid_hw);
+        let classes = if self.config.classes.is_empty() {
+            0
+        } else {
+            let subject = crate::v6::server::class::Subject {
+                msg,
+                relay: relayed.innermost_relay(),
+                duid,
+                hw,
+                remote_id,
+            };
+            crate::v6::server::class::classify(&self.config.classes, &subject)
+        };
         Ok(Request {
-            duid: client.map_or(&[][..], |d| d.as_bytes()),
-            hw: relay_hw.or(duid_hw),
+            duid,
+            hw,
             remote_id,
             oro: &oro[..oro.len() & !1],
             rapid_commit: msg.rapid_commit().unwrap_or(false),
+            classes,
         })
     }
 }
