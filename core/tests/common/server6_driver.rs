@@ -16,8 +16,8 @@ use input::Input;
 
 use dhcp_core::time::Instant;
 use dhcp_core::v6::server::{
-    IaKind, Ipv6Net, Lease6Record, Lifetimes, Options6, PdPool, Pool6, RecvMeta6, Reservation6,
-    Reservation6Key, Server6, Server6Config, Subnet6Config,
+    Class6Config, IaKind, Ipv6Net, Lease6Record, Lifetimes, Match6, Options6, PdPool, Pool6,
+    RecvMeta6, Reservation6, Reservation6Key, Server6, Server6Config, Subnet6Config,
 };
 use dhcp_core::v6::wire::{MessageBuilder, MessageType, Packet};
 
@@ -55,6 +55,23 @@ fn config() -> Server6Config {
         .push(Pool6::new(ip("2001:db8:2::10"), ip("2001:db8:2::12")));
     b.interface_id = Some(b"b".to_vec());
     c.subnets = vec![a, b];
+    let mut opts = Options6::default();
+    opts.set_dns_servers(&[ip("2001:db8::99")]).expect("dns");
+    c.classes = vec![
+        Class6Config {
+            name: "odd".into(),
+            matches: Match6::Any(vec![
+                Match6::DuidPrefix(vec![0, 3, 0, 1, 2, 0, 0, 0, 0, 1]),
+                Match6::InterfaceId(b"b".to_vec()),
+            ]),
+            options: opts,
+        },
+        Class6Config {
+            name: "not-odd".into(),
+            matches: Match6::Not(Box::new(Match6::Class(0))),
+            options: Options6::default(),
+        },
+    ];
     c
 }
 
