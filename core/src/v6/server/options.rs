@@ -5,7 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::net::Ipv6Addr;
 
-use crate::v6::wire::{EmitError, MessageBuilder, OptionCode};
+use crate::v6::wire::{EmitError, MessageBuilder, NtpServerSpec, OptionCode};
 
 /// Option values by code, each already in wire form (the option's value, without its
 /// code and length).
@@ -78,6 +78,11 @@ impl Options6 {
         self.encode(OptionCode::SNTP_SERVERS, |b| b.sntp_servers(list).map(drop))
     }
 
+    /// NTP servers (56, RFC 5908): addresses and names.
+    pub fn set_ntp_servers(&mut self, servers: &[NtpServerSpec<'_>]) -> Result<(), EmitError> {
+        self.encode(OptionCode::NTP_SERVER, |b| b.ntp_servers(servers).map(drop))
+    }
+
     /// Information refresh time (32, RFC 8415 section 21.23), seconds.
     pub fn set_information_refresh_time(&mut self, secs: u32) -> Result<(), EmitError> {
         self.encode(OptionCode::INFORMATION_REFRESH_TIME, |b| {
@@ -138,6 +143,14 @@ mod tests {
         assert!(o
             .set_raw(OptionCode::SERVER_ID, alloc::vec![1, 2, 3])
             .is_err());
-        assert_eq!(o.iter().count(), 3);
+        o.set_ntp_servers(&[
+            NtpServerSpec::Address(Ipv6Addr::LOCALHOST),
+            NtpServerSpec::Name("ntp.example"),
+        ])
+        .expect("ntp");
+        let ntp = crate::v6::wire::typed::NtpServers::parse(o.get(OptionCode::NTP_SERVER).unwrap())
+            .unwrap();
+        assert_eq!(ntp.iter().count(), 2);
+        assert_eq!(o.iter().count(), 4);
     }
 }

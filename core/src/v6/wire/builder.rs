@@ -8,6 +8,15 @@ use super::code::{MessageType, OptionCode, Status};
 use super::error::EmitError;
 use super::message::{HEADER_LEN, RELAY_HEADER_LEN};
 
+/// An NTP server as [`MessageBuilder::ntp_servers`] writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NtpServerSpec<'s> {
+    /// A server's address (sub-option 1).
+    Address(Ipv6Addr),
+    /// A server's dotted name (sub-option 3).
+    Name(&'s str),
+}
+
 /// Writes one DHCPv6 message into a caller's buffer.
 #[derive(Debug)]
 pub struct MessageBuilder<'b> {
@@ -297,6 +306,29 @@ impl<'b> MessageBuilder<'b> {
             names.iter().try_for_each(|n| {
                 b.name(code, n.strip_suffix('.').unwrap_or(n))?;
                 b.put(&[0])
+            })
+        })
+    }
+
+    /// NTP servers (56, RFC 5908): each a server address (sub-option 1) or a name
+    /// (sub-option 3, written fully qualified and uncompressed).
+    pub fn ntp_servers(&mut self, servers: &[NtpServerSpec<'_>]) -> Result<&mut Self, EmitError> {
+        let code = OptionCode::NTP_SERVER;
+        if servers.is_empty() {
+            return Err(EmitError::BadValue {
+                code,
+                what: "no NTP server",
+            });
+        }
+        self.nested(code, |b| {
+            servers.iter().try_for_each(|s| match s {
+                NtpServerSpec::Address(a) => b.option(OptionCode(1), &a.octets()).map(drop),
+                NtpServerSpec::Name(n) => b
+                    .nested(OptionCode(3), |b| {
+                        b.name(code, n.strip_suffix('.').unwrap_or(n))?;
+                        b.put(&[0])
+                    })
+                    .map(drop),
             })
         })
     }

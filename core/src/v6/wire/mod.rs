@@ -22,7 +22,7 @@ pub mod typed;
 
 use core::net::Ipv6Addr;
 
-pub use builder::MessageBuilder;
+pub use builder::{MessageBuilder, NtpServerSpec};
 pub use code::{MessageType, OptionCode, Status};
 pub use error::{EmitError, Expected, OptionError, ParseError};
 pub use message::{

@@ -228,10 +228,11 @@ macro_rules! from_str_de {
 from_str_de!(Net6, Range6);
 
 /// The options a v6 table may name.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "dns_servers",
     "domain_search",
     "sntp_servers",
+    "ntp_servers",
     "information_refresh_time",
     "sol_max_rt",
     "inf_max_rt",
@@ -262,6 +263,24 @@ fn one(set: &mut Options6, name: &str, value: &toml::Value) -> Result<(), String
     match name {
         "dns_servers" => emit(set.set_dns_servers(&addresses(value)?)),
         "sntp_servers" => emit(set.set_sntp_servers(&addresses(value)?)),
+        "ntp_servers" => {
+            use dhcp_core::v6::wire::NtpServerSpec;
+            let list = value
+                .as_array()
+                .ok_or("a list of IPv6 addresses and names")?;
+            let texts: Vec<&str> = list
+                .iter()
+                .map(|x| x.as_str().ok_or("a list of IPv6 addresses and names"))
+                .collect::<Result<_, _>>()?;
+            let servers: Vec<NtpServerSpec<'_>> = texts
+                .iter()
+                .map(|t| match t.parse() {
+                    Ok(a) => NtpServerSpec::Address(a),
+                    Err(_) => NtpServerSpec::Name(t),
+                })
+                .collect();
+            emit(set.set_ntp_servers(&servers))
+        }
         "domain_search" => {
             let list = value.as_array().ok_or("a list of domain names")?;
             let names: Vec<&str> = list
