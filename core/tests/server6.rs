@@ -963,3 +963,154 @@ fn a_class_using_a_later_one_is_refused() {
     assert_eq!(errors[0].place, Config6Place::Class { class: 0 });
     assert!(errors[0].what.contains("not before it"), "{}", errors[0]);
 }
+
+#[test]
+fn a_reply_waits_for_every_record_and_one_failed_record_drops_it() {
+    let mut s = server(config());
+    let req = message(MessageType::Request, Some(&duid(60)), |b| {
+        with_server_id(b);
+        ia_na(b, 1, None);
+        ia_pd(b, 2, None);
+    });
+    s.handle_packet(Instant::from_secs(101), &client_meta(60), &req);
+    let first = s.poll_persist().unwrap();
+    let second = s.poll_persist().unwrap();
+    // The address's record refused, the prefix's written: the REPLY must not go.
+    s.persist_failed(first.seq);
+    s.persisted(second.seq);
+    let mut buf = [0u8; 1500];
+    assert!(
+        s.poll_transmit(&mut buf).is_none(),
+        "a REPLY promising a refused binding"
+    );
+    assert_eq!(s.stats().dropped(DropReason6::PersistFailed), 1);
+    // The client asks again: another address (the refused one is out of use for a while).
+    let rep = exchange(&mut s, &client_meta(60), &req).unwrap();
+    let got = addresses(&rep, 1).0;
+    assert!(
+        got.iter().any(|(a, _, v)| *a != first.address && *v > 0),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_store_that_cannot_write_drops_the_reply_and_keeps_the_binding_for_the_retry() {
+    let mut s = server(config());
+    let req = message(MessageType::Request, Some(&duid(61)), |b| {
+        with_server_id(b);
+        ia_na(b, 1, None);
+    });
+    s.handle_packet(Instant::from_secs(101), &client_meta(61), &req);
+    let r = s.poll_persist().unwrap();
+    s.persist_unavailable(r.seq);
+    let mut buf = [0u8; 1500];
+    assert!(s.poll_transmit(&mut buf).is_none());
+    let rep = exchange(&mut s, &client_meta(61), &req).unwrap();
+    assert_eq!(
+        addresses(&rep, 1).0[0].0,
+        r.address,
+        "the same address on the retry"
+    );
+}
+
+#[test]
+fn ended_bindings_are_remembered_for_a_day_then_forgotten() {
+    let mut s = server(config());
+    let a = lease(&mut s, 62);
+    let rel = message(MessageType::Release, Some(&duid(62)), |b| {
+        with_server_id(b);
+        ia_na(b, 1, Some(a));
+    });
+    exchange(&mut s, &client_meta(62), &rel).unwrap();
+    assert_eq!(s.bindings_held(), 1, "remembered");
+    s.handle_timeout(Instant::from_secs(101 + 86_400 + 5));
+    assert_eq!(s.bindings_held(), 0, "forgotten after a day");
+}
+
+#[test]
+fn at_most_eight_ias_of_a_kind_are_answered() {
+    let mut s = server(config());
+    let sol = message(MessageType::Solicit, Some(&duid(63)), |b| {
+        for i in 0..20 {
+            ia_na(b, i, None);
+        }
+    });
+    let adv = exchange(&mut s, &client_meta(63), &sol).unwrap();
+    assert_eq!(Message::parse(&adv).unwrap().ia_nas().count(), 8);
+    assert_eq!(s.offers_held(), 8);
+}
+
+#[test]
+fn an_address_reserved_since_goes_to_its_client_not_to_the_one_that_had_it() {
+    let mut s = server(config());
+    let a = lease(&mut s, 64);
+    let records: Vec<Lease6Record> = {
+        let mut s2 = server(config());
+        let req = message(MessageType::Request, Some(&duid(64)), |b| {
+            with_server_id(b);
+            ia_na(b, 1, Some(a));
+        });
+        s2.handle_packet(Instant::from_secs(101), &client_meta(64), &req);
+        std::iter::from_fn(|| s2.poll_persist()).collect()
+    };
+    let mut c = config();
+    c.subnets[0].reservations.push(Reservation6 {
+        key: Reservation6Key::Duid(duid(65)),
+        addresses: vec![a],
+        prefixes: vec![],
+        options: Options6::default(),
+    });
+    let mut s = server(c);
+    for r in &records {
+        s.restore(r);
+    }
+    // The old holder renews: not its address any more (lifetimes 0), another one.
+    let renew = message(MessageType::Renew, Some(&duid(64)), |b| {
+        with_server_id(b);
+        ia_na(b, 1, Some(a));
+    });
+    let rep = exchange(&mut s, &client_meta(64), &renew).unwrap();
+    let got = addresses(&rep, 1).0;
+    assert!(got.contains(&(a, 0, 0)), "{got:?}");
+    let reserved = lease(&mut s, 65);
+    assert_eq!(reserved, a);
+}
+
+#[test]
+fn unicast_solicits_and_relay_replies_are_dropped() {
+    let mut s = server(config());
+    let mut meta = client_meta(66);
+    meta.multicast = false;
+    let sol = message(MessageType::Solicit, Some(&duid(66)), |b| ia_na(b, 1, None));
+    assert_eq!(exchange(&mut s, &meta, &sol), None);
+    assert_eq!(s.stats().dropped(DropReason6::UnicastNotAllowed), 1);
+    let mut buf = vec![0u8; 600];
+    let mut b = MessageBuilder::relay(
+        &mut buf,
+        MessageType::RelayRepl,
+        0,
+        ip("2001:db8:2::1"),
+        ip("fe80::1"),
+    )
+    .unwrap();
+    b.relay_message(&sol).unwrap();
+    let n = b.finish();
+    assert_eq!(exchange(&mut s, &client_meta(66), &buf[..n]), None);
+    assert_eq!(s.stats().dropped(DropReason6::NotForServer), 1);
+}
+
+#[test]
+fn a_reserved_prefix_inside_a_prefix_pool_must_be_one_of_its_prefixes() {
+    let mut c = config();
+    c.subnets[0].reservations.push(Reservation6 {
+        key: Reservation6Key::Duid(duid(67)),
+        addresses: vec![],
+        prefixes: vec![Ipv6Net::new(ip("2001:db8:100::"), 52)],
+        options: Options6::default(),
+    });
+    let errors = Server6::new(c, Instant::from_secs(0), UNIX).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.what.contains("overlaps pd-pool")),
+        "{errors:?}"
+    );
+}

@@ -168,6 +168,31 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
         }
     }
 
+    /// Reads a batch of DHCPv6 datagrams into the buffer; whether any came. A datagram
+    /// that fails to read (not `WouldBlock`) is logged and the reading goes on, so that the
+    /// socket is always left empty or with its wake-up registered.
+    fn read6(&mut self, cx: &mut std::task::Context<'_>, socket: &dyn AsyncSocket) -> bool {
+        let (got, buf) = (&mut self.got6, &mut self.buf);
+        got.clear();
+        let mut tries = 0;
+        let r = socket.poll_read_with(cx, &mut |s| {
+            while got.len() < RECV_BATCH && tries < 2 * RECV_BATCH {
+                tries += 1;
+                let slot = &mut buf[got.len() * SLOT..][..SLOT];
+                match recv6(SockRef::from(&*s), slot) {
+                    Ok(p) => got.push(p),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(e),
+                    Err(e) => tracing::warn!("receiving DHCPv6: {e}"),
+                }
+            }
+            Ok(got.len())
+        });
+        if let Poll::Ready(Err(e)) = r {
+            tracing::warn!("receiving DHCPv6: {e}");
+        }
+        !got.is_empty()
+    }
+
     /// Waits for the first input ready: shutdown, a store outcome, SIGHUP, a learned
     /// record, a control request, the timer (before the sockets, so that a sustained burst
     /// can't keep offers and leases from expiring), then the sockets in turn.
@@ -213,10 +238,21 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
             if self.timer.as_mut().poll_elapsed(cx).is_ready() {
                 return Poll::Ready(Event::Timer);
             }
+            // The v4 sockets and the v6 one in turn, starting after the one read last, so
+            // that a steady stream on one never starves the others.
             let count = listeners.len();
-            for k in 0..count {
-                let i = (self.first + k) % count;
-                let l = &listeners[i];
+            let total = count + usize::from(v6.is_some());
+            for k in 0..total {
+                let i = (self.first + k) % total;
+                let Some(l) = listeners.get(i) else {
+                    if let Some(socket) = v6 {
+                        if self.read6(cx, socket) {
+                            self.first = (i + 1) % total;
+                            return Poll::Ready(Event::Packets6);
+                        }
+                    }
+                    continue;
+                };
                 let (got, buf) = (&mut self.got, &mut self.buf);
                 got.clear();
                 // Reads until the socket is empty (then `WouldBlock`, so that the runtime
@@ -240,38 +276,11 @@ impl<'s, S: Future<Output = ()>> Inputs<'s, S> {
                     Ok(got.len())
                 });
                 if !got.is_empty() {
-                    self.first = (i + 1) % count;
+                    self.first = (i + 1) % total;
                     return Poll::Ready(Event::Packets);
                 }
                 if let Poll::Ready(Err(e)) = r {
                     tracing::warn!("receiving: {e}");
-                }
-            }
-            if let Some(socket) = v6 {
-                let (got, buf) = (&mut self.got6, &mut self.buf);
-                got.clear();
-                let r = socket.poll_read_with(cx, &mut |s| {
-                    while got.len() < RECV_BATCH {
-                        let slot = &mut buf[got.len() * SLOT..][..SLOT];
-                        match recv6(SockRef::from(&*s), slot) {
-                            Ok(p) => got.push(p),
-                            Err(e)
-                                if !got.is_empty()
-                                    && e.kind() != std::io::ErrorKind::WouldBlock =>
-                            {
-                                tracing::warn!("receiving DHCPv6: {e}");
-                                break;
-                            }
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    Ok(got.len())
-                });
-                if !got.is_empty() {
-                    return Poll::Ready(Event::Packets6);
-                }
-                if let Poll::Ready(Err(e)) = r {
-                    tracing::warn!("receiving DHCPv6: {e}");
                 }
             }
             Poll::Pending

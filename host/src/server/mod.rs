@@ -389,7 +389,7 @@ impl<R: Runtime> Server<R> {
         self.submit_records();
         self.committer.finish();
         if let Some(v) = &mut self.v6 {
-            v.flush(&mut out).await;
+            v.flush().await;
             v.finish();
         }
         while let Some(o) = inputs.last_outcome().await {
@@ -505,7 +505,7 @@ impl<R: Runtime> Server<R> {
         }
         self.submit_records();
         if let Some(v) = &mut self.v6 {
-            v.flush(out).await;
+            v.flush().await;
         }
         while let Some(t) = self.machine.poll_transmit(out) {
             let data = &out[..t.len];

@@ -24,6 +24,8 @@ pub(super) struct V6 {
     committer: CommitterOf<Lease6Record>,
     /// The store's last batch failed (logged once per outage).
     store_down: bool,
+    /// Where replies are written to be sent: room for the largest UDP datagram.
+    out: Vec<u8>,
 }
 
 impl V6 {
@@ -109,6 +111,7 @@ impl V6 {
             socket,
             committer,
             store_down: false,
+            out: vec![0u8; 65_535],
         })
     }
 
@@ -136,18 +139,19 @@ impl V6 {
                     );
                 }
                 for seq in seqs {
-                    self.machine.persist_failed(seq);
+                    self.machine.persist_unavailable(seq);
                 }
             }
         }
     }
 
     /// Hands the records to the commit thread and sends every reply that may go.
-    pub(super) async fn flush(&mut self, out: &mut [u8]) {
+    pub(super) async fn flush(&mut self) {
         while let Some(r) = self.machine.poll_persist() {
             self.committer.submit(r);
         }
-        while let Some(t) = self.machine.poll_transmit(out) {
+        let mut out = std::mem::take(&mut self.out);
+        while let Some(t) = self.machine.poll_transmit(&mut out) {
             let data = &out[..t.len];
             if tracing::enabled!(tracing::Level::INFO) {
                 log_message("Sent", data, &t.destination);
@@ -161,6 +165,7 @@ impl V6 {
                 tracing::warn!("DHCPv6: sending to {}: {e}", t.destination);
             }
         }
+        self.out = out;
     }
 
     /// Stops taking records; what is queued is committed and reported.
@@ -213,9 +218,25 @@ pub fn server_duid(path: &Path, kind: DuidKind) -> Result<Vec<u8>, Error> {
     let duid = make_duid(kind, mac, unix_now(), crate::clock::os_seed());
     let tmp = path.with_extension("duid.tmp");
     let text = format!("{}\n", crate::client::hex(&duid));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Error::io(format!("writing the server DUID to {}", path.display()), e))?;
+    // Written whole and synced before it is renamed into place, and the directory synced
+    // after: a crash leaves the old state or the new file, never an empty one.
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        #[cfg(not(unix))]
+        let _ = dir;
+        Ok(())
+    };
+    write().map_err(|e| Error::io(format!("writing the server DUID to {}", path.display()), e))?;
     tracing::info!(
         "DHCPv6: made server DUID {} ({})",
         crate::client::hex(&duid),

@@ -1,7 +1,8 @@
 //! (feature `postgres`) DHCPv6 leases in the same PostgreSQL database as the v4 ones:
 //! table `dhcp_lease6`, one row per address or delegated prefix, written under the same
 //! rule as `dhcp_lease` (a row is taken only when it is free: no row, the same client's
-//! IA, a row not bound, or a bound one expired; otherwise the record is refused).
+//! IA, a released row, or one whose lease or decline probation ended; otherwise the record
+//! is refused).
 
 use std::collections::HashMap;
 use std::net::Ipv6Addr;
@@ -39,7 +40,7 @@ ON CONFLICT (address, prefix_len) DO UPDATE SET
     expires = EXCLUDED.expires, server = EXCLUDED.server, seq = EXCLUDED.seq,
     updated = clock_timestamp(), version = nextval('dhcp_lease_version')
 WHERE (l.duid = EXCLUDED.duid AND l.iaid = EXCLUDED.iaid AND l.ia = EXCLUDED.ia)
-    OR l.state <> 0 OR l.expires <= $10
+    OR l.state = 1 OR l.expires <= $10
 RETURNING address, prefix_len";
 
 const COLUMNS6: &str = "address, prefix_len, ia, duid, iaid, state, expires, seq";

@@ -396,6 +396,20 @@ impl Server6Config {
         if let Some(what) = check_lifetimes(&self.lifetimes) {
             push(Config6Place::Server, String::from("lifetimes"), what);
         }
+        if self.subnets.len() > usize::from(u16::MAX) {
+            push(
+                Config6Place::Server,
+                String::from("subnet6"),
+                format!("{} subnets: at most {}", self.subnets.len(), u16::MAX),
+            );
+        }
+        if self.lifetimes.valid == 0 {
+            push(
+                Config6Place::Server,
+                String::from("lifetimes"),
+                String::from("a valid lifetime of 0 grants nothing"),
+            );
+        }
         if self.classes.len() > MAX_CLASSES6 {
             push(
                 Config6Place::Server,
@@ -537,6 +551,21 @@ impl Server6Config {
                             format!("prefix {p} has bits set past its length"),
                         );
                     }
+                    // Inside a prefix pool, a reserved prefix must be one of the pool's.
+                    for pool in &s.pd_pools {
+                        let overlaps =
+                            pool.prefix.contains(p.address) || p.contains(pool.prefix.address);
+                        if overlaps && pool.index_of(p.address, p.prefix_len).is_none() {
+                            push(
+                                place,
+                                rat.clone(),
+                                format!(
+                                    "prefix {p} overlaps pd-pool {} without being one of its /{} prefixes",
+                                    pool.prefix, pool.delegated_len
+                                ),
+                            );
+                        }
+                    }
                 }
                 for (o, other) in s.reservations.iter().enumerate().take(ri) {
                     if other.key == r.key {
@@ -552,6 +581,18 @@ impl Server6Config {
                                 place,
                                 rat.clone(),
                                 format!("{a} is reserved twice (reservation {} has it)", o + 1),
+                            );
+                        }
+                    }
+                    for p in &r.prefixes {
+                        if other.prefixes.iter().any(|q| q.first() == p.first()) {
+                            push(
+                                place,
+                                rat.clone(),
+                                format!(
+                                    "prefix {p} is reserved twice (reservation {} has it)",
+                                    o + 1
+                                ),
                             );
                         }
                     }

@@ -132,11 +132,14 @@ pub enum DropReason6 {
     ReplyTooLarge,
     /// The reply's lease record could not be made durable.
     PersistFailed,
+    /// A SOLICIT, CONFIRM, REBIND or INFORMATION-REQUEST sent by unicast (RFC 8415
+    /// section 16: a server discards them).
+    UnicastNotAllowed,
 }
 
 impl DropReason6 {
     /// Every reason, in the order [`Server6Stats::dropped`] counts them.
-    pub const ALL: [DropReason6; 12] = [
+    pub const ALL: [DropReason6; 13] = [
         DropReason6::Malformed,
         DropReason6::NotForServer,
         DropReason6::NoClientId,
@@ -149,6 +152,7 @@ impl DropReason6 {
         DropReason6::TooManyRelays,
         DropReason6::ReplyTooLarge,
         DropReason6::PersistFailed,
+        DropReason6::UnicastNotAllowed,
     ];
 
     /// A short name for logs and metrics labels.
@@ -166,6 +170,7 @@ impl DropReason6 {
             DropReason6::TooManyRelays => "too_many_relays",
             DropReason6::ReplyTooLarge => "reply_too_large",
             DropReason6::PersistFailed => "persist_failed",
+            DropReason6::UnicastNotAllowed => "unicast_not_allowed",
         }
     }
 }
@@ -178,7 +183,7 @@ pub struct Server6Stats {
     /// Messages sent, by type byte (2 ADVERTISE, 7 REPLY).
     pub sent: [u64; 14],
     /// Datagrams dropped, by [`DropReason6::ALL`]'s order.
-    pub dropped: [u64; 12],
+    pub dropped: [u64; 13],
     /// Addresses and prefixes declined by clients.
     pub declined: u64,
     /// Requests answered with UseMulticast (section 18.3.2).

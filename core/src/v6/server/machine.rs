@@ -41,8 +41,17 @@ use crate::v6::wire::{MessageType, ParseError, Relayed};
 const OFFER_HOLD: Duration = Duration::from_secs(60);
 
 /// Most offers held at once: past it an ADVERTISE still names an address but holds
-/// nothing, so a flood of SOLICITs with made-up DUIDs cannot empty a small pool.
+/// nothing, so a flood of SOLICITs with made-up DUIDs cannot grow the table without
+/// bound (a pool smaller than this can still be held empty for a minute by such a flood,
+/// as a v4 pool can by DISCOVERs).
 const MAX_OFFERS_HELD: usize = 65_536;
+
+/// How long an expired or released binding is remembered (so its client gets the same
+/// address back) before it is forgotten, as the journal's compaction forgets its records.
+const RECENT_HOLD: Duration = Duration::from_secs(86_400);
+
+/// Most IAs of each kind taken from one message; the rest are not answered.
+pub(super) const MAX_IAS: usize = 8;
 
 /// A subnet as the machine runs it.
 #[derive(Debug)]
@@ -99,7 +108,10 @@ pub struct Server6 {
     offers: usize,
     /// Records handed out and not yet durable: (seq, address).
     inflight: VecDeque<(u64, u128)>,
-    waiting: VecDeque<(u64, Pending)>,
+    /// Replies held for their records: the first and last `seq` of the message's records.
+    waiting: VecDeque<(u64, u64, Pending)>,
+    /// The first record `seq` of the message being handled.
+    message_first: u64,
     ready: VecDeque<Pending>,
     stats: Server6Stats,
     /// Where replies are encoded (allocated once).
@@ -192,6 +204,7 @@ impl Server6 {
             inflight: VecDeque::new(),
             offers: 0,
             waiting: VecDeque::new(),
+            message_first: 1,
             ready: VecDeque::new(),
             stats: Server6Stats::default(),
             scratch: Vec::new(),
@@ -215,6 +228,12 @@ impl Server6 {
     /// Counters since start.
     pub fn stats(&self) -> &Server6Stats {
         &self.stats
+    }
+
+    /// Addresses and prefixes the table holds in any state: bound, offered, declined,
+    /// refused by the store, or remembered for a day after they ended.
+    pub fn bindings_held(&self) -> usize {
+        self.bindings.len()
     }
 
     /// Offers (ADVERTISEd addresses and prefixes) held now.
@@ -400,8 +419,21 @@ impl Server6 {
     fn on_message(&mut self, meta: &RecvMeta6, relayed: &Relayed<'_>) -> Result<(), DropReason6> {
         let msg = &relayed.message;
         let kind = MessageType::from_u8(msg.kind()).ok_or(DropReason6::NotForServer)?;
+        // A server takes relay-forward layers only (a RELAY-REPL is a server's answer).
+        if relayed
+            .relays
+            .iter()
+            .any(|r| r.message_type() != MessageType::RelayForw)
+        {
+            return Err(DropReason6::NotForServer);
+        }
+        // RFC 8415 section 16: these are only ever sent to the multicast address.
+        if validate::multicast_only(kind) && !meta.multicast && relayed.relays.is_empty() {
+            return Err(DropReason6::UnicastNotAllowed);
+        }
         let request = self.check(kind, relayed)?;
         let subnet = self.link_of(meta, relayed);
+        self.message_first = self.next_seq;
         if validate::needs_multicast(kind) && !meta.multicast && relayed.relays.is_empty() {
             self.stats.use_multicast += 1;
             return self.reply_use_multicast(meta, relayed, &request);

@@ -7,20 +7,36 @@ use crate::v6::server::event::Record6Kind;
 
 impl Server6 {
     /// Whether `a` (an address, or a prefix's first address) in subnet `s` can go to
-    /// `key`: it is the client's already, or reserved for it, or free in a pool and not
-    /// reserved for another.
-    pub(super) fn available(&self, s: usize, ia: IaKind, a: u128, key: &ClientKey) -> bool {
+    /// `key`, whose reservation in the subnet is `mine`: it is reserved for that
+    /// reservation, or it is reserved for none and is the client's already or free in a
+    /// pool. A declined address, or one the store refused, goes to nobody.
+    pub(super) fn available(
+        &self,
+        s: usize,
+        ia: IaKind,
+        a: u128,
+        key: &ClientKey,
+        mine: Option<usize>,
+    ) -> bool {
         let sub = &self.subnets[s];
-        if let Some(b) = self.bindings.get(&a) {
-            if b.client == *key && b.state != BindingState::Declined {
+        let binding = self.bindings.get(&a);
+        if binding
+            .is_some_and(|b| matches!(b.state, BindingState::Declined | BindingState::Conflict))
+        {
+            return false;
+        }
+        if let Some(&r) = sub.reserved.get(&a) {
+            // Reserved addresses are out of the pools: only their reservation's client.
+            return Some(r) == mine
+                && binding.is_none_or(|b| b.client == *key || b.state == BindingState::Recent);
+        }
+        if let Some(b) = binding {
+            if b.client == *key {
                 return true;
             }
             if b.state != BindingState::Recent {
                 return false;
             }
-        }
-        if sub.reserved.contains_key(&a) {
-            return false;
         }
         match ia {
             IaKind::Address => sub.pools.iter().any(|p| p.is_free(a)),
@@ -80,9 +96,11 @@ impl Server6 {
             return 0;
         };
         self.offers -= usize::from(b.state == BindingState::Offered);
+        let until = self.anchor.deadline(self.now + RECENT_HOLD);
         b.state = BindingState::Recent;
-        b.until = Deadline::NEVER;
+        b.until = until;
         let (s, key) = (usize::from(b.subnet), b.client.clone());
+        self.timers.insert(until, a);
         self.give_back(s, kind_of(&key), a);
         let now = self.anchor.deadline(self.now);
         self.record(s, &key, a, Record6Kind::Released, now)
@@ -117,8 +135,11 @@ impl Server6 {
         let (s, key, state) = (usize::from(b.subnet), b.client.clone(), b.state);
         match state {
             BindingState::Bound => {
+                // Remembered for a while so the client gets it back, then forgotten.
+                let until = self.anchor.deadline(self.now + RECENT_HOLD);
                 b.state = BindingState::Recent;
-                b.until = Deadline::NEVER;
+                b.until = until;
+                self.timers.insert(until, a);
                 self.give_back(s, kind_of(&key), a);
             }
             BindingState::Offered | BindingState::Declined | BindingState::Conflict => {
@@ -127,7 +148,11 @@ impl Server6 {
                 self.clients.remove(&key, a);
                 self.give_back(s, kind_of(&key), a);
             }
-            BindingState::Recent => {}
+            BindingState::Recent => {
+                // Free in its pool already: only the memory of it goes.
+                self.bindings.remove(&a);
+                self.clients.remove(&key, a);
+            }
         }
     }
 

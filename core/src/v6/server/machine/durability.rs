@@ -10,29 +10,56 @@ impl Server6 {
         while self.inflight.front().is_some_and(|(s, _)| *s <= seq) {
             self.inflight.pop_front();
         }
-        while self.waiting.front().is_some_and(|(s, _)| *s <= seq) {
-            if let Some((_, p)) = self.waiting.pop_front() {
+        while self
+            .waiting
+            .front()
+            .is_some_and(|(_, last, _)| *last <= seq)
+        {
+            if let Some((_, _, p)) = self.waiting.pop_front() {
                 self.ready.push_back(p);
             }
         }
     }
 
-    /// Record `seq` could not be made durable: its address or prefix is taken out of use
-    /// until the lease it stood for would end (the store may hold it for another server),
-    /// and the replies waiting for it are dropped (the client asks again), counted as
-    /// [`DropReason6::PersistFailed`].
+    /// Record `seq` was refused by the store (another server holds its address, in a
+    /// shared database): the address or prefix is out of use for a while (the binding in
+    /// Conflict for the offer hold, the client no longer pointed at it), and the replies
+    /// that depend on the record are dropped (the client asks again and gets another),
+    /// counted as [`DropReason6::PersistFailed`].
     pub fn persist_failed(&mut self, seq: u64) {
-        if let Some(i) = self.inflight.iter().position(|(s, _)| *s == seq) {
-            if let Some((_, a)) = self.inflight.remove(i) {
-                if let Some(b) = self.bindings.get_mut(&a) {
-                    if b.state == BindingState::Bound {
-                        b.state = BindingState::Conflict;
-                    }
+        if let Some(a) = self.take_inflight(seq) {
+            let until = self.anchor.deadline(self.now + OFFER_HOLD);
+            if let Some(b) = self.bindings.get_mut(&a) {
+                if b.state == BindingState::Bound {
+                    b.state = BindingState::Conflict;
+                    b.until = until;
+                    let key = b.client.clone();
+                    self.clients.remove(&key, a);
+                    self.timers.insert(until, a);
                 }
             }
         }
+        self.drop_waiting_on(seq);
+    }
+
+    /// Record `seq` could not be written (the store is down): the replies that depend on
+    /// it are dropped (the client asks again, and the binding is written again then); the
+    /// binding itself is left as it is.
+    pub fn persist_unavailable(&mut self, seq: u64) {
+        self.take_inflight(seq);
+        self.drop_waiting_on(seq);
+    }
+
+    fn take_inflight(&mut self, seq: u64) -> Option<u128> {
+        let i = self.inflight.iter().position(|(s, _)| *s == seq)?;
+        self.inflight.remove(i).map(|(_, a)| a)
+    }
+
+    /// Drops every reply one of whose records is `seq`.
+    fn drop_waiting_on(&mut self, seq: u64) {
         let before = self.waiting.len();
-        self.waiting.retain(|(s, _)| *s != seq);
+        self.waiting
+            .retain(|(first, last, _)| !(*first <= seq && seq <= *last));
         for _ in self.waiting.len()..before {
             self.stats.drop(DropReason6::PersistFailed);
         }
@@ -56,8 +83,18 @@ impl Server6 {
         let state = match record.kind {
             Record6Kind::Bound if live => BindingState::Bound,
             Record6Kind::Declined if live => BindingState::Declined,
+            // A probation that ended: the address is simply free again.
+            Record6Kind::Declined => return,
             _ => BindingState::Recent,
         };
+        // Remembered for a day after it ended, as the live machine does.
+        let recent_until = self.anchor.deadline(
+            self.anchor
+                .instant_of(record.expires.saturating_add(RECENT_HOLD.as_secs())),
+        );
+        if state == BindingState::Recent && recent_until <= self.anchor.deadline(self.now) {
+            return;
+        }
         let before = self.records.len();
         if state == BindingState::Recent {
             // Remembered for the client, free in its pool.
@@ -68,7 +105,7 @@ impl Server6 {
             {
                 return;
             }
-            self.bind(s, &key, a, BindingState::Recent, Deadline::NEVER);
+            self.bind(s, &key, a, BindingState::Recent, recent_until);
             self.give_back(s, record.ia, a);
         } else {
             self.bind(s, &key, a, state, until);

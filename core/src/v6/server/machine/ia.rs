@@ -71,7 +71,7 @@ pub(super) struct IaIn {
 /// The IA_NAs, then the IA_PDs, of a message (malformed ones left out).
 pub(super) fn ias_of(msg: &crate::v6::wire::Message<'_>) -> Vec<IaIn> {
     let mut out = Vec::new();
-    for ia in msg.ia_nas().flatten() {
+    for ia in msg.ia_nas().flatten().take(MAX_IAS) {
         let mut listed = heapless::Vec::new();
         for a in ia.addresses().flatten() {
             let _ = listed.push((u128::from(a.address), 128));
@@ -82,7 +82,7 @@ pub(super) fn ias_of(msg: &crate::v6::wire::Message<'_>) -> Vec<IaIn> {
             listed,
         });
     }
-    for ia in msg.ia_pds().flatten() {
+    for ia in msg.ia_pds().flatten().take(MAX_IAS) {
         let mut listed = heapless::Vec::new();
         for p in ia.prefixes().flatten() {
             let _ = listed.push((u128::from(p.prefix), p.prefix_len));
@@ -168,21 +168,15 @@ impl Server6 {
                 IaKind::Prefix => r.prefixes.get(n).map(|p| p.first()),
             }
         });
-        let own = self.clients.get(&key, &self.bindings).filter(|a| {
-            self.bindings.get(a).is_some_and(|b| {
-                usize::from(b.subnet) == s
-                    && b.state != BindingState::Declined
-                    && (reserved.is_none() || reserved == Some(*a))
-            }) && (b_is_bound(self, *a) || self.available(s, ia, *a, &key))
+        let previous = self.clients.get(&key, &self.bindings);
+        let own = previous.filter(|a| {
+            self.bindings
+                .get(a)
+                .is_some_and(|b| usize::from(b.subnet) == s && b.client == key)
+                && (reserved.is_none() || reserved == Some(*a))
+                && self.available(s, ia, *a, &key, reservation)
         });
-        let bindable = |me: &Self, a: u128| {
-            Some(a) == reserved
-                && me
-                    .bindings
-                    .get(&a)
-                    .is_none_or(|b| b.client == key || b.state == BindingState::Recent)
-                || me.available(s, ia, a, &key)
-        };
+        let bindable = |me: &Self, a: u128| me.available(s, ia, a, &key, reservation);
         let hinted =
             ia_in.listed.iter().map(|(a, _)| *a).find(|a| {
                 reserved.is_none() && self.appropriate(s, ia, *a, 128) && bindable(self, *a)
@@ -223,6 +217,20 @@ impl Server6 {
                     Mode::Request | Mode::Extend => {
                         let until = self.deadline_in(lifetimes.valid);
                         seq = self.bind(s, &key, a, BindingState::Bound, until);
+                        // The IA moves off what it held (now another's reservation, or on
+                        // another link): that goes back, recorded, not left bound.
+                        if let Some(old) = previous.filter(|p| *p != a) {
+                            let held = self.bindings.get(&old).is_some_and(|b| {
+                                b.client == key
+                                    && matches!(
+                                        b.state,
+                                        BindingState::Bound | BindingState::Offered
+                                    )
+                            });
+                            if held {
+                                seq = seq.max(self.release(old));
+                            }
+                        }
                     }
                 }
                 out.entries.push(Granted {
@@ -259,11 +267,4 @@ impl Server6 {
         }
         (out, seq)
     }
-}
-
-/// Whether `a`'s binding is a bound lease.
-fn b_is_bound(me: &Server6, a: u128) -> bool {
-    me.bindings
-        .get(&a)
-        .is_some_and(|b| matches!(b.state, BindingState::Bound | BindingState::Offered))
 }

@@ -23,6 +23,8 @@ pub(super) struct ReplyParts<'r> {
     pub(super) rapid_commit: bool,
     /// The highest record `seq` the reply depends on (0: none).
     pub(super) seq: u64,
+    /// Whether it answers an INFORMATION-REQUEST.
+    pub(super) information: bool,
 }
 
 impl<'r> ReplyParts<'r> {
@@ -40,6 +42,7 @@ impl<'r> ReplyParts<'r> {
             reservation: None,
             rapid_commit: false,
             seq: 0,
+            information: false,
         }
     }
 }
@@ -77,7 +80,8 @@ impl Server6 {
         if parts.seq == 0 {
             self.ready.push_back(pending);
         } else {
-            self.waiting.push_back((parts.seq, pending));
+            self.waiting
+                .push_back((self.message_first, parts.seq, pending));
         }
         Ok(())
     }
@@ -135,8 +139,15 @@ impl Server6 {
             let a = Ipv6Addr::from(granted.address);
             s.pools.iter().find(|p| p.contains(a)).map(|p| &p.options)
         });
-        for c in req.oro.chunks_exact(2) {
+        for (i, c) in req.oro.chunks_exact(2).enumerate() {
             let code = OptionCode(u16::from_be_bytes([c[0], c[1]]));
+            // A code asked twice is answered once; the information refresh time only in
+            // a reply to an INFORMATION-REQUEST (RFC 8415 section 21.23).
+            if req.oro[..2 * i].chunks_exact(2).any(|d| d == c)
+                || (code == OptionCode::INFORMATION_REFRESH_TIME && !parts.information)
+            {
+                continue;
+            }
             let value = reserved
                 .and_then(|o| o.get(code))
                 .or_else(|| pool?.get(code))

@@ -78,6 +78,7 @@ impl Server6 {
                 reservation,
                 rapid_commit: rapid,
                 seq,
+                information: false,
             },
         )
     }
@@ -235,6 +236,7 @@ impl Server6 {
         });
         let parts = ReplyParts {
             reservation,
+            information: true,
             ..ReplyParts::reply(&[], None, subnet)
         };
         self.send(meta, relayed, req, parts)

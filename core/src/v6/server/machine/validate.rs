@@ -4,6 +4,9 @@ use super::*;
 use crate::v6::wire::typed::DuidKind;
 use crate::v6::wire::OptionCode;
 
+/// Most option codes of an option request answered.
+const MAX_ORO: usize = 64;
+
 /// What the machine reads of a message it keeps, once.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Request<'a> {
@@ -28,6 +31,18 @@ pub(super) fn needs_multicast(kind: MessageType) -> bool {
     matches!(
         kind,
         MessageType::Request | MessageType::Renew | MessageType::Release | MessageType::Decline
+    )
+}
+
+/// SOLICIT, CONFIRM, REBIND and INFORMATION-REQUEST: a server discards them when they
+/// come by unicast (RFC 8415 section 16).
+pub(super) fn multicast_only(kind: MessageType) -> bool {
+    matches!(
+        kind,
+        MessageType::Solicit
+            | MessageType::Confirm
+            | MessageType::Rebind
+            | MessageType::InformationRequest
     )
 }
 
@@ -117,7 +132,7 @@ impl Server6 {
             duid,
             hw,
             remote_id,
-            oro: &oro[..oro.len() & !1],
+            oro: &oro[..(oro.len() & !1).min(2 * MAX_ORO)],
             rapid_commit: msg.rapid_commit().unwrap_or(false),
             classes,
         })
