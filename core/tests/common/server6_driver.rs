@@ -262,7 +262,7 @@ pub fn drive(data: &[u8]) -> usize {
                     assert_eq!(
                         lease_set(&again),
                         before,
-                        "the restart lost or invented leases"
+                        "the restart lost or invented leases; the records: {durable:#?}"
                     );
                 }
                 failed = false;

@@ -110,18 +110,25 @@ impl Server6 {
     /// prefix; recorded as released. False when nothing was bound there.
     pub fn delete_lease(&mut self, address: Ipv6Addr) -> bool {
         let a = u128::from(address);
-        let Some(b) = self.bindings.remove(&a) else {
+        let Some((s, client)) = self.forget(a) else {
             return false;
         };
+        let now = self.anchor.deadline(self.now);
+        self.record(s, &client, a, Record6Kind::Released, now);
+        true
+    }
+
+    /// Removes `a`'s binding, whatever its state, freeing it in its pool; its subnet and
+    /// client, when there was one.
+    pub(super) fn forget(&mut self, a: u128) -> Option<(usize, ClientKey)> {
+        let b = self.bindings.remove(&a)?;
         let s = usize::from(b.subnet);
         self.offers -= usize::from(b.state == BindingState::Offered);
         self.clients.remove(&b.client, a);
         if b.state != BindingState::Recent {
             self.give_back(s, kind_of(&b.client), a);
         }
-        let now = self.anchor.deadline(self.now);
-        self.record(s, &b.client, a, Record6Kind::Released, now);
-        true
+        Some((s, b.client))
     }
 
     /// The timer for `a` at `at` came due: an offer or a lease ends, a probation is over.

@@ -83,8 +83,12 @@ impl Server6 {
         let state = match record.kind {
             Record6Kind::Bound if live => BindingState::Bound,
             Record6Kind::Declined if live => BindingState::Declined,
-            // A probation that ended: the address is simply free again.
-            Record6Kind::Declined => return,
+            // A probation that ended: the address is simply free again, as the live
+            // machine left it.
+            Record6Kind::Declined => {
+                self.forget(a);
+                return;
+            }
             _ => BindingState::Recent,
         };
         // Remembered for a day after it ended, as the live machine does.
@@ -93,6 +97,8 @@ impl Server6 {
                 .instant_of(record.expires.saturating_add(RECENT_HOLD.as_secs())),
         );
         if state == BindingState::Recent && recent_until <= self.anchor.deadline(self.now) {
+            // Ended more than a day ago: forgotten, as the live machine would have.
+            self.forget(a);
             return;
         }
         let before = self.records.len();
