@@ -37,7 +37,9 @@ use crate::Error;
 #[derive(Debug)]
 pub struct Server<R: Runtime> {
     runtime: R,
-    machine: Machine,
+    /// Boxed: the machine is most of the server's size, and a small `Server` keeps the
+    /// futures that hold or return it small (debug builds copy them by value).
+    machine: Box<Machine>,
     listeners: Vec<Listener>,
     committer: Committer,
     clock: Clock,
@@ -61,7 +63,7 @@ pub struct Server<R: Runtime> {
     #[cfg(unix)]
     prober: Option<crate::net::prober::Prober>,
     /// The DHCPv6 server, when the config has `[[subnet6]]`.
-    v6: Option<v6::V6>,
+    v6: Option<Box<v6::V6>>,
 }
 
 /// Most requests remembered for the reply latency (a flood only loses samples).
@@ -144,7 +146,7 @@ impl<R: Runtime> Server<R> {
         );
         let learned = store.follow()?;
         let v6 = match &file.v6 {
-            Some(v6) => Some(v6::V6::bind(&runtime, v6, &file.store, &clock)?),
+            Some(v6) => Some(Box::new(v6::V6::bind(&runtime, v6, &file.store, &clock)?)),
             None => None,
         };
         let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT);
@@ -212,7 +214,7 @@ impl<R: Runtime> Server<R> {
             #[cfg(unix)]
             prober,
             runtime,
-            machine,
+            machine: Box::new(machine),
             listeners,
             committer,
             clock,
