@@ -124,22 +124,13 @@ impl Metrics6 {
             );
         }
         self.last = now.clone();
-        let mut bound: std::collections::BTreeMap<String, i64> = machine
-            .config()
-            .subnets
-            .iter()
-            .map(|s| (s.prefix.to_string(), 0))
-            .collect();
-        for l in machine.leases() {
-            if let Some(s) = machine.config().subnets.iter().find(|s| {
-                s.prefix.contains(l.address)
-                    || s.pd_pools.iter().any(|p| p.prefix.contains(l.address))
-            }) {
-                *bound.entry(s.prefix.to_string()).or_default() += 1;
-            }
-        }
-        for (subnet, n) in bound {
-            self.leases.get_or_create(&SubnetLabel { subnet }).set(n);
+        for (s, n) in machine.config().subnets.iter().zip(machine.subnet_usage()) {
+            let label = SubnetLabel {
+                subnet: s.prefix.to_string(),
+            };
+            self.leases
+                .get_or_create(&label)
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
         for u in machine.pool_usage() {
             let label = PoolLabel {

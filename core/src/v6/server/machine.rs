@@ -249,6 +249,20 @@ impl Server6 {
             .count()
     }
 
+    /// Addresses and prefixes bound, per subnet (in configuration order): one pass over
+    /// the table, each binding counted by the subnet it records.
+    pub fn subnet_usage(&self) -> Vec<usize> {
+        let mut bound = alloc::vec![0; self.subnets.len()];
+        for b in self.bindings.values() {
+            if b.state == BindingState::Bound {
+                if let Some(n) = bound.get_mut(usize::from(b.subnet)) {
+                    *n += 1;
+                }
+            }
+        }
+        bound
+    }
+
     /// Every bound address and prefix.
     pub fn leases(&self) -> impl Iterator<Item = BoundLease6<'_>> + '_ {
         self.bindings
@@ -443,8 +457,8 @@ impl Server6 {
             MessageType::Request | MessageType::Renew | MessageType::Rebind => {
                 self.on_commit(kind, meta, relayed, &request, subnet)
             }
-            MessageType::Release => self.on_release(meta, relayed, &request, subnet),
-            MessageType::Decline => self.on_decline(meta, relayed, &request, subnet),
+            MessageType::Release => self.give_up(false, meta, relayed, &request, subnet),
+            MessageType::Decline => self.give_up(true, meta, relayed, &request, subnet),
             MessageType::Confirm => self.on_confirm(meta, relayed, &request, subnet),
             MessageType::InformationRequest => self.on_information(meta, relayed, &request, subnet),
             _ => Err(DropReason6::NotForServer),

@@ -1,12 +1,13 @@
 //! `[[class6]]`: DHCPv6 client classes into the core's [`Class6Config`]s, class names
 //! resolved to the earlier classes, every mistake located.
 
-use dhcp_core::v6::server::{Class6Config, Ipv6Net, Match6};
+use dhcp_core::v6::server::{Class6Config, Match6};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::file::Hex;
 use super::report::{suggestion, Report};
+use super::v6::Net6;
 
 /// `[[class6]]`.
 #[derive(Debug, Deserialize)]
@@ -99,8 +100,8 @@ fn compile(
         all.push(Match6::InterfaceId(i.as_bytes().to_vec()));
     }
     if let Some(r) = &f.relay {
-        match parse_net(r) {
-            Ok(n) => all.push(Match6::Relay(n)),
+        match r.parse::<Net6>() {
+            Ok(Net6(n)) => all.push(Match6::Relay(n)),
             Err(what) => report.at(m.span(), &format!("{field}.relay"), what),
         }
     }
@@ -171,11 +172,4 @@ fn compile(
         1 => all.pop(),
         _ => Some(Match6::All(all)),
     }
-}
-
-fn parse_net(s: &str) -> Result<Ipv6Net, String> {
-    let bad = || format!("{s:?} is not an IPv6 prefix (like 2001:db8:2::/64)");
-    let (a, l) = s.trim().split_once('/').ok_or_else(bad)?;
-    let l: u8 = l.parse().ok().filter(|l| *l <= 128).ok_or_else(bad)?;
-    Ok(Ipv6Net::new(a.parse().map_err(|_| bad())?, l))
 }

@@ -139,7 +139,7 @@ struct Reservation6File {
 
 /// `2001:db8::/64`.
 #[derive(Debug, Clone, Copy)]
-struct Net6(Ipv6Net);
+pub(super) struct Net6(pub(super) Ipv6Net);
 
 impl FromStr for Net6 {
     type Err = String;

@@ -108,15 +108,15 @@ impl Server6 {
             .copied()
     }
 
-    /// Whether `a/len` belongs on subnet `s`'s link.
-    fn appropriate(&self, s: usize, ia: IaKind, a: u128, len: u8) -> bool {
+    /// Whether address or prefix `a` belongs on subnet `s`'s link.
+    fn appropriate(&self, s: usize, ia: IaKind, a: u128) -> bool {
         let cfg = &self.config.subnets[s];
         match ia {
             IaKind::Address => cfg.prefix.contains(Ipv6Addr::from(a)),
             IaKind::Prefix => {
                 cfg.pd_pools
                     .iter()
-                    .any(|p| p.prefix.contains(Ipv6Addr::from(a)) && len >= p.prefix.prefix_len)
+                    .any(|p| p.prefix.contains(Ipv6Addr::from(a)))
                     || self.subnets[s].reserved.contains_key(&a)
             }
         }
@@ -177,10 +177,11 @@ impl Server6 {
                 && self.available(s, ia, *a, &key, reservation)
         });
         let bindable = |me: &Self, a: u128| me.available(s, ia, a, &key, reservation);
-        let hinted =
-            ia_in.listed.iter().map(|(a, _)| *a).find(|a| {
-                reserved.is_none() && self.appropriate(s, ia, *a, 128) && bindable(self, *a)
-            });
+        let hinted = ia_in
+            .listed
+            .iter()
+            .map(|(a, _)| *a)
+            .find(|a| reserved.is_none() && self.appropriate(s, ia, *a) && bindable(self, *a));
         let want_len = ia_in.listed.first().map_or(0, |(_, l)| *l);
         let chosen = own
             .or(reserved.filter(|a| bindable(self, *a)))

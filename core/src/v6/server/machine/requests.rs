@@ -109,7 +109,7 @@ impl Server6 {
 
     /// RELEASE and DECLINE: each listed address the IA holds is given back (or
     /// quarantined); an IA holding none of them says NoBinding (sections 18.3.7, 18.3.8).
-    fn give_up(
+    pub(super) fn give_up(
         &mut self,
         declined: bool,
         meta: &RecvMeta6,
@@ -158,26 +158,6 @@ impl Server6 {
             ..ReplyParts::reply(&ias, Some((Status::SUCCESS, text)), subnet)
         };
         self.send(meta, relayed, req, parts)
-    }
-
-    pub(super) fn on_release(
-        &mut self,
-        meta: &RecvMeta6,
-        relayed: &Relayed<'_>,
-        req: &Request<'_>,
-        subnet: Option<usize>,
-    ) -> Result<(), DropReason6> {
-        self.give_up(false, meta, relayed, req, subnet)
-    }
-
-    pub(super) fn on_decline(
-        &mut self,
-        meta: &RecvMeta6,
-        relayed: &Relayed<'_>,
-        req: &Request<'_>,
-        subnet: Option<usize>,
-    ) -> Result<(), DropReason6> {
-        self.give_up(true, meta, relayed, req, subnet)
     }
 
     /// CONFIRM (section 18.3.3): are the client's addresses right for its link? No reply
